@@ -1,0 +1,252 @@
+"""Households: population stocks cut into family groups, with every random draw made up front.
+
+A group's stock (``people``) is cut into households by drawing sizes until the total reaches the
+stock, the last household trimmed, so people are conserved exactly. Each household then draws, from
+streams of its own group, whether it ever leaves, when it departs, whether it is deported, its
+origin, its route, its travel and onward times, its stay in a camp, its service time at every
+crossing and its stay in reception. Drawing everything by household index before the clock starts
+is what keeps the event loop lean and gives two scenarios that differ only in capacity identical
+households (common random numbers).
+
+Times are hours from ``period.start`` 00:00 PKT; ``inf`` means "not within the period".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.distributions import Distribution
+from sim.model.clock import Clock
+from sim.streams import stream
+
+NO_NODE = -1
+
+
+@dataclass
+class RouteSpec:
+    """A route flattened for the engine: where it goes and how long its legs take."""
+
+    origin: str
+    index: int
+    crossing_id: int
+    camp_id: int  # NO_NODE when the route goes straight to the crossing
+    travel: Distribution
+    onward: Distribution | None
+    voluntary_share: float
+    deported_share: float
+
+
+@dataclass
+class HouseholdTable:
+    """One row per household, as parallel numpy arrays (struct of arrays)."""
+
+    group_id: np.ndarray  # int
+    size_people: np.ndarray  # int
+    depart_hours: np.ndarray  # inf: does not leave within the period
+    deported: np.ndarray  # bool
+    camp_id: np.ndarray  # int, NO_NODE when the route has no camp
+    crossing_id: np.ndarray  # the crossing its route leads to
+    arrive_hours: np.ndarray  # arrival at its camp or crossing (departure + travel)
+    onward_hours: np.ndarray  # camp -> crossing
+    camp_stay_hours: np.ndarray
+    service_hours: np.ndarray  # [crossing, household]: the drawn service time at each crossing
+    reroute_draw: np.ndarray  # [crossing, household]: uniform draw, reroutes when < share
+    reroute_travel_hours: np.ndarray  # [crossing, household]
+    reception_stay_hours: np.ndarray  # [reception, household]: stay after crossing
+
+    def __len__(self) -> int:
+        return len(self.size_people)
+
+
+def cut_into_households(people: int, size: Distribution, rng: np.random.Generator) -> np.ndarray:
+    """Draw household sizes (whole people, at least 1) until they add up to ``people`` exactly."""
+    if people <= 0:
+        return np.zeros(0, dtype=np.int64)
+    batch = max(16, int(people / max(size.mean(), 1.0) * 1.05) + 16)
+    sizes = np.zeros(0, dtype=np.int64)
+    while sizes.sum() < people:
+        drawn = np.maximum(1, np.rint(size.sample(rng, batch))).astype(np.int64)
+        sizes = np.concatenate([sizes, drawn])
+    cumulative = np.cumsum(sizes)
+    count = int(np.searchsorted(cumulative, people)) + 1
+    sizes = sizes[:count]
+    sizes[-1] -= int(cumulative[count - 1]) - people  # trim the last household
+    return sizes
+
+
+def invert_cumulative_rate(
+    targets: np.ndarray, step_hours: list[float], rate_per_hour: list[float], horizon_hours: float
+) -> np.ndarray:
+    """Times at which a piecewise-constant rate's integral reaches each target (inf past the horizon).
+
+    The rate is 0 before ``step_hours[0]``; step k holds from ``step_hours[k]`` to the next step.
+    """
+    knots = np.asarray([*step_hours, horizon_hours], dtype=float)
+    rates = np.asarray(rate_per_hour, dtype=float)
+    cumulative = np.concatenate([[0.0], np.cumsum(rates * np.diff(knots))])
+    segment = np.searchsorted(cumulative, targets, side="right") - 1
+    inside = (segment < len(rates)) & (targets < cumulative[-1])
+    segment = np.minimum(segment, len(rates) - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        times = knots[segment] + (targets - cumulative[segment]) / rates[segment]
+    return np.where(inside, times, np.inf)
+
+
+def _categorical(uniform: np.ndarray, shares: list[float]) -> np.ndarray:
+    """Index of the share each uniform draw falls in (shares sum to 1)."""
+    edges = np.cumsum(shares)
+    return np.minimum(np.searchsorted(edges, uniform, side="right"), len(shares) - 1)
+
+
+def draw_households(scenario, clock: Clock, routes: list[RouteSpec], crossing_names: list[str],
+                    camp_names: list[str], seed: int, replication: int) -> HouseholdTable:
+    """Cut every group into households and pre-draw all their variates for one replication."""
+    parts: list[dict[str, np.ndarray]] = []
+    initial = _initial_people_by_group(scenario, routes, crossing_names, camp_names)
+    for group_id, (group_name, group) in enumerate(scenario.groups.items()):
+        parts.append(_draw_group(scenario, clock, routes, crossing_names, camp_names, group_id,
+                                 group_name, group, initial.get(group_name, []), seed, replication))
+    table = {key: np.concatenate([part[key] for part in parts], axis=-1) for key in parts[0]}
+    return HouseholdTable(**table)
+
+
+def _initial_people_by_group(scenario, routes, crossing_names, camp_names):
+    """``initial`` entries assigned to the first group whose routes use that crossing or camp."""
+    assigned: dict[str, list[tuple[str, str, int]]] = {}
+    entries = [("queued", name, people) for name, people in scenario.initial.queued.items()]
+    entries += [("in_camps", name, people) for name, people in scenario.initial.in_camps.items()]
+    for kind, node, people in entries:
+        for group_name, group in scenario.groups.items():
+            if any(_route_uses(route, kind, node, crossing_names, camp_names)
+                   for route in routes if route.origin in group.origins):
+                assigned.setdefault(group_name, []).append((kind, node, people))
+                break
+        else:
+            raise ValueError(f"initial.{kind}.{node}: no group has a route through {node}")
+    return assigned
+
+
+def _route_uses(route: RouteSpec, kind: str, node: str, crossing_names, camp_names) -> bool:
+    if kind == "queued":
+        return crossing_names[route.crossing_id] == node
+    return route.camp_id != NO_NODE and camp_names[route.camp_id] == node
+
+
+def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, group_name, group,
+                initial_entries, seed, replication) -> dict[str, np.ndarray]:
+    def rng(purpose: str) -> np.random.Generator:
+        return stream(seed, replication, f"{purpose}/{group_name}")
+
+    horizon = clock.horizon_hours
+    group_routes = [route for route in routes if route.origin in group.origins]
+
+    # Households already in the system at time 0 are carved out of the stock first.
+    initial_sizes, initial_crossing, initial_camp, initial_route = [], [], [], []
+    for kind, node, people in initial_entries:
+        sizes = cut_into_households(people, group.household_size,
+                                    stream(seed, replication, f"initial/{kind}/{node}"))
+        route = next(r for r in group_routes if _route_uses(r, kind, node, crossing_names, camp_names))
+        initial_sizes.append(sizes)
+        initial_crossing.append(np.full(len(sizes), route.crossing_id))
+        initial_camp.append(np.full(len(sizes), route.camp_id if kind == "in_camps" else NO_NODE))
+        initial_route.append(np.full(len(sizes), routes.index(route)))
+    initial_people = sum(people for _, _, people in initial_entries)
+    stock_sizes = cut_into_households(group.people - initial_people, group.household_size, rng("size"))
+    n_initial = sum(len(s) for s in initial_sizes)
+    n_stock = len(stock_sizes)
+    n = n_initial + n_stock
+    sizes = np.concatenate([*initial_sizes, stock_sizes]).astype(np.int64)
+
+    # Who leaves, and when.
+    leaver = rng("leaver").random(n_stock) >= group.never_leave
+    depart = np.full(n_stock, np.inf)
+    departures = group.departures
+    if departures.hazard is not None:
+        steps = departures.hazard
+        thresholds = rng("departure").exponential(1.0, n_stock)
+        times = invert_cumulative_rate(thresholds, [clock.hours_at(step.from_) for step in steps],
+                                       [step.rate / 24.0 for step in steps], horizon)
+        depart[leaver] = times[leaver]
+    else:
+        steps = departures.schedule
+        leaver_index = np.flatnonzero(leaver)
+        order = rng("order").permutation(leaver_index)
+        mean_size = group.household_size.mean()
+        arrivals = np.cumsum(rng("departure").exponential(1.0, len(order)))
+        times = invert_cumulative_rate(arrivals, [clock.hours_at(step.from_) for step in steps],
+                                       [step.per_day / mean_size / 24.0 for step in steps], horizon)
+        depart[order] = times
+    depart = np.concatenate([np.zeros(n_initial), depart])
+
+    deported = rng("mode").random(n) < group.deported_share
+    deported[:n_initial] = False
+
+    # Origin and route.
+    origin_names = list(group.origins)
+    origin_index = _categorical(rng("origin").random(n), list(group.origins.values()))
+    route_draw = rng("route").random(n)
+    route_id = np.full(n, NO_NODE, dtype=np.int64)
+    for o, origin_name in enumerate(origin_names):
+        candidates = [routes.index(r) for r in group_routes if r.origin == origin_name]
+        for is_deported in (False, True):
+            mask = (origin_index == o) & (deported == is_deported)
+            shares = [routes[r].deported_share if is_deported else routes[r].voluntary_share
+                      for r in candidates]
+            route_id[mask] = np.asarray(candidates)[_categorical(route_draw[mask], shares)]
+    if n_initial:
+        route_id[:n_initial] = np.concatenate(initial_route)
+
+    crossing_id = np.array([routes[r].crossing_id for r in route_id], dtype=np.int64)
+    camp_id = np.array([routes[r].camp_id for r in route_id], dtype=np.int64)
+    if n_initial:
+        crossing_id[:n_initial] = np.concatenate(initial_crossing)
+        camp_id[:n_initial] = np.concatenate(initial_camp)
+
+    # Travel and onward legs, drawn per route for the households that take it.
+    travel = np.zeros(n)
+    onward = np.zeros(n)
+    for r in sorted(set(route_id.tolist())):
+        route = routes[r]
+        members = np.flatnonzero(route_id == r)
+        travel[members] = route.travel.sample(rng(f"travel/{route.origin}/{route.index}"), len(members))
+        if route.onward is not None:
+            onward[members] = route.onward.sample(rng(f"onward/{route.origin}/{route.index}"), len(members))
+    travel[:n_initial] = 0.0
+    arrive = depart + travel
+
+    camp_stay = np.zeros(n)
+    for c, camp_name in enumerate(camp_names):
+        members = np.flatnonzero(camp_id == c)
+        if len(members):
+            camp_stay[members] = scenario.camps[camp_name].stay.sample(rng(f"stay/{camp_name}"), len(members))
+
+    crossings = list(scenario.crossings.values())
+    service = np.vstack([c.service.sample(rng(f"service/{name}"), n) for name, c in zip(crossing_names, crossings)])
+    reroute_draw = np.vstack([rng(f"reroute/{name}").random(n) for name in crossing_names])
+    reroute_travel = np.vstack([
+        c.reroute.travel.sample(rng(f"reroute-travel/{name}"), n) if c.reroute else np.zeros(n)
+        for name, c in zip(crossing_names, crossings)
+    ])
+    # One stay per household and reception centre: where it stays depends on where it crosses,
+    # which a reroute may change during the run.
+    reception_stay = np.vstack([
+        reception.stay.sample(rng(f"stay/{name}"), n) for name, reception in scenario.reception.items()
+    ]) if scenario.reception else np.zeros((0, n))
+
+    return {
+        "group_id": np.full(n, group_id, dtype=np.int64),
+        "size_people": sizes,
+        "depart_hours": depart,
+        "deported": deported,
+        "camp_id": camp_id,
+        "crossing_id": crossing_id,
+        "arrive_hours": arrive,
+        "onward_hours": onward,
+        "camp_stay_hours": camp_stay,
+        "service_hours": service,
+        "reroute_draw": reroute_draw,
+        "reroute_travel_hours": reroute_travel,
+        "reception_stay_hours": reception_stay,
+    }
+
