@@ -1,0 +1,317 @@
+"""The scenario file format as pydantic models, and :func:`load_scenario`.
+
+A scenario is the whole set of assumptions of one run, declared as data (DESIGN.md §2): the
+population stocks (groups) and when they leave, where they live (origins) and which routes they take,
+the transit camps on the Pakistan side, the crossings at Torkham and Chaman with their lanes,
+service times, hours and quotas, reception on the Afghan side, the people already waiting at the
+start, and dated slowdowns or random disruptions of the crossings.
+
+Loading happens in one place and reports every problem at once, each located by file, line and
+key path (see :mod:`sim.scenario_loading`). The models are frozen: a scenario is a value; to vary
+it, use :meth:`Scenario.with_values` (as sweeps and calibration do).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from sim.distributions import Distribution, Hours
+from sim.scenario_errors import Problem, ScenarioError
+from sim.scenario_types import (
+    ALWAYS_OPEN,
+    NonNegative,
+    OpeningHours,
+    People,
+    PositiveInt,
+    Share,
+    TimeOfDay,
+    Weekday,
+)
+
+__all__ = [
+    "Camp",
+    "Crossing",
+    "Departures",
+    "Dispatch",
+    "Disruption",
+    "Group",
+    "HazardStep",
+    "Initial",
+    "OpeningHours",
+    "Origin",
+    "Period",
+    "Problem",
+    "Reception",
+    "Reroute",
+    "Route",
+    "RunSettings",
+    "Scenario",
+    "ScenarioError",
+    "ScheduleStep",
+    "Slowdown",
+    "Target",
+    "load_scenario",
+    "load_scenario_with_warnings",
+    "scenario_from_dict",
+]
+
+
+class _Model(BaseModel):
+    # A typo in a key must never be ignored; a scenario is a value, never mutated in place.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Period(_Model):
+    """The simulated days, both included, in Pakistan time: time 0 is ``start`` at 00:00."""
+
+    start: dt.date
+    end: dt.date
+
+    def days(self) -> int:
+        """Number of simulated days (``end`` included)."""
+        return (self.end - self.start).days + 1
+
+    def hours(self) -> float:
+        """Length of the period in hours: the simulation runs until ``end`` at 24:00."""
+        return 24.0 * self.days()
+
+
+class Target(_Model):
+    """N people crossed by a date: the question a run answers (P(reached), date reached)."""
+
+    people: People
+    by: dt.date = Field(description="included: the target counts crossings up to the end of this day")
+    groups: list[str] | None = Field(default=None, description="groups counted; default: all")
+    count_from: dt.date | None = Field(default=None, description="first counted day; default: period start")
+
+
+class RunSettings(_Model):
+    """How many replications to run, and the seed all random streams derive from."""
+
+    replications: PositiveInt = 100
+    seed: int = Field(default=0, ge=0)
+
+
+class HazardStep(_Model):
+    """From ``from`` on, each household that will leave departs at ``rate`` per day."""
+
+    from_: dt.date = Field(alias="from")
+    rate: NonNegative
+
+
+class ScheduleStep(_Model):
+    """From ``from`` on, people depart at ``per_day`` (a Poisson process of households)."""
+
+    from_: dt.date = Field(alias="from")
+    per_day: NonNegative
+
+
+class Departures(_Model):
+    """When households leave: exactly one of a piecewise hazard or a schedule of people per day."""
+
+    hazard: list[HazardStep] | None = Field(default=None, min_length=1)
+    schedule: list[ScheduleStep] | None = Field(default=None, min_length=1)
+
+    def steps(self) -> list[HazardStep] | list[ScheduleStep]:
+        """The steps of whichever of ``hazard`` and ``schedule`` is given."""
+        return self.hazard if self.hazard is not None else (self.schedule or [])
+
+
+class Group(_Model):
+    """A population stock with one legal status and its own departure behaviour."""
+
+    people: People
+    household_size: Distribution = Field(description="people per household; never below 1")
+    origins: dict[str, Share] = Field(description="share of the group living in each origin; sums to 1")
+    never_leave: Share = 0.0
+    departures: Departures
+    deported_share: Share = 0.0
+
+
+class Route(_Model):
+    """Origin → optional camp (``via``) → crossing, with a share of each departure mode."""
+
+    crossing: str
+    via: str | None = None
+    travel: Distribution = Field(description="hours from the origin to the camp (or the crossing)")
+    onward: Distribution | None = Field(default=None, description="hours from the camp to the crossing; default 0")
+    voluntary: Share
+    deported: Share | None = Field(default=None, description="default: the voluntary share")
+
+    @property
+    def deported_share(self) -> float:
+        """The share of deported departures taking this route (defaults to ``voluntary``)."""
+        return self.voluntary if self.deported is None else self.deported
+
+
+class Origin(_Model):
+    """A region where groups live, and the routes leaving it."""
+
+    routes: list[Route] = Field(min_length=1)
+
+
+class Dispatch(_Model):
+    """Convoys leaving a camp on given weekdays at a clock time, up to ``max_people`` each."""
+
+    days: list[Weekday] = Field(min_length=1)
+    at: TimeOfDay
+    max_people: People | None = None
+
+
+class Camp(_Model):
+    """A holding/transit centre on the Pakistan side; arrivals beyond ``capacity`` wait outside."""
+
+    capacity: People
+    stay: Distribution
+    dispatch: Dispatch | None = None
+
+
+class Reroute(_Model):
+    """Households waiting ``after`` at a closed crossing go, with probability ``share``, to ``to``."""
+
+    to: str
+    after: Hours = Field(ge=0)
+    share: Share
+    travel: Distribution
+
+
+class Crossing(_Model):
+    """A border crossing: ``lanes`` parallel lanes serve one FIFO queue of households."""
+
+    lanes: PositiveInt
+    service: Distribution = Field(description="hours per household")
+    hours: OpeningHours = ALWAYS_OPEN
+    max_people_per_day: People | None = None
+    reception: str | None = None
+    reroute: Reroute | None = None
+
+
+class Reception(_Model):
+    """A reception centre on the Afghan side; it never blocks the border (excess = overcrowding)."""
+
+    capacity: People
+    stay: Distribution
+
+
+class Initial(_Model):
+    """People already in the system at the period start (counted as departed at time 0)."""
+
+    queued: dict[str, People] = Field(default_factory=dict, description="people queued per crossing")
+    in_camps: dict[str, People] = Field(default_factory=dict, description="people inside each camp")
+
+
+class Slowdown(_Model):
+    """A dated window changing a crossing's capacity factor, hours and/or daily quota.
+
+    ``from``/``to`` are both included and always lie within the period once loaded (windows partly
+    outside are clipped, with a warning).
+    """
+
+    at: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    factor: NonNegative = 1.0
+    hours: OpeningHours | None = None
+    max_people_per_day: People | None = None
+    reason: str | None = None
+
+
+class Disruption(_Model):
+    """Random spells at a crossing: normal for a draw of ``every``, then ``factor`` for ``lasting``."""
+
+    at: str
+    every: Distribution
+    lasting: Distribution
+    factor: NonNegative
+
+
+class Scenario(_Model):
+    """One scenario: every assumption of a run, as written in one YAML file (after ``extends``)."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    extends: str | None = Field(default=None, description="path of a base scenario, relative to this file")
+    period: Period
+    target: Target | None = None
+    run: RunSettings = RunSettings()
+    groups: dict[str, Group] = Field(min_length=1)
+    origins: dict[str, Origin] = Field(min_length=1)
+    camps: dict[str, Camp] = Field(default_factory=dict)
+    crossings: dict[str, Crossing] = Field(min_length=1)
+    reception: dict[str, Reception] = Field(default_factory=dict)
+    initial: Initial = Initial()
+    slowdowns: list[Slowdown] = Field(default_factory=list)
+    disruptions: list[Disruption] = Field(default_factory=list)
+
+    _warnings: list[Problem] = PrivateAttr(default_factory=list)
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Non-fatal findings of the load (e.g. windows clipped to the period), located like errors."""
+        return list(self._warnings)
+
+    @property
+    def source(self) -> str | None:
+        """The file this scenario was loaded from, if any."""
+        return self._source
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """Plain data that :func:`load_scenario` reads back to an equal scenario.
+
+        ``extends`` is dropped (the result is already resolved), ``from`` keys keep their alias,
+        opening hours their original text, times of day are written ``"08:00"``, dates as YAML dates
+        and durations as hours.
+        """
+        data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
+        data.pop("extends", None)
+        return data
+
+    def to_yaml(self) -> str:
+        """The resolved scenario as YAML text (what ``scenario.resolved.yaml`` holds)."""
+        import yaml
+
+        return yaml.safe_dump(self.to_yaml_dict(), sort_keys=False, allow_unicode=True, width=100)
+
+    def with_values(self, values: Mapping[str, Any] | Sequence[str]) -> "Scenario":
+        """A new, fully validated scenario with some values changed.
+
+        ``values`` maps key paths to values (``{"crossings.torkham.lanes": 30}``) or is a list of
+        ``key.path=value`` texts like ``--set``. Raises :class:`ScenarioError` if the result is invalid.
+        """
+        from sim.scenario_loading import scenario_from_dict_with_overrides
+
+        return scenario_from_dict_with_overrides(self.to_yaml_dict(), values, source=self._source or "<scenario>")
+
+
+def load_scenario_with_warnings(
+    path: str | Path, overrides: Sequence[str] = ()
+) -> tuple[Scenario, list[Problem]]:
+    """Load a scenario file (resolving ``extends``, then ``--set`` overrides) and its warnings.
+
+    Raises :class:`ScenarioError` listing every problem, each located by file, line and key path.
+    """
+    from sim.scenario_loading import load
+
+    scenario = load(path, overrides)
+    return scenario, scenario.warnings
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load and validate a scenario file; warnings are on ``scenario.warnings``.
+
+    ``overrides`` are ``key.path=value`` texts as given to ``--set``, e.g.
+    ``["crossings.torkham.lanes=30", "slowdowns.0.factor=0.5"]``.
+    """
+    return load_scenario_with_warnings(path, overrides)[0]
+
+
+def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate plain scenario data (already merged, no ``extends`` resolution) with all checks."""
+    from sim.scenario_loading import scenario_from_dict_with_overrides
+
+    return scenario_from_dict_with_overrides(data, (), source=source)

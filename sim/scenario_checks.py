@@ -1,0 +1,329 @@
+"""Cross-reference and semantic checks of a scenario, beyond what each model checks on its own.
+
+Names must refer to things that exist (a route's crossing, a camp, a reception centre); shares must
+add up (a group's origins; for each origin, the routes of each departure mode); dated windows must
+make sense against the period; household sizes can never be below one person.
+
+The checks read the plain data *defensively* (any value may still have the wrong type) so that they
+run even when pydantic found other problems: the user sees every problem of the file at once. A
+check skips a value of the wrong type, which pydantic reports anyway.
+
+Windows partly outside the period are clipped to it, with a warning: the returned ``clips`` are
+applied to the data before it is turned into models, so the engine only sees dates in the period.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from sim.distributions import (
+    Distribution,
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Poisson,
+    Triangular,
+    Uniform,
+)
+from sim.keypath import KeyPath, format_key_path
+from sim.scenario_messages import Finding
+
+SHARE_TOLERANCE = 1e-6
+_DISTRIBUTION = TypeAdapter(Distribution)
+
+
+@dataclass
+class CheckResult:
+    """Problems (fatal), warnings, and dates to clip into the period, all by key path."""
+
+    problems: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    clips: list[tuple[KeyPath, dt.date]] = field(default_factory=list)
+
+
+def minimum_value(distribution: Any) -> float:
+    """The smallest value a distribution can produce (0 for the unbounded-below-by-zero ones)."""
+    if isinstance(distribution, Fixed):
+        return distribution.value
+    if isinstance(distribution, (Uniform, Triangular)):
+        return distribution.low
+    if isinstance(distribution, Exponential):
+        return 0.0
+    if isinstance(distribution, (Lognormal, Gamma)):
+        return distribution.mean_ if distribution.sd == 0 else 0.0
+    if isinstance(distribution, Poisson):
+        return distribution.shift  # Poisson(mean) can always be 0
+    if isinstance(distribution, Empirical):
+        weights = distribution.weights or [1.0] * len(distribution.values)
+        return min(value for value, weight in zip(distribution.values, weights) if weight > 0)
+    raise TypeError(f"unknown distribution {distribution!r}")
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _distribution(value: Any) -> Any | None:
+    try:
+        return _DISTRIBUTION.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _names(value: Any) -> str:
+    return ", ".join(sorted(str(name) for name in _mapping(value))) or "none"
+
+
+def _sum_text(total: float) -> str:
+    return str(round(total, 9))
+
+
+class _Checker:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.result = CheckResult()
+        start, end = _date(_mapping(data.get("period")).get("start")), _date(_mapping(data.get("period")).get("end"))
+        self.period: tuple[dt.date, dt.date] | None = None
+        if start is not None and end is not None:
+            if end < start:
+                self.problem(("period", "end"), f"the period ends on {end}, before it starts on {start}")
+            else:
+                self.period = (start, end)
+
+    def problem(self, path: KeyPath, message: str) -> None:
+        self.result.problems.append((path, message))
+
+    def warn(self, path: KeyPath, message: str) -> None:
+        self.result.warnings.append((path, message))
+
+    def clip(self, path: KeyPath, date: dt.date) -> None:
+        self.result.clips.append((path, date))
+
+    def reference(self, path: KeyPath, name: Any, section: str, what: str) -> None:
+        """A name at ``path`` must be a key of the top-level ``section``."""
+        if isinstance(name, str) and name not in _mapping(self.data.get(section)):
+            self.problem(path, f"{what} '{name}' is not defined under {section}: (defined: {_names(self.data.get(section))})")
+
+    def shares_sum_to_one(self, path: KeyPath, shares: list[Any], label: str) -> None:
+        numbers = [_number(share) for share in shares]
+        if any(number is None for number in numbers):
+            return
+        total = sum(numbers)  # type: ignore[arg-type]
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            self.problem(path, f"{label} sum to {_sum_text(total)}; they must sum to 1 (within 1e-6)")
+
+    # --- sections -------------------------------------------------------------------------------
+
+    def groups(self) -> None:
+        for name, group in _mapping(self.data.get("groups")).items():
+            group = _mapping(group)
+            base: KeyPath = ("groups", name)
+            origins = group.get("origins")
+            if isinstance(origins, dict):
+                for origin in origins:
+                    self.reference(base + ("origins", origin), origin, "origins", "origin")
+                self.shares_sum_to_one(
+                    base + ("origins",), list(origins.values()), f"shares of {format_key_path(base + ('origins',))}"
+                )
+            self.household_size(base + ("household_size",), group.get("household_size"))
+            self.departures(base + ("departures",), group.get("departures"))
+
+    def household_size(self, path: KeyPath, value: Any) -> None:
+        distribution = _distribution(value)
+        if distribution is None:
+            return
+        smallest = minimum_value(distribution)
+        if smallest < 1:
+            self.problem(
+                path,
+                f"household sizes must be at least 1 person, but this {distribution.dist} distribution can give "
+                f"{smallest:g}; e.g. write {{dist: poisson, mean: 5, shift: 1}}",
+            )
+
+    def departures(self, path: KeyPath, value: Any) -> None:
+        if not isinstance(value, dict):
+            return
+        given = [key for key in ("hazard", "schedule") if value.get(key) is not None]
+        if len(given) != 1:
+            got = "both" if len(given) == 2 else "neither"
+            self.problem(
+                path,
+                "departures must have exactly one of hazard (a rate per day for each household) or "
+                f"schedule (people per day), got {got}",
+            )
+        for key in given:
+            self.steps(path + (key,), _items(value.get(key)), key)
+
+    def steps(self, path: KeyPath, steps: list[Any], kind: str) -> None:
+        """Hazard/schedule steps: in date order; each applies until the next, the last to the end."""
+        dates = [_date(_mapping(step).get("from")) for step in steps]
+        for index, start in enumerate(dates):
+            if start is None:
+                continue
+            where = path + (index, "from")
+            previous = dates[index - 1] if index > 0 else None
+            if previous is not None and start <= previous:
+                self.problem(where, f"{kind} steps must be in increasing date order: {start} is not after {previous}")
+                continue
+            if self.period is None:
+                continue
+            period_start, period_end = self.period
+            following = dates[index + 1] if index + 1 < len(dates) else None
+            last_day = following - dt.timedelta(days=1) if following is not None and following > start else period_end
+            if start > period_end:
+                self.problem(where, f"the step starts on {start}, after the period ends ({period_end}): it never applies")
+            elif last_day < period_start:
+                self.problem(
+                    where,
+                    f"the step applies {start}..{last_day}, wholly before the period starts ({period_start}); "
+                    "remove it or move it into the period",
+                )
+            elif start < period_start:
+                self.clip(where, period_start)
+                self.warn(where, f"the step starts on {start}, before the period ({period_start}): clipped to {period_start}")
+
+    def origins(self) -> None:
+        for name, origin in _mapping(self.data.get("origins")).items():
+            routes = _items(_mapping(origin).get("routes"))
+            base: KeyPath = ("origins", name, "routes")
+            voluntary: list[Any] = []
+            deported: list[Any] = []
+            for index, route in enumerate(routes):
+                route = _mapping(route)
+                self.reference(base + (index, "crossing"), route.get("crossing"), "crossings", "crossing")
+                if route.get("via") is not None:
+                    self.reference(base + (index, "via"), route.get("via"), "camps", "camp")
+                elif route.get("onward") is not None:
+                    self.warn(base + (index, "onward"), "onward (camp to crossing) is ignored: the route has no via camp")
+                voluntary.append(route.get("voluntary"))
+                deported.append(route.get("deported", route.get("voluntary")))
+            if routes:
+                label = format_key_path(base)
+                self.shares_sum_to_one(base, voluntary, f"voluntary shares of {label}")
+                self.shares_sum_to_one(
+                    base, deported, f"deported shares of {label} (a route without 'deported' uses its voluntary share)"
+                )
+
+    def crossings(self) -> None:
+        for name, crossing in _mapping(self.data.get("crossings")).items():
+            crossing = _mapping(crossing)
+            base: KeyPath = ("crossings", name)
+            if crossing.get("reception") is not None:
+                self.reference(base + ("reception",), crossing.get("reception"), "reception", "reception centre")
+            reroute = _mapping(crossing.get("reroute"))
+            target = reroute.get("to")
+            if target is not None:
+                if target == name:
+                    self.problem(base + ("reroute", "to"), f"reroute must go to another crossing than {name} itself")
+                else:
+                    self.reference(base + ("reroute", "to"), target, "crossings", "crossing")
+
+    def initial(self) -> None:
+        initial = _mapping(self.data.get("initial"))
+        for name in _mapping(initial.get("queued")):
+            self.reference(("initial", "queued", name), name, "crossings", "crossing")
+        for name in _mapping(initial.get("in_camps")):
+            self.reference(("initial", "in_camps", name), name, "camps", "camp")
+
+    def window(self, path: KeyPath, start_key: str, end_key: str, start: Any, end: Any) -> None:
+        """A dated window [start, end], both days included, against the period."""
+        start, end = _date(start), _date(end)
+        if start is None or end is None:
+            return
+        if end < start:
+            self.problem(path + (end_key,), f"the window ends ({end_key}: {end}) before it starts ({start_key}: {start})")
+            return
+        if self.period is None:
+            return
+        period_start, period_end = self.period
+        if end < period_start or start > period_end:
+            self.problem(
+                path,
+                f"the window {start}..{end} lies wholly outside the period {period_start}..{period_end}",
+            )
+            return
+        if start < period_start:
+            self.clip(path + (start_key,), period_start)
+            self.warn(path + (start_key,), f"{start_key} {start} is before the period start: clipped to {period_start}")
+        if end > period_end:
+            self.clip(path + (end_key,), period_end)
+            self.warn(path + (end_key,), f"{end_key} {end} is after the period end: clipped to {period_end}")
+
+    def slowdowns(self) -> None:
+        for index, slowdown in enumerate(_items(self.data.get("slowdowns"))):
+            slowdown = _mapping(slowdown)
+            self.reference(("slowdowns", index, "at"), slowdown.get("at"), "crossings", "crossing")
+            self.window(("slowdowns", index), "from", "to", slowdown.get("from"), slowdown.get("to"))
+
+    def disruptions(self) -> None:
+        for index, disruption in enumerate(_items(self.data.get("disruptions"))):
+            disruption = _mapping(disruption)
+            self.reference(("disruptions", index, "at"), disruption.get("at"), "crossings", "crossing")
+            for key in ("every", "lasting"):
+                distribution = _distribution(disruption.get(key))
+                if distribution is not None and distribution.mean() <= 0:
+                    self.problem(("disruptions", index, key), f"{key} must have a positive mean (spells alternate forever otherwise)")
+
+    def target(self) -> None:
+        if "target" not in self.data or not isinstance(self.data["target"], dict):
+            return
+        target = self.data["target"]
+        for index, group in enumerate(_items(target.get("groups"))):
+            self.reference(("target", "groups", index), group, "groups", "group")
+        by = _date(target.get("by"))
+        if by is None or self.period is None:
+            return
+        period_start, period_end = self.period
+        if not period_start <= by <= period_end:
+            self.problem(("target", "by"), f"the target date {by} is outside the period {period_start}..{period_end}")
+            return
+        if target.get("count_from") is not None:
+            self.window(("target",), "count_from", "by", target.get("count_from"), by)
+
+
+def check_scenario_data(data: dict[str, Any]) -> CheckResult:
+    """Every cross-reference and semantic check of plain scenario data (see the module docstring)."""
+    checker = _Checker(data)
+    checker.groups()
+    checker.origins()
+    checker.crossings()
+    checker.initial()
+    checker.slowdowns()
+    checker.disruptions()
+    checker.target()
+    return checker.result

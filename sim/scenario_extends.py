@@ -1,0 +1,95 @@
+"""``extends``: a scenario written as the changes to a base scenario.
+
+The base file is loaded first (its path is relative to the child, and it may itself extend another
+file); then the child is merged into it: mappings merge key by key, lists are replaced whole, and
+``null`` deletes a key. ``name`` is never inherited: each scenario names itself, so that two
+scenarios never write their results under the same name by accident.
+
+Every value keeps the location (file, line) where it was last written, so a problem in an inherited
+value points into the base file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sim.keypath import KeyPath
+from sim.scenario_errors import Problem, ScenarioError
+from sim.scenario_yaml import Location, LocationMap, locate, plain, read_yaml_file
+
+NOT_INHERITED = ("name", "extends")
+
+
+def forget_below(locations: LocationMap, path: KeyPath) -> None:
+    """Remove the locations of ``path`` and everything under it (the value was replaced)."""
+    for known in [known for known in locations if known[: len(path)] == path]:
+        del locations[known]
+
+
+def merge(
+    base: dict[str, Any], base_locations: LocationMap, child: dict[str, Any], child_locations: LocationMap,
+    path: KeyPath = (),
+) -> None:
+    """Merge ``child`` into ``base`` in place, with their locations (see the module docstring)."""
+    for key, value in child.items():
+        key_path = path + (key,)
+        if value is None:
+            base.pop(key, None)
+            forget_below(base_locations, key_path)
+            base_locations[key_path] = child_locations[key_path]  # a required key deleted: point here
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            base_locations[key_path] = child_locations[key_path]
+            merge(base[key], base_locations, value, child_locations, key_path)
+        else:
+            base[key] = value
+            forget_below(base_locations, key_path)
+            base_locations.update(
+                (known, location) for known, location in child_locations.items() if known[: len(key_path)] == key_path
+            )
+
+
+def read_with_extends(
+    path: Path, file: str, chain: tuple[tuple[Path, str], ...] = ()
+) -> tuple[dict[str, Any], LocationMap, list[Problem]]:
+    """The merged plain data of ``path`` and its bases, their locations, and reading problems.
+
+    Raises :class:`ScenarioError` when a file cannot be parsed at all (syntax errors, not a mapping).
+    """
+    document = read_yaml_file(path, file)
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        kind = type(document).__name__
+        raise ScenarioError([Problem(file, 1, "", f"a scenario file must be a mapping of keys (name:, period:, …), got a {kind}")])
+    locations, problems = locate(document, file)
+    data = plain(document)
+    extends = data.get("extends")
+    if extends is None:
+        return data, locations, problems
+    extends_location = locations[("extends",)]
+    if not isinstance(extends, str) or not extends.strip():
+        problems.append(Problem(file, extends_location.line, "extends", f"extends must be the path of a base scenario file, got {extends!r}"))
+        return data, locations, problems
+    base_path = path.parent / extends
+    base_file = os.path.normpath(str(base_path))
+    chain = chain + ((path.resolve(), file),)
+    if base_path.resolve() in [resolved for resolved, _ in chain]:
+        names = [name for _, name in chain] + [base_file]
+        problems.append(Problem(file, extends_location.line, "extends", f"extends cycle: {' -> '.join(names)}"))
+        return data, locations, problems
+    if not base_path.is_file():
+        problems.append(
+            Problem(file, extends_location.line, "extends", f"base scenario '{extends}' not found (looked for {base_file})")
+        )
+        return data, locations, problems
+    try:
+        base, base_locations, base_problems = read_with_extends(base_path, base_file, chain)
+    except ScenarioError as error:
+        raise ScenarioError(problems + error.problems) from None
+    for key in NOT_INHERITED:
+        base.pop(key, None)
+        forget_below(base_locations, (key,))
+    base_locations[()] = Location(file, 1)
+    merge(base, base_locations, data, locations)
+    return base, base_locations, base_problems + problems

@@ -1,0 +1,134 @@
+"""Loading a scenario: read the YAML, resolve ``extends``, apply ``--set``, validate everything.
+
+The steps, each adding located problems to one list so that the user sees them all at once:
+
+1. read the file safely with line numbers (syntax errors stop here: nothing after them is reliable);
+2. ``extends``: load the base first (relative to the child), merge the child into it;
+3. ``--set key.path=value`` overrides, in the order given;
+4. pydantic validation of the models, and the cross-reference/semantic checks of
+   :mod:`sim.scenario_checks` on the same data, both mapped back to file and line.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.keypath import KeyPath, KeyPathError, format_key_path, parse_assignment, parse_key_path, set_path
+from sim.scenario import Scenario
+from sim.scenario_checks import check_scenario_data
+from sim.scenario_errors import Problem, ScenarioError
+from sim.scenario_extends import forget_below, read_with_extends
+from sim.scenario_messages import Finding, translate_errors
+from sim.scenario_yaml import Location, LocationMap, location_of
+
+OVERRIDE_FILE = "--set"
+"""The ``file`` of problems in values given on the command line."""
+
+
+def _drop_nulls(data: Any) -> Any:
+    """Remove keys whose value is null: in a scenario, ``key: null`` means "not given"."""
+    if isinstance(data, dict):
+        return {key: _drop_nulls(value) for key, value in data.items() if value is not None}
+    if isinstance(data, list):
+        return [_drop_nulls(value) for value in data]
+    return data
+
+
+def apply_overrides(
+    data: dict[str, Any], locations: LocationMap, overrides: Sequence[str] | Mapping[str, Any]
+) -> list[Problem]:
+    """Apply ``key.path=value`` texts (or a ``{key path: value}`` mapping) in place."""
+    problems: list[Problem] = []
+    if isinstance(overrides, Mapping):
+        pairs: list[tuple[str, Any]] = [(str(key), value) for key, value in overrides.items()]
+        parsed: list[tuple[str, KeyPath | None, Any]] = []
+        for text, value in pairs:
+            try:
+                parsed.append((text, parse_key_path(text), value))
+            except KeyPathError as error:
+                problems.append(Problem(OVERRIDE_FILE, None, text, str(error)))
+    else:
+        parsed = []
+        for text in overrides:
+            try:
+                path, value = parse_assignment(text)
+                parsed.append((text.partition("=")[0].strip(), path, value))
+            except KeyPathError as error:
+                problems.append(Problem(OVERRIDE_FILE, None, text.partition("=")[0].strip(), str(error)))
+    for key_text, path, value in parsed:
+        try:
+            set_path(data, path, value)
+        except KeyPathError as error:
+            problems.append(Problem(OVERRIDE_FILE, None, key_text, f"unknown key path: {error}"))
+            continue
+        forget_below(locations, path)
+        locations[path] = Location(OVERRIDE_FILE, None)
+    return problems
+
+
+def _locate(findings: list[Finding], locations: LocationMap, source: str) -> list[Problem]:
+    default = Location(source, None)
+    problems = []
+    for path, message in findings:
+        file, line = location_of(locations, path, default)
+        problems.append(Problem(file, line, format_key_path(path), message))
+    return problems
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    """Problems grouped by file (in order of first appearance), then by line; duplicates removed."""
+    order: dict[str, int] = {}
+    unique: list[Problem] = []
+    for problem in problems:
+        order.setdefault(problem.file, len(order))
+        if problem not in unique:
+            unique.append(problem)
+    return sorted(unique, key=lambda problem: (order[problem.file], problem.line or 0))
+
+
+def validate_data(
+    data: Mapping[str, Any], locations: LocationMap, source: str, earlier: list[Problem] = ()
+) -> Scenario:
+    """Turn merged plain data into a :class:`Scenario`, or raise every problem at once."""
+    data = _drop_nulls(copy.deepcopy(dict(data)))
+    problems = list(earlier)
+    checks = check_scenario_data(data)
+    for path, date in checks.clips:
+        set_path(data, path, date)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        problems += _locate(translate_errors(error, data, Scenario), locations, source)
+        scenario = None
+    problems += _locate(checks.problems, locations, source)
+    if problems or scenario is None:
+        raise ScenarioError(_sorted(problems))
+    scenario._warnings = _sorted(_locate(checks.warnings, locations, source))
+    scenario._source = source
+    return scenario
+
+
+def load(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) -> Scenario:
+    """Read, merge, override and validate one scenario file (see the module docstring)."""
+    path = Path(path)
+    source = os.path.normpath(str(path))
+    if not path.is_file():
+        raise ScenarioError([Problem(source, None, "", "scenario file not found")])
+    data, locations, problems = read_with_extends(path, source)
+    problems += apply_overrides(data, locations, overrides)
+    return validate_data(data, locations, source, problems)
+
+
+def scenario_from_dict_with_overrides(
+    data: Mapping[str, Any], overrides: Sequence[str] | Mapping[str, Any], source: str
+) -> Scenario:
+    """Validate plain scenario data after applying overrides (used by sweeps and calibration)."""
+    data = copy.deepcopy(dict(data))
+    locations: LocationMap = {(): Location(source, None)}
+    problems = apply_overrides(data, locations, overrides)
+    return validate_data(data, locations, source, problems)

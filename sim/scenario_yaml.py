@@ -1,0 +1,194 @@
+"""Safe YAML reading that remembers where every key was written.
+
+Scenario errors must point at a line, so mappings are built as :class:`LocatedDict` (a ``dict``
+that also records the line of each key) and lists as :class:`LocatedList` (the line of each item).
+The loader is a :class:`yaml.SafeLoader` subclass: YAML is only data here, never code.
+
+Two YAML traps are caught while reading rather than producing silently wrong values:
+
+- a key written twice in one mapping (YAML would keep the last one without a word);
+- an unquoted time of day: YAML 1.1 reads ``20:00`` as the base-60 integer 1200. The scalar's source
+  text is checked when it resolved to an int, and the value is kept as the text ``"20:00"`` so
+  that validation can carry on and report the other problems of the file too.
+
+Both are reported as located :class:`~sim.scenario_errors.Problem` objects by
+:func:`locate`, which also flattens the line information into a :data:`LocationMap`.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from sim.keypath import KeyPath, format_key_path
+from sim.scenario_errors import Problem, ScenarioError
+
+_TIME_OF_DAY_TEXT = re.compile(r"^\d{1,2}:\d{2}$")
+UNQUOTED_TIME_MESSAGE = 'write times of day as quoted strings, e.g. "08:00"'
+
+
+class Location(NamedTuple):
+    """Where a value was written: a file (or ``--set``) and a 1-based line when known."""
+
+    file: str
+    line: int | None
+
+
+LocationMap = dict[KeyPath, Location]
+"""Key path → where it was written. Paths not in the map inherit the location of their parent."""
+
+
+class LocatedDict(dict):
+    """A mapping read from YAML, with the line of each key and the keys written twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_lines: dict[Any, int] = {}
+        self.duplicates: list[tuple[Any, int, int]] = []  # (key, line, line of first occurrence)
+
+
+class LocatedList(list):
+    """A list read from YAML, with the line of each item."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_lines: list[int] = []
+
+
+class UnquotedTime(str):
+    """The text of a time of day that YAML would have read as a base-60 number."""
+
+    def __new__(cls, text: str, line: int) -> "UnquotedTime":
+        instance = super().__new__(cls, text)
+        instance.line = line
+        return instance
+
+    line: int
+
+
+class LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings and lists remember the lines they were written on."""
+
+
+def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> LocatedDict:
+    explicit_count = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+    loader.flatten_mapping(node)  # resolves "<<: *anchor" merge keys into leading entries
+    merged_count = len(node.value) - explicit_count
+    mapping = LocatedDict()
+    first_explicit_line: dict[Any, int] = {}
+    for index, (key_node, value_node) in enumerate(node.value):
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found an unhashable key", key_node.start_mark
+            ) from None
+        line = key_node.start_mark.line + 1
+        if index >= merged_count:
+            # Keys brought in by a "<<" merge may be overridden; a key written twice may not.
+            if key in first_explicit_line:
+                mapping.duplicates.append((key, line, first_explicit_line[key]))
+            else:
+                first_explicit_line[key] = line
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = line
+    return mapping
+
+
+def _construct_sequence(loader: LineLoader, node: yaml.SequenceNode) -> LocatedList:
+    items = LocatedList()
+    for child in node.value:
+        items.append(loader.construct_object(child, deep=True))
+        items.item_lines.append(child.start_mark.line + 1)
+    return items
+
+
+def _construct_int(loader: LineLoader, node: yaml.ScalarNode) -> int | UnquotedTime:
+    if _TIME_OF_DAY_TEXT.match(node.value):
+        return UnquotedTime(node.value, node.start_mark.line + 1)
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def parse_yaml_text(text: str, file: str) -> Any:
+    """Parse YAML text with line information; a syntax error becomes a located :class:`ScenarioError`."""
+    try:
+        return yaml.load(text, Loader=LineLoader)  # noqa: S506 - LineLoader is a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        detail = " ".join(part for part in (error.context, error.problem) if part)
+        raise ScenarioError([Problem(file, line, "", f"YAML syntax error: {detail}")]) from None
+    except yaml.YAMLError as error:
+        raise ScenarioError([Problem(file, None, "", f"YAML error: {str(error).splitlines()[0]}")]) from None
+
+
+def read_yaml_file(path: Path, file: str | None = None) -> Any:
+    """Read a YAML file with line information (see :func:`parse_yaml_text`)."""
+    file = file if file is not None else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError([Problem(file, None, "", f"cannot read the file: {error.strerror or error}")]) from None
+    return parse_yaml_text(text, file)
+
+
+def locate(data: Any, file: str, path: KeyPath = (), line: int | None = 1) -> tuple[LocationMap, list[Problem]]:
+    """Flatten the lines of a parsed document into a :data:`LocationMap`.
+
+    Also returns the problems the reading noticed: keys written twice and unquoted times of day.
+    """
+    locations: LocationMap = {}
+    problems: list[Problem] = []
+
+    def walk(node: Any, node_path: KeyPath, node_line: int | None) -> None:
+        locations[node_path] = Location(file, node_line)
+        if isinstance(node, UnquotedTime):
+            problems.append(Problem(file, node.line, format_key_path(node_path), UNQUOTED_TIME_MESSAGE))
+        elif isinstance(node, dict):
+            key_lines = getattr(node, "key_lines", {})
+            for key, duplicate_line, first_line in getattr(node, "duplicates", []):
+                problems.append(
+                    Problem(
+                        file,
+                        duplicate_line,
+                        format_key_path(node_path + (key,)),
+                        f"duplicate key '{key}' (first written on line {first_line}); write each key once",
+                    )
+                )
+            for key, value in node.items():
+                walk(value, node_path + (key,), key_lines.get(key, node_line))
+        elif isinstance(node, list):
+            item_lines = getattr(node, "item_lines", [])
+            for index, value in enumerate(node):
+                walk(value, node_path + (index,), item_lines[index] if index < len(item_lines) else node_line)
+
+    walk(data, path, line)
+    return locations, problems
+
+
+def plain(data: Any) -> Any:
+    """A deep copy made of plain ``dict``/``list``/``str`` (line information dropped)."""
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [plain(value) for value in data]
+    if isinstance(data, UnquotedTime):
+        return str(data)
+    return data
+
+
+def location_of(locations: LocationMap, path: KeyPath, default: Location) -> Location:
+    """The location of ``path``, else of its nearest written ancestor, else ``default``."""
+    for length in range(len(path), -1, -1):
+        found = locations.get(tuple(path[:length]))
+        if found is not None:
+            return found
+    return default
