@@ -1,0 +1,194 @@
+"""The ``bordersim`` command: parse arguments, call the library, print. Nothing else lives here.
+
+Exit codes: 0 success, 2 bad input (scenario, arguments, files), 1 internal error. Errors are one
+line per problem on stderr; ``--debug`` adds the traceback.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Discrete-event simulation of departures through transit camps and the Torkham and Chaman "
+         "crossings: can N people cross by date D, and what limits it?",
+)
+
+BAD_INPUT = 2
+INTERNAL_ERROR = 1
+
+
+class BadInput(Exception):
+    """A problem with what the user gave us (exit 2); each line of the message is one problem."""
+
+
+def _fail(message: str, code: int) -> None:
+    for line in message.splitlines() or [message]:
+        typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(code)
+
+
+def _guarded(function, debug: bool):
+    """Run ``function`` mapping bad input to exit 2 and anything else to exit 1 (trace with --debug)."""
+    from sim.scenario import ScenarioError
+
+    try:
+        return function()
+    except (ScenarioError, BadInput) as error:
+        if debug:
+            raise
+        _fail(str(error), BAD_INPUT)
+    except FileExistsError as error:
+        if debug:
+            raise
+        _fail(str(error), BAD_INPUT)
+    except KeyboardInterrupt:
+        _fail("interrupted: nothing was written", 130)
+    except Exception as error:  # noqa: BLE001 - the last line of defence of a command-line tool
+        if debug:
+            raise
+        _fail(f"internal error: {type(error).__name__}: {error} (run again with --debug for the traceback)",
+              INTERNAL_ERROR)
+
+
+def _load(path: Path, overrides: list[str]):
+    from sim.scenario import load_scenario
+
+    if not path.is_file():
+        raise BadInput(f"{path}: no such scenario file")
+    scenario = load_scenario(path, overrides)
+    for warning in scenario.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return scenario
+
+
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")]
+Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override a value: key.path=value (repeatable).")]
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    show: Annotated[bool, typer.Option("--show", help="Print the resolved scenario (after extends).")] = False,
+    set_values: Sets = None,
+    debug: Debug = False,
+) -> None:
+    """Check scenario files: every problem of a file at once, located by file, line and key path."""
+    from sim.scenario import ScenarioError
+
+    failed = False
+    for path in files:
+        try:
+            scenario = _load(path, set_values or [])
+        except (ScenarioError, BadInput) as error:
+            if debug:
+                raise
+            failed = True
+            for line in str(error).splitlines():
+                typer.echo(line, err=True)
+            continue
+        if show:
+            typer.echo(scenario.to_yaml())
+        else:
+            typer.echo(f"{path}: ok ({scenario.name})")
+    if failed:
+        raise typer.Exit(BAD_INPUT)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editors)."""
+    from sim.scenario import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario file.")],
+    replications: Annotated[Optional[int], typer.Option("-n", "--replications", min=1,
+                                                        help="Replications (default: the scenario's run.replications).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Seed (default: the scenario's run.seed).")] = None,
+    set_values: Sets = None,
+    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", min=1, help="Worker processes (default: all cores).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Results folder (must not exist, or be empty).")] = None,
+    table_format: Annotated[str, typer.Option("--format", help="Format of the daily table: parquet or csv.")] = "parquet",
+    observed: Annotated[Optional[Path], typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
+    trace: Annotated[bool, typer.Option("--trace", help="Also write per-household timestamps (trace.parquet).")] = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Run replications of a scenario and write its results folder and summary."""
+    from sim.study import run as run_study
+
+    def work():
+        if table_format not in ("parquet", "csv"):
+            raise BadInput(f"--format must be parquet or csv, got {table_format!r}")
+        scenario = _load(file, set_values or [])
+        observed_table = _read_observed(observed) if observed else None
+        with _progress(quiet, "replications") as advance:
+            result = run_study(scenario, replications=replications, seed=seed, jobs=jobs, progress=advance,
+                               trace=trace, observed=observed_table, command_line=sys.argv)
+        folder = result.save(out, format=table_format)
+        return result, folder
+
+    result, folder = _guarded(work, debug)
+    if not quiet:
+        for line in result.headline.lines():
+            typer.echo(line)
+    typer.echo(f"results: {folder}")
+
+
+def _read_observed(path: Path):
+    from sim.observed import read_observed
+
+    try:
+        return read_observed(path)
+    except (OSError, ValueError) as error:
+        raise BadInput(f"{path}: {error}") from None
+
+
+class _progress:
+    """A rich progress bar over tasks, off when quiet or when stderr is not a terminal."""
+
+    def __init__(self, quiet: bool, what: str) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.what = what
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn(f"[bold]{self.what}"), BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        self.task = None
+
+        def advance(done: int, total: int | None = None) -> None:
+            if self.task is None:
+                self.task = self.bar.add_task(self.what, total=total)
+            self.bar.update(self.task, completed=done, total=total)
+
+        return advance
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc_info)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

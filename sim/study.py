@@ -1,0 +1,73 @@
+"""``sim.run``: replications of one scenario, reduced to the tables of a results folder."""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pandas as pd
+
+from sim.results import RunResult
+from sim.runner import ProgressCallback, default_jobs, run_replications
+
+
+def run(
+    scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+    trace: bool = False,
+    observed: pd.DataFrame | None = None,
+    command_line: list[str] | None = None,
+) -> RunResult:
+    """Run ``replications`` of ``scenario`` (defaults: its ``run:`` block) on ``jobs`` processes.
+
+    Returns a :class:`~sim.results.RunResult` whose ``.daily``, ``.replications``, ``.projection``
+    and ``.summary`` are pandas DataFrames and whose ``.save(path)`` writes the results folder.
+    """
+    replications = scenario.run.replications if replications is None else replications
+    seed = scenario.run.seed if seed is None else seed
+    jobs = default_jobs() if jobs is None else jobs
+    started = datetime.now().astimezone()
+    clock = time.perf_counter()
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(done, replications)
+
+    outcomes = run_replications(scenario, range(replications), seed, jobs, report, trace)
+    extra_tables = {"trace": _trace_table(outcomes)} if trace else {}
+    target = scenario.target
+    return RunResult(
+        scenario=scenario,
+        outcomes=outcomes,
+        period_start=scenario.period.start,
+        target_by=target.by if target else None,
+        target_people=target.people if target else None,
+        seed=seed,
+        command="run",
+        command_line=command_line,
+        scenario_paths=_source_files(scenario),
+        resolved_text=scenario.to_yaml(),
+        started_at=started,
+        ended_at=datetime.now().astimezone(),
+        wall_seconds=time.perf_counter() - clock,
+        observed=observed,
+        extra_tables=extra_tables,
+        extra_manifest={"jobs": jobs},
+    )
+
+
+
+def _trace_table(outcomes) -> pd.DataFrame:
+    frames = [pd.DataFrame({"replication": outcome.replication, "household": range(len(outcome.trace["size_people"])),
+                            **outcome.trace}) for outcome in outcomes]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _source_files(scenario) -> list[str]:
+    """The scenario file and the bases it extends, as written (copied into the results folder)."""
+    files = getattr(scenario, "source_files", None)
+    if files:
+        return list(files)
+    return [scenario.source] if scenario.source and not scenario.source.startswith("<") else []
