@@ -143,7 +143,7 @@ def reach_date(period_start: date, hours: float) -> date | None:
     """The PKT calendar day containing ``hours`` after period start; None for ``inf`` (never)."""
     if math.isinf(hours) or math.isnan(hours):
         return None
-    return period_start + timedelta(days=int(math.floor(hours / HOURS_PER_DAY)))
+    return period_start + timedelta(days=math.floor(hours / HOURS_PER_DAY))
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def _two_sided_z(confidence: float) -> float:
     return float(norm.ppf(0.5 + confidence / 2.0))
 
 
-def wilson_interval(successes: int | float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion ``successes / n``.
 
     Unlike the normal ("Wald") interval it stays inside [0, 1] and does not collapse to a point
@@ -102,7 +102,7 @@ def quantiles_with_infinity(
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"probability must lie in [0, 1]; got {probability}")
         position = probability * (n - 1)
-        lower_index = int(math.floor(position))
+        lower_index = math.floor(position)
         upper_index = min(lower_index + 1, n - 1)
         fraction = position - lower_index
         lower, upper = float(ordered[lower_index]), float(ordered[upper_index])
