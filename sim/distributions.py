@@ -12,7 +12,7 @@ import re
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 _DURATION_PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(min|h|d)\s*$")
 _HOURS_PER_UNIT = {"min": 1 / 60, "h": 1.0, "d": 24.0}
@@ -31,7 +31,14 @@ def parse_duration_hours(value: object) -> object:
     return value
 
 
-Hours = Annotated[float, BeforeValidator(parse_duration_hours)]
+Hours = Annotated[
+    float,
+    BeforeValidator(parse_duration_hours),
+    # Editors validating against the JSON Schema must accept "45min" as well as 0.75.
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+\s*(min|h|d)\s*$"}]}
+    ),
+]
 """A duration in hours; files may write it with a unit."""
 
 

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from sim.distributions import Distribution, Hours
 from sim.scenario_errors import Problem, ScenarioError
 from sim.scenario_types import (
-    ALWAYS_OPEN,
     NonNegative,
     OpeningHours,
     People,
@@ -184,7 +183,7 @@ class Crossing(_Model):
 
     lanes: PositiveInt
     service: Distribution = Field(description="hours per household")
-    hours: OpeningHours = ALWAYS_OPEN
+    hours: OpeningHours = Field(default="24h", validate_default=True)  # type: ignore[assignment]
     max_people_per_day: People | None = None
     reception: str | None = None
     reroute: Reroute | None = None
@@ -249,6 +248,15 @@ class Scenario(_Model):
 
     _warnings: list[Problem] = PrivateAttr(default_factory=list)
     _source: str | None = PrivateAttr(default=None)
+    _source_files: list[str] = PrivateAttr(default_factory=list)
+
+    def __eq__(self, other: object) -> bool:
+        # Two scenarios are equal when their assumptions are; where they were loaded from is not one.
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts: not hashable
 
     @property
     def warnings(self) -> list[Problem]:
@@ -259,6 +267,11 @@ class Scenario(_Model):
     def source(self) -> str | None:
         """The file this scenario was loaded from, if any."""
         return self._source
+
+    @property
+    def source_files(self) -> list[str]:
+        """The files read to build this scenario: its own file first, then each ``extends`` base."""
+        return list(self._source_files)
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """Plain data that :func:`load_scenario` reads back to an equal scenario.
@@ -275,7 +288,11 @@ class Scenario(_Model):
         """The resolved scenario as YAML text (what ``scenario.resolved.yaml`` holds)."""
         import yaml
 
-        return yaml.safe_dump(self.to_yaml_dict(), sort_keys=False, allow_unicode=True, width=100)
+        class _PlainDumper(yaml.SafeDumper):
+            def ignore_aliases(self, data: Any) -> bool:  # equal dates must not become &id001 anchors
+                return True
+
+        return yaml.dump(self.to_yaml_dict(), Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)
 
     def with_values(self, values: Mapping[str, Any] | Sequence[str]) -> "Scenario":
         """A new, fully validated scenario with some values changed.

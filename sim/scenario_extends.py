@@ -51,8 +51,9 @@ def merge(
 
 def read_with_extends(
     path: Path, file: str, chain: tuple[tuple[Path, str], ...] = ()
-) -> tuple[dict[str, Any], LocationMap, list[Problem]]:
-    """The merged plain data of ``path`` and its bases, their locations, and reading problems.
+) -> tuple[dict[str, Any], LocationMap, list[Problem], list[str]]:
+    """The merged plain data of ``path`` and its bases, their locations, reading problems, and the
+    files read (``path`` first, then its base, the base's base, …).
 
     Raises :class:`ScenarioError` when a file cannot be parsed at all (syntax errors, not a mapping).
     """
@@ -66,25 +67,25 @@ def read_with_extends(
     data = plain(document)
     extends = data.get("extends")
     if extends is None:
-        return data, locations, problems
+        return data, locations, problems, [file]
     extends_location = locations[("extends",)]
     if not isinstance(extends, str) or not extends.strip():
         problems.append(Problem(file, extends_location.line, "extends", f"extends must be the path of a base scenario file, got {extends!r}"))
-        return data, locations, problems
+        return data, locations, problems, [file]
     base_path = path.parent / extends
     base_file = os.path.normpath(str(base_path))
     chain = chain + ((path.resolve(), file),)
     if base_path.resolve() in [resolved for resolved, _ in chain]:
         names = [name for _, name in chain] + [base_file]
         problems.append(Problem(file, extends_location.line, "extends", f"extends cycle: {' -> '.join(names)}"))
-        return data, locations, problems
+        return data, locations, problems, [file]
     if not base_path.is_file():
         problems.append(
             Problem(file, extends_location.line, "extends", f"base scenario '{extends}' not found (looked for {base_file})")
         )
-        return data, locations, problems
+        return data, locations, problems, [file]
     try:
-        base, base_locations, base_problems = read_with_extends(base_path, base_file, chain)
+        base, base_locations, base_problems, base_files = read_with_extends(base_path, base_file, chain)
     except ScenarioError as error:
         raise ScenarioError(problems + error.problems) from None
     for key in NOT_INHERITED:
@@ -92,4 +93,4 @@ def read_with_extends(
         forget_below(base_locations, (key,))
     base_locations[()] = Location(file, 1)
     merge(base, base_locations, data, locations)
-    return base, base_locations, base_problems + problems
+    return base, base_locations, base_problems + problems, [file, *base_files]

@@ -103,7 +103,13 @@ def validate_data(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        problems += _locate(translate_errors(error, data, Scenario), locations, source)
+        findings = translate_errors(error, data, Scenario)
+        if data.get("extends") is not None:
+            findings = [
+                (path, f"{message} (name is not inherited from the base scenario)" if path == ("name",) else message)
+                for path, message in findings
+            ]
+        problems += _locate(findings, locations, source)
         scenario = None
     problems += _locate(checks.problems, locations, source)
     if problems or scenario is None:
@@ -119,9 +125,11 @@ def load(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) ->
     source = os.path.normpath(str(path))
     if not path.is_file():
         raise ScenarioError([Problem(source, None, "", "scenario file not found")])
-    data, locations, problems = read_with_extends(path, source)
+    data, locations, problems, files = read_with_extends(path, source)
     problems += apply_overrides(data, locations, overrides)
-    return validate_data(data, locations, source, problems)
+    scenario = validate_data(data, locations, source, problems)
+    scenario._source_files = files
+    return scenario
 
 
 def scenario_from_dict_with_overrides(

@@ -150,7 +150,8 @@ def _message(error: Any, path: KeyPath, root: type[BaseModel]) -> str:
         bound = next(iter(context.values())) if context else "?"
         return f"{subject} must be {symbol} {bound}{got}"
     if kind == "union_tag_invalid":
-        return f"unknown distribution '{context.get('tag')}'; allowed dist: {context.get('expected_tags')}"
+        expected = str(context.get("expected_tags", "")).replace("'", "")
+        return f"unknown distribution '{context.get('tag')}'; allowed dist: {expected}"
     if kind == "union_tag_not_found":
         return f"{subject} must be a distribution with a 'dist' key (fixed, uniform, triangular, exponential, " \
                f"lognormal, gamma, poisson, empirical){got}"

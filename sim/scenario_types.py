@@ -19,6 +19,16 @@ MAX_PEOPLE = 1_000_000_000
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def _not_a_boolean(value: Any) -> Any:
+    # YAML reads yes/no/true/false as booleans, and Python counts True as 1: never a number here.
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {str(value).lower()}")
+    return value
+
+
+_NOT_BOOL = BeforeValidator(_not_a_boolean)
+
+
 def _positive_integer(value: int) -> int:
     if value <= 0:
         raise ValueError(f"must be a positive integer, got {value}")
@@ -44,18 +54,18 @@ def _non_negative(value: float) -> float:
     return value
 
 
-PositiveInt = Annotated[int, AfterValidator(_positive_integer), WithJsonSchema({"type": "integer", "minimum": 1})]
+PositiveInt = Annotated[int, _NOT_BOOL, AfterValidator(_positive_integer), WithJsonSchema({"type": "integer", "minimum": 1})]
 """A count of things (lanes, replications) that must be at least 1."""
 
 People = Annotated[
-    int, AfterValidator(_people), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_PEOPLE})
+    int, _NOT_BOOL, AfterValidator(_people), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_PEOPLE})
 ]
 """A number of people: a positive integer, at most 10^9 (more is a typo). ``1_000_000`` is fine."""
 
-Share = Annotated[float, AfterValidator(_share), WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]
+Share = Annotated[float, _NOT_BOOL, AfterValidator(_share), WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]
 """A probability or share of a total, in [0, 1]."""
 
-NonNegative = Annotated[float, AfterValidator(_non_negative), WithJsonSchema({"type": "number", "minimum": 0})]
+NonNegative = Annotated[float, _NOT_BOOL, AfterValidator(_non_negative), WithJsonSchema({"type": "number", "minimum": 0})]
 """A capacity factor or rate: 0 or more (factor 0 = closed, above 1 = added capacity)."""
 
 
