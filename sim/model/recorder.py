@@ -56,7 +56,7 @@ def daily_integrals(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n
     """Integral of the level over each day, in people-hours."""
     instants = np.arange(n_days + 1) * HOURS_PER_DAY
     integral = _integral_before(enter, weights, instants) - _integral_before(leave, weights, instants)
-    return np.diff(integral)
+    return np.maximum(np.diff(integral), 0.0)  # a level is never negative: drop rounding residue
 
 
 def daily_peaks(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray:
