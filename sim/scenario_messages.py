@@ -42,6 +42,8 @@ def data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
+        elif isinstance(node, dict) and node.get("dist") == part:
+            continue  # the tag naming which distribution validated this mapping
         elif last and isinstance(part, (str, int)) and not str(part).startswith(("[", "function-")):
             path.append(part)
         else:
@@ -89,17 +91,28 @@ def _step(annotation: Any, part: Any) -> Any:
     return None
 
 
-def model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model class validating the mapping at pydantic ``loc`` (None if not a model)."""
+def annotation_at(root: type[BaseModel], loc: tuple[Any, ...]) -> Any | None:
+    """The type annotation validating the value at pydantic ``loc`` (None if it cannot be followed)."""
     annotation: Any = root
     for part in loc:
-        stepped = _step(annotation, part)
-        if stepped is None:
-            # Tags of unions are steps too; anything else we cannot follow.
+        annotation = _step(annotation, part)
+        if annotation is None:
             return None
-        annotation = stepped
-    annotation = _unwrap(annotation)
+    return _unwrap(annotation)
+
+
+def model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class validating the mapping at pydantic ``loc`` (None if not a model)."""
+    annotation = annotation_at(root, loc)
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _is_distribution(annotation: Any) -> bool:
+    members = typing.get_args(annotation) if typing.get_origin(annotation) in (Union, types.UnionType) else ()
+    return bool(members) and all(
+        isinstance(member, type) and issubclass(member, BaseModel) and "dist" in member.model_fields
+        for member in map(_unwrap, members)
+    )
 
 
 def allowed_keys(model: type[BaseModel]) -> list[str]:
@@ -139,8 +152,6 @@ def _message(error: Any, path: KeyPath, root: type[BaseModel]) -> str:
         return f"{subject} must be true or false{got}"
     if kind.startswith(("date_", "datetime_")):
         return f"{subject} must be an ISO date such as 2023-11-01{got}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"{subject} must be a mapping of keys ({{key: value, ...}}){got}"
     if kind in ("list_type", "tuple_type"):
         return f"{subject} must be a list ([a, b, ...]){got}"
     if kind == "too_short":
@@ -148,13 +159,18 @@ def _message(error: Any, path: KeyPath, root: type[BaseModel]) -> str:
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         symbol = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = next(iter(context.values())) if context else "?"
+        bound = f"{bound:g}" if isinstance(bound, float) else bound
         return f"{subject} must be {symbol} {bound}{got}"
     if kind == "union_tag_invalid":
         expected = str(context.get("expected_tags", "")).replace("'", "")
         return f"unknown distribution '{context.get('tag')}'; allowed dist: {expected}"
-    if kind == "union_tag_not_found":
+    if kind == "union_tag_not_found" or (
+        kind in ("dict_type", "model_type", "model_attributes_type") and _is_distribution(annotation_at(root, tuple(error["loc"])))
+    ):
         return f"{subject} must be a distribution with a 'dist' key (fixed, uniform, triangular, exponential, " \
                f"lognormal, gamma, poisson, empirical){got}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{subject} must be a mapping of keys ({{key: value, ...}}){got}"
     if kind == "literal_error":
         return f"{subject} must be {context.get('expected')}{got}"
     return f"{subject}: {error['msg']}"

@@ -38,7 +38,7 @@ def _positive_integer(value: int) -> int:
 def _people(value: int) -> int:
     _positive_integer(value)
     if value > MAX_PEOPLE:
-        raise ValueError(f"must be at most 1_000_000_000 people (10^9), got {value:_}: is it a typo?")
+        raise ValueError(f"must be at most 10^9 (1_000_000_000), got {value:_}: more people than that is a typo")
     return value
 
 

@@ -112,7 +112,17 @@ def _construct_int(loader: LineLoader, node: yaml.ScalarNode) -> int | UnquotedT
     return yaml.SafeLoader.construct_yaml_int(loader, node)
 
 
+def _construct_timestamp(loader: LineLoader, node: yaml.ScalarNode) -> Any:
+    # "2023-13-01" looks like a date to YAML but is none: keep the text so that validation says
+    # which key holds it, instead of the YAML library failing with a bare ValueError.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value
+
+
 LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
