@@ -35,7 +35,7 @@ def base_dict(people: int = 20, household_size: float = 1, lanes: int = 2, servi
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and "dist" not in value:
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
@@ -43,5 +43,6 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def build(patch: dict[str, Any] | None = None, **base_options):
-    """A validated Scenario from the base with ``patch`` merged in (mappings merge, lists replace)."""
+    """A validated Scenario from the base with ``patch`` merged in (mappings merge; lists and
+    distributions replace)."""
     return scenario_from_dict(deep_merge(base_dict(**base_options), patch or {}))
