@@ -61,7 +61,7 @@ def read_with_extends(
     if document is None:
         document = {}
     if not isinstance(document, dict):
-        kind = type(document).__name__
+        kind = "list" if isinstance(document, list) else f"single value ({document!r})"
         raise ScenarioError([Problem(file, 1, "", f"a scenario file must be a mapping of keys (name:, period:, …), got a {kind}")])
     locations, problems = locate(document, file)
     data = plain(document)
@@ -77,13 +77,13 @@ def read_with_extends(
     chain = chain + ((path.resolve(), file),)
     if base_path.resolve() in [resolved for resolved, _ in chain]:
         names = [name for _, name in chain] + [base_file]
-        problems.append(Problem(file, extends_location.line, "extends", f"extends cycle: {' -> '.join(names)}"))
-        return data, locations, problems, [file]
+        # Without its base the child is incomplete: its missing keys would only be noise.
+        raise ScenarioError(problems + [Problem(file, extends_location.line, "extends", f"extends cycle: {' -> '.join(names)}")])
     if not base_path.is_file():
-        problems.append(
-            Problem(file, extends_location.line, "extends", f"base scenario '{extends}' not found (looked for {base_file})")
+        raise ScenarioError(
+            problems
+            + [Problem(file, extends_location.line, "extends", f"base scenario '{extends}' not found (looked for {base_file})")]
         )
-        return data, locations, problems, [file]
     try:
         base, base_locations, base_problems, base_files = read_with_extends(base_path, base_file, chain)
     except ScenarioError as error:
