@@ -88,7 +88,8 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
         order.setdefault(problem.file, len(order))
         if problem not in unique:
             unique.append(problem)
-    return sorted(unique, key=lambda problem: (order[problem.file], problem.line or 0))
+    # Command-line values come last: the file is what the user reads top to bottom.
+    return sorted(unique, key=lambda problem: (problem.file == OVERRIDE_FILE, order[problem.file], problem.line or 0))
 
 
 def validate_data(

@@ -1,7 +1,7 @@
 """Shared test helpers: a tiny valid scenario and a way to write scenario files.
 
 ``MINIMAL_SCENARIO`` is the smallest valid scenario: one group, one origin, one route, one crossing,
-no camp. Its line numbers are pinned by the validation tests (``lanes`` is on line 17): edit it
+no camp. Its line numbers are pinned by the validation tests (``lanes`` is on line 18): edit it
 only by appending, or update those tests.
 """
 from __future__ import annotations
@@ -48,6 +48,17 @@ def write_scenario(tmp_path: Path, text_or_dict: str | dict[str, Any] = MINIMAL_
     text = text_or_dict if isinstance(text_or_dict, str) else yaml.safe_dump(text_or_dict, sort_keys=False)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def scenario_problems(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The one-line problems of loading ``path``, with the file written as ``F`` (empty if valid)."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        load_scenario(path, overrides)
+    except ScenarioError as error:
+        return [str(problem).replace(str(path), "F") for problem in error.problems]
+    return []
 
 
 @pytest.fixture
