@@ -294,7 +294,7 @@ class Scenario(_Model):
 
         return yaml.dump(self.to_yaml_dict(), Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)
 
-    def with_values(self, values: Mapping[str, Any] | Sequence[str]) -> "Scenario":
+    def with_values(self, values: Mapping[str, Any] | Sequence[str]) -> Scenario:
         """A new, fully validated scenario with some values changed.
 
         ``values`` maps key paths to values (``{"crossings.torkham.lanes": 30}``) or is a list of

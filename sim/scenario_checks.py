@@ -289,6 +289,10 @@ class _Checker:
             slowdown = _mapping(slowdown)
             self.reference(("slowdowns", index, "at"), slowdown.get("at"), "crossings", "crossing")
             self.window(("slowdowns", index), "from", "to", slowdown.get("from"), slowdown.get("to"))
+            if slowdown and not any(slowdown.get(key) is not None for key in ("hours", "max_people_per_day")) and (
+                _number(slowdown.get("factor", 1.0)) == 1.0
+            ):
+                self.warn(("slowdowns", index), "this slowdown changes nothing: set factor, hours or max_people_per_day")
 
     def disruptions(self) -> None:
         for index, disruption in enumerate(_items(self.data.get("disruptions"))):

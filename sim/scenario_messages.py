@@ -36,10 +36,7 @@ def data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
     node = data
     for position, part in enumerate(loc):
         last = position == len(loc) - 1
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
         elif isinstance(node, dict) and node.get("dist") == part:
@@ -84,9 +81,13 @@ def _step(annotation: Any, part: Any) -> Any:
         # A distribution: pydantic's loc names the chosen member by its "dist" tag.
         for member in typing.get_args(annotation):
             member = _unwrap(member)
-            if isinstance(member, type) and issubclass(member, BaseModel) and "dist" in member.model_fields:
-                if part in typing.get_args(member.model_fields["dist"].annotation):
-                    return member
+            if (
+                isinstance(member, type)
+                and issubclass(member, BaseModel)
+                and "dist" in member.model_fields
+                and part in typing.get_args(member.model_fields["dist"].annotation)
+            ):
+                return member
         return None
     return None
 

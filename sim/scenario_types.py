@@ -9,8 +9,14 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, PlainSerializer
-from pydantic import WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    WithJsonSchema,
+)
 from pydantic_core import core_schema
 
 MAX_PEOPLE = 1_000_000_000
@@ -22,7 +28,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 def _not_a_boolean(value: Any) -> Any:
     # YAML reads yes/no/true/false as booleans, and Python counts True as 1: never a number here.
     if isinstance(value, bool):
-        raise ValueError(f"must be a number, got {str(value).lower()}")
+        raise ValueError(f"must be a number, got {str(value).lower()}")  # noqa: TRY004 - pydantic reports ValueErrors
     return value
 
 
@@ -143,13 +149,13 @@ class OpeningHours:
         return self.text
 
     @classmethod
-    def parse(cls, value: Any) -> "OpeningHours":
+    def parse(cls, value: Any) -> OpeningHours:
         """Read opening hours from the file's text; ValueError says what is allowed."""
         if isinstance(value, OpeningHours):
             return value
         allowed = 'write "24h" or "HH:MM-HH:MM" between 00:00 and 24:00, e.g. "06:00-21:00"'
         if not isinstance(value, str):
-            raise ValueError(f"must be a quoted string: {allowed}; got {value!r}")
+            raise ValueError(f"must be a quoted string: {allowed}; got {value!r}")  # noqa: TRY004 - as above
         text = value.strip()
         if text.lower() == cls.ALWAYS_OPEN_TEXT:
             return cls(0.0, 24.0, text)

@@ -60,7 +60,7 @@ class LocatedList(list):
 class UnquotedTime(str):
     """The text of a time of day that YAML would have read as a base-60 number."""
 
-    def __new__(cls, text: str, line: int) -> "UnquotedTime":
+    def __new__(cls, text: str, line: int) -> UnquotedTime:  # noqa: PYI034
         instance = super().__new__(cls, text)
         instance.line = line
         return instance
@@ -130,7 +130,7 @@ LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML text with line information; a syntax error becomes a located :class:`ScenarioError`."""
     try:
-        return yaml.load(text, Loader=LineLoader)  # noqa: S506 - LineLoader is a SafeLoader subclass
+        return yaml.load(text, Loader=LineLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None

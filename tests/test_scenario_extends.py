@@ -93,7 +93,7 @@ def test_missing_base_is_reported_at_the_extends_line(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as error:
         load_scenario(child)
     assert _messages(error, tmp_path) == [
-        f"child.yaml:2: extends: base scenario 'nowhere.yaml' not found (looked for nowhere.yaml)"
+        "child.yaml:2: extends: base scenario 'nowhere.yaml' not found (looked for nowhere.yaml)"
     ]
 
 

@@ -104,31 +104,31 @@ def test_set_null_deletes(tmp_path: Path) -> None:
 def test_unknown_paths_are_errors(minimal_scenario_path: Path) -> None:
     assert scenario_problems(minimal_scenario_path, ["crossings.chaman.lanes=3", "slowdowns.0.factor=0.5"]) == [
         "--set: crossings.chaman.lanes: unknown key path: crossings has no key 'chaman' (existing keys: torkham)",
-        "--set: slowdowns.0.factor: unknown key path: the scenario has no key 'slowdowns' (existing keys: crossings, "
-        "groups, name, origins, period, run)",
+        ("--set: slowdowns.0.factor: unknown key path: the scenario has no key 'slowdowns' (existing keys: crossings, "
+        "groups, name, origins, period, run)"),
     ]
 
 
 def test_unknown_leaf_is_an_unknown_key(minimal_scenario_path: Path) -> None:
     assert scenario_problems(minimal_scenario_path, ["crossings.torkham.lane=3"]) == [
-        "--set: crossings.torkham.lane: unknown key 'lane'; allowed keys: "
-        "lanes, service, hours, max_people_per_day, reception, reroute"
+        ("--set: crossings.torkham.lane: unknown key 'lane'; allowed keys: "
+        "lanes, service, hours, max_people_per_day, reception, reroute")
     ]
 
 
 def test_invalid_values_are_located_at_the_set(minimal_scenario_path: Path) -> None:
     assert scenario_problems(minimal_scenario_path, ["crossings.torkham.lanes=0", "origins.kp.routes.0.voluntary=0.5"]) == [
         "F:14: origins.kp.routes: voluntary shares of origins.kp.routes sum to 0.5; they must sum to 1 (within 1e-6)",
-        "F:14: origins.kp.routes: deported shares of origins.kp.routes (a route without 'deported' uses its "
-        "voluntary share) sum to 0.5; they must sum to 1 (within 1e-6)",
+        ("F:14: origins.kp.routes: deported shares of origins.kp.routes (a route without 'deported' uses its "
+        "voluntary share) sum to 0.5; they must sum to 1 (within 1e-6)"),
         "--set: crossings.torkham.lanes: lanes must be a positive integer, got 0",
     ]  # the sum is about the routes the file wrote, so it points there
 
 
 def test_malformed_assignment(minimal_scenario_path: Path) -> None:
     assert scenario_problems(minimal_scenario_path, ["crossings.torkham.lanes"]) == [
-        "--set: crossings.torkham.lanes: 'crossings.torkham.lanes' is not an assignment: write key.path=value, "
-        "e.g. crossings.torkham.lanes=30"
+        ("--set: crossings.torkham.lanes: 'crossings.torkham.lanes' is not an assignment: write key.path=value, "
+        "e.g. crossings.torkham.lanes=30")
     ]
 
 

@@ -42,15 +42,15 @@ def test_minimal_scenario_is_valid(tmp_path: Path) -> None:
 def test_unknown_key_lists_the_allowed_keys(tmp_path: Path) -> None:
     text = edited("    lanes: 4\n", "    lanes: 4\n    lane: 3\n")
     assert problems(tmp_path, text) == [
-        "F:19: crossings.torkham.lane: unknown key 'lane'; allowed keys: "
-        "lanes, service, hours, max_people_per_day, reception, reroute"
+        ("F:19: crossings.torkham.lane: unknown key 'lane'; allowed keys: "
+        "lanes, service, hours, max_people_per_day, reception, reroute")
     ]
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert problems(tmp_path, MINIMAL_SCENARIO + "slowdown: []\n") == [
-        "F:20: slowdown: unknown key 'slowdown'; allowed keys: name, description, extends, period, target, run, "
-        "groups, origins, camps, crossings, reception, initial, slowdowns, disruptions"
+        ("F:20: slowdown: unknown key 'slowdown'; allowed keys: name, description, extends, period, target, run, "
+        "groups, origins, camps, crossings, reception, initial, slowdowns, disruptions")
     ]
 
 
@@ -82,8 +82,8 @@ def test_wrong_type_of_a_date(tmp_path: Path) -> None:
 
 def test_mapping_expected(tmp_path: Path) -> None:
     assert problems(tmp_path, edited("service: {dist: fixed, value: 30min}", "service: 30min")) == [
-        "F:19: crossings.torkham.service: service must be a distribution with a 'dist' key (fixed, uniform, "
-        "triangular, exponential, lognormal, gamma, poisson, empirical), got '30min'"
+        ("F:19: crossings.torkham.service: service must be a distribution with a 'dist' key (fixed, uniform, "
+        "triangular, exponential, lognormal, gamma, poisson, empirical), got '30min'")
     ]
 
 
@@ -120,8 +120,8 @@ def test_capacity_must_be_positive(tmp_path: Path) -> None:
 
 def test_absurd_number_of_people(tmp_path: Path) -> None:
     assert problems(tmp_path, edited("people: 6000", "people: 2_000_000_000")) == [
-        "F:6: groups.undocumented.people: people must be at most 10^9 (1_000_000_000), got 2_000_000_000: "
-        "more people than that is a typo"
+        ("F:6: groups.undocumented.people: people must be at most 10^9 (1_000_000_000), got 2_000_000_000: "
+        "more people than that is a typo")
     ]
 
 
@@ -148,8 +148,8 @@ def test_share_outside_zero_one(tmp_path: Path) -> None:
 def test_origin_shares_must_sum_to_one(tmp_path: Path) -> None:
     text = edited("origins: {kp: 1.0}", "origins: {kp: 0.95}")
     assert problems(tmp_path, text) == [
-        "F:8: groups.undocumented.origins: shares of groups.undocumented.origins sum to 0.95; "
-        "they must sum to 1 (within 1e-6)"
+        ("F:8: groups.undocumented.origins: shares of groups.undocumented.origins sum to 0.95; "
+        "they must sum to 1 (within 1e-6)")
     ]
 
 
@@ -171,8 +171,8 @@ def test_deported_route_shares_default_to_voluntary_and_must_sum_to_one(tmp_path
         "      - {crossing: torkham, travel: {dist: fixed, value: 9h}, voluntary: 0.4, deported: 0.0}\n"
     )
     assert problems(tmp_path, edited(route, two_routes)) == [
-        "F:14: origins.kp.routes: deported shares of origins.kp.routes (a route without 'deported' uses its "
-        "voluntary share) sum to 0.6; they must sum to 1 (within 1e-6)"
+        ("F:14: origins.kp.routes: deported shares of origins.kp.routes (a route without 'deported' uses its "
+        "voluntary share) sum to 0.6; they must sum to 1 (within 1e-6)")
     ]
     defaulted = two_routes.replace(", deported: 0.0", "")  # deported shares 0.6 + 0.4 (defaulted) = 1
     assert problems(tmp_path, edited(route, defaulted)) == []
@@ -312,24 +312,24 @@ def hazard(*steps: str) -> str:
 def test_hazard_step_after_the_period(tmp_path: Path) -> None:
     text = hazard("{from: 2023-11-01, rate: 0.05}", "{from: 2023-12-05, rate: 0.1}")
     assert problems(tmp_path, text) == [
-        "F:12: groups.undocumented.departures.hazard.1.from: the step starts on 2023-12-05, after the period "
-        "ends (2023-11-30): it never applies"
+        ("F:12: groups.undocumented.departures.hazard.1.from: the step starts on 2023-12-05, after the period "
+        "ends (2023-11-30): it never applies")
     ]
 
 
 def test_hazard_steps_out_of_order(tmp_path: Path) -> None:
     text = hazard("{from: 2023-11-10, rate: 0.05}", "{from: 2023-11-05, rate: 0.1}")
     assert problems(tmp_path, text) == [
-        "F:12: groups.undocumented.departures.hazard.1.from: hazard steps must be in increasing date order: "
-        "2023-11-05 is not after 2023-11-10"
+        ("F:12: groups.undocumented.departures.hazard.1.from: hazard steps must be in increasing date order: "
+        "2023-11-05 is not after 2023-11-10")
     ]
 
 
 def test_hazard_step_wholly_before_the_period(tmp_path: Path) -> None:
     text = hazard("{from: 2023-09-01, rate: 0.01}", "{from: 2023-10-01, rate: 0.05}", "{from: 2023-11-05, rate: 0.1}")
     assert problems(tmp_path, text) == [
-        "F:11: groups.undocumented.departures.hazard.0.from: the step applies 2023-09-01..2023-09-30, wholly "
-        "before the period starts (2023-11-01); remove it or move it into the period"
+        ("F:11: groups.undocumented.departures.hazard.0.from: the step applies 2023-09-01..2023-09-30, wholly "
+        "before the period starts (2023-11-01); remove it or move it into the period")
     ]
 
 
@@ -347,8 +347,8 @@ def test_schedule_steps_are_windows_too(tmp_path: Path) -> None:
         "      schedule:\n        - {from: 2023-12-01, per_day: 500}\n",
     )
     assert problems(tmp_path, text) == [
-        "F:11: groups.undocumented.departures.schedule.0.from: the step starts on 2023-12-01, after the period "
-        "ends (2023-11-30): it never applies"
+        ("F:11: groups.undocumented.departures.schedule.0.from: the step starts on 2023-12-01, after the period "
+        "ends (2023-11-30): it never applies")
     ]
 
 
@@ -395,8 +395,8 @@ def test_schedule_per_day_must_not_be_negative(tmp_path: Path) -> None:
 def test_household_sizes_must_be_at_least_one(tmp_path: Path, household_size: str, smallest: str, dist: str) -> None:
     text = edited("household_size: {dist: fixed, value: 6}", f"household_size: {household_size}")
     assert problems(tmp_path, text) == [
-        f"F:7: groups.undocumented.household_size: household sizes must be at least 1 person, but this {dist} "
-        f"distribution can give {smallest}; e.g. write {{dist: poisson, mean: 5, shift: 1}}"
+        (f"F:7: groups.undocumented.household_size: household sizes must be at least 1 person, but this {dist} "
+        f"distribution can give {smallest}; e.g. write {{dist: poisson, mean: 5, shift: 1}}")
     ]
 
 
@@ -418,16 +418,16 @@ def test_distribution_parameters_out_of_order(tmp_path: Path) -> None:
 def test_unknown_distribution(tmp_path: Path) -> None:
     text = edited("{dist: fixed, value: 30min}", "{dist: normal, mean: 30min, sd: 5min}")
     assert problems(tmp_path, text) == [
-        "F:19: crossings.torkham.service: unknown distribution 'normal'; allowed dist: fixed, uniform, triangular, "
-        "exponential, lognormal, gamma, poisson, empirical"
+        ("F:19: crossings.torkham.service: unknown distribution 'normal'; allowed dist: fixed, uniform, triangular, "
+        "exponential, lognormal, gamma, poisson, empirical")
     ]
 
 
 def test_malformed_duration(tmp_path: Path) -> None:
     text = edited("{dist: fixed, value: 30min}", "{dist: fixed, value: 30 minutes}")
     assert problems(tmp_path, text) == [
-        "F:19: crossings.torkham.service.value: '30 minutes' is not a duration: write a number of hours or "
-        "e.g. 45min, 6h, 2d"
+        ("F:19: crossings.torkham.service.value: '30 minutes' is not a duration: write a number of hours or "
+        "e.g. 45min, 6h, 2d")
     ]
 
 
@@ -470,13 +470,13 @@ def test_unknown_weekday(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("hours", "message"),
     [
-        ('"25:00-06:00"', "malformed hours '25:00-06:00': write \"24h\" or \"HH:MM-HH:MM\" between 00:00 and 24:00, "
-                          "e.g. \"06:00-21:00\""),
-        ('"6am-9pm"', "malformed hours '6am-9pm': write \"24h\" or \"HH:MM-HH:MM\" between 00:00 and 24:00, "
-                      "e.g. \"06:00-21:00\""),
+        ('"25:00-06:00"', ("malformed hours '25:00-06:00': write \"24h\" or \"HH:MM-HH:MM\" between 00:00 and 24:00, "
+                          "e.g. \"06:00-21:00\"")),
+        ('"6am-9pm"', ("malformed hours '6am-9pm': write \"24h\" or \"HH:MM-HH:MM\" between 00:00 and 24:00, "
+                      "e.g. \"06:00-21:00\"")),
         ('"06:00-06:00"', "malformed hours '06:00-06:00': opening and closing times must differ (use \"24h\")"),
-        ("24", "hours must be a quoted string: write \"24h\" or \"HH:MM-HH:MM\" between 00:00 and 24:00, "
-               "e.g. \"06:00-21:00\"; got 24"),
+        ("24", ("hours must be a quoted string: write \"24h\" or \"HH:MM-HH:MM\" between 00:00 and 24:00, "
+               "e.g. \"06:00-21:00\"; got 24")),
     ],
 )
 def test_malformed_hours(tmp_path: Path, hours: str, message: str) -> None:
@@ -576,3 +576,11 @@ def test_ten_mistakes_are_all_reported_each_located(tmp_path: Path) -> None:
     assert len(str(caught.value).splitlines()) == len(caught.value.problems)
     lines = [problem.line for problem in caught.value.problems]
     assert lines == sorted(lines)  # reported in file order
+
+
+def test_slowdown_that_changes_nothing_is_a_warning(tmp_path: Path) -> None:
+    text = MINIMAL_SCENARIO + "slowdowns:\n  - {at: torkham, from: 2023-11-03, to: 2023-11-05, reason: forgot the factor}\n"
+    scenario = load_scenario(write_scenario(tmp_path, text))
+    assert [(w.line, w.key_path, w.message) for w in scenario.warnings] == [
+        (21, "slowdowns.0", "this slowdown changes nothing: set factor, hours or max_people_per_day")
+    ]
