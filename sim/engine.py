@@ -103,7 +103,7 @@ def run_replication(scenario, replication: int, seed: int | None = None, trace: 
     finally:
         if gc_was_enabled:
             gc.enable()
-    timestamps = _Timestamps.collect(world, scenario, crossing_records, camp_records)
+    timestamps = _Timestamps.collect(world, scenario, households, timelines, crossing_records, camp_records)
     _check_conservation(scenario, world, households, timestamps, crossings, camps, transit)
     return _outcome(scenario, world, households, timestamps, timelines, replication, trace)
 
@@ -148,8 +148,11 @@ def _simulate(scenario, world: World, households: HouseholdTable, timelines: lis
                 travel_hours=households.reroute_travel_hours[crossing_id].tolist(),
                 send=senders[world.crossing_names.index(spec.reroute.to)],
             )
+        fed_by_camp = any(route.crossing_id == crossing_id and route.camp_id != NO_NODE for route in world.routes)
+        rerouted_into = any(other.reroute is not None and other.reroute.to == name
+                            for other in scenario.crossings.values())
         crossings.append(Crossing(
-            env, crossing_id, spec.lanes, timelines[crossing_id],
+            env, crossing_id, spec.lanes, timelines[crossing_id], fed_by_camp or rerouted_into,
             households.arrive_hours[members].tolist(), members.tolist(), size_people,
             households.service_hours[crossing_id].tolist(), crossing_records, reroute,
         ))
@@ -191,23 +194,37 @@ class _Timestamps:
     camp_leave: np.ndarray
 
     @classmethod
-    def collect(cls, world: World, scenario, crossing_records: CrossingRecords,
-                camp_records: CampRecords) -> "_Timestamps":
+    def collect(cls, world: World, scenario, households: HouseholdTable, timelines: list[CapacityTimeline],
+                crossing_records: CrossingRecords, camp_records: CampRecords) -> "_Timestamps":
         left_queue = np.asarray(crossing_records.left_queue, dtype=np.int64)
         # Where a household that rerouted away from crossing c went: c's reroute target.
         target_of = np.array([
             world.crossing_names.index(scenario.crossings[name].reroute.to)
             if scenario.crossings[name].reroute is not None else NO_NODE
             for name in world.crossing_names] + [NO_NODE], dtype=np.int64)
+        reroute_to = target_of[left_queue]  # NOT_REROUTED (-1) picks the trailing NO_NODE
+        reroute_arrival = np.asarray(crossing_records.reroute_arrival_hours)
+        start = np.asarray(crossing_records.start_hours)
+        started = np.isfinite(start)
+        served_at = np.where(started, np.where(np.isfinite(reroute_arrival), reroute_to, households.crossing_id),
+                             NO_NODE)
+        # The loop records only the start; the end is start + drawn service / factor at the start,
+        # the same arithmetic as in the loop, so the values are identical.
+        end = np.full(len(households), np.inf)
+        for crossing_id, timeline in enumerate(timelines):
+            here = np.flatnonzero(served_at == crossing_id)
+            factors = np.array([state.factor for state in timeline.states])
+            state_index = np.searchsorted(timeline.change_hours, start[here], side="right") - 1
+            end[here] = start[here] + households.service_hours[crossing_id][here] / factors[state_index]
         return cls(
             queue_arrival=np.asarray(crossing_records.queue_arrival_hours),
-            start=np.asarray(crossing_records.start_hours),
-            end=np.asarray(crossing_records.end_hours),
-            served_at=np.asarray(crossing_records.served_at, dtype=np.int64),
+            start=start,
+            end=end,
+            served_at=served_at,
             left_queue=left_queue,
             reroute_leave=np.asarray(crossing_records.reroute_leave_hours),
-            reroute_arrival=np.asarray(crossing_records.reroute_arrival_hours),
-            reroute_to=target_of[left_queue],  # NOT_REROUTED (-1) picks the trailing NO_NODE
+            reroute_arrival=reroute_arrival,
+            reroute_to=reroute_to,
             camp_enter=np.asarray(camp_records.enter_hours),
             camp_leave=np.asarray(camp_records.leave_hours),
         )
@@ -263,7 +280,7 @@ def _check_conservation(scenario, world: World, households: HouseholdTable, time
         "waiting_outside": sum(camp.outside_people for camp in camps),
         "in_camp": sum(camp.occupancy_people for camp in camps),
         "queued": sum(crossing.queued_people(horizon) for crossing in crossings),
-        "in_service": sum(crossing.in_service_people for crossing in crossings),
+        "in_service": sum(crossing.in_service_people() for crossing in crossings),
         "crossed": sum(crossing.crossed_people for crossing in crossings),
     }
     problems = []

@@ -18,6 +18,7 @@ from collections import deque
 from typing import Callable
 
 import simpy
+from simpy.events import NORMAL
 
 from sim.model.capacity import CapacityTimeline
 
@@ -33,6 +34,7 @@ class Crossing:
         crossing_id: int,
         lanes: int,
         timeline: CapacityTimeline,
+        receives_unscheduled_arrivals: bool,
         scheduled_arrival_hours: list[float],
         scheduled_households: list[int],
         size_people: list[int],
@@ -51,8 +53,9 @@ class Crossing:
 
         self.free_lanes = lanes
         self.queue: deque[int] = deque()
-        self.in_service_people = 0
         self.crossed_people = 0
+        self._service_events: list[simpy.Event] = []
+        self._spare_events: list[simpy.Event] = []
 
         # Arrivals known in advance, in time order, admitted lazily.
         self._scheduled_hours = scheduled_arrival_hours
@@ -61,8 +64,11 @@ class Crossing:
         self._next_scheduled_hours = scheduled_arrival_hours[0] if scheduled_arrival_hours else NEVER
         self._wakeup_hours = NEVER
 
+        self._start_hours = records.start_hours
+        self._left_queue = records.left_queue
         self.factor = 1.0
         self.can_start = False
+        self._lanes_run_freely = False  # open, factor > 0, no quota: a freed lane needs no checks
         self.quota_people: int | None = None
         self.started_people_today = 0
         self.quota_blocked = False
@@ -70,7 +76,12 @@ class Crossing:
         self._reroute_watcher_idle: simpy.Event | None = None
         self._change_index = 0
         self._next_change_hours = 0.0
+        # Start known arrivals ahead (saving their wake-up events) only where nothing unscheduled
+        # can join the queue and no quota or reroute depends on the moment of the start.
+        self._starts_known_arrivals_ahead = False
         self._on_capacity_change()
+        self._starts_known_arrivals_ahead = not (receives_unscheduled_arrivals or reroute is not None
+                                                 or timeline.resets_at_midnight)
 
     # --- arrivals -----------------------------------------------------------------------------
     def _admit_due(self, now: float) -> None:
@@ -107,55 +118,145 @@ class Crossing:
 
     # --- services -----------------------------------------------------------------------------
     def _start_services(self) -> None:
-        now = self.env.now
+        """Start as many queued households as lanes, hours, factor and quota allow.
+
+        This is the hot path: one call per event. Everything it touches is a local, a service end
+        reuses a spent event object instead of building a ``Timeout``, and only the start time is
+        recorded (the end and the crossing that served follow from it after the run)."""
+        env = self.env
+        now = env.now
         if now >= self._next_change_hours:
             self._apply_capacity_changes(now)
-        self._admit_due(now)
-        if self.can_start and not self.quota_blocked:
-            queue = self.queue
-            records = self.records
-            left_queue = records.left_queue
+        if self._next_scheduled_hours <= now:
+            self._admit_due(now)
+        if not self.can_start or self.quota_blocked:
+            return
+        free_lanes = self.free_lanes
+        queue = self.queue
+        if free_lanes and queue:
             crossing_id = self.crossing_id
+            left_queue = self.records.left_queue
+            start_hours = self.records.start_hours
+            service_hours = self.service_hours
             size_people = self.size_people
+            spare_events = self._spare_events
+            end_service = self._end_service
+            schedule = env.schedule
+            factor = self.factor
             quota = self.quota_people
-            while self.free_lanes and queue:
-                household = queue[0]
+            while free_lanes and queue:
+                household = queue.popleft()
                 if left_queue[household] == crossing_id:  # rerouted away: lazy deletion
-                    queue.popleft()
                     continue
-                size = size_people[household]
-                if quota is not None and self.started_people_today + size > quota and self.started_people_today:
-                    self.quota_blocked = True  # strict FIFO: the head waits for tomorrow's quota
-                    break
-                queue.popleft()
-                self.started_people_today += size
-                self.free_lanes -= 1
-                self.in_service_people += size
-                duration = self.service_hours[household] / self.factor
-                records.start_hours[household] = now
-                records.end_hours[household] = now + duration
-                records.served_at[household] = crossing_id
-                self.env.timeout(duration, household).callbacks.append(self._end_service)
-            if self.free_lanes and not queue and not self.quota_blocked:
-                self._wake_at_next_arrival()
+                if quota is not None:
+                    size = size_people[household]
+                    if self.started_people_today + size > quota and self.started_people_today:
+                        queue.appendleft(household)
+                        self.quota_blocked = True  # strict FIFO: the head waits for tomorrow's quota
+                        break
+                    self.started_people_today += size
+                free_lanes -= 1
+                start_hours[household] = now
+                event = spare_events.pop() if spare_events else self._new_service_event()
+                event._value = household
+                event.callbacks = [end_service]
+                schedule(event, NORMAL, service_hours[household] / factor)
+            self.free_lanes = free_lanes
+        if free_lanes and not queue and not self.quota_blocked:
+            if self._starts_known_arrivals_ahead:
+                self._start_known_arrivals_ahead(now, free_lanes)
+            elif self._next_scheduled_hours < self._wakeup_hours:
+                # An idle lane needs an event at the next scheduled arrival; only one is pending.
+                self._wakeup_hours = self._next_scheduled_hours
+                env.timeout(self._wakeup_hours - now).callbacks.append(self._wake)
+
+    def _start_known_arrivals_ahead(self, now: float, free_lanes: int) -> None:
+        """Idle lanes take the next scheduled arrivals at their arrival times, without a wake-up.
+
+        Exact only where nothing can happen between now and that arrival: no capacity change
+        before it (checked here), and no arrival that is not scheduled (no camp or reroute feeds
+        this crossing), no quota and no reroute (checked once, see ``_starts_known_arrivals_ahead``).
+        Then the household would start at its arrival on whichever lane is idle, so its
+        service-end event can be scheduled now; that saves one event per household that finds
+        the border idle."""
+        hours, households = self._scheduled_hours, self._scheduled_households
+        index, count = self._next_scheduled, len(hours)
+        start_hours = self.records.start_hours
+        service_hours = self.service_hours
+        factor = self.factor
+        schedule = self.env.schedule
+        spare_events = self._spare_events
+        end_service = self._end_service
+        change_hours = self._next_change_hours
+        while free_lanes and index < count and hours[index] < change_hours:
+            household = households[index]
+            arrival_hours = hours[index]
+            index += 1
+            free_lanes -= 1
+            start_hours[household] = arrival_hours
+            event = spare_events.pop() if spare_events else self._new_service_event()
+            event._value = household
+            event.callbacks = [end_service]
+            schedule(event, NORMAL, arrival_hours - now + service_hours[household] / factor)
+        self.free_lanes = free_lanes
+        self._next_scheduled = index
+        self._next_scheduled_hours = hours[index] if index < count else NEVER
+        if free_lanes and index < count and self._next_scheduled_hours < self._wakeup_hours:
+            self._wakeup_hours = self._next_scheduled_hours  # past a capacity change: wake as usual
+            self.env.timeout(self._wakeup_hours - now).callbacks.append(self._wake)
+
+    def _new_service_event(self) -> simpy.Event:
+        """A service-end event; once processed it goes back to the spare list to be scheduled again
+        (a succeeded event whose callbacks were consumed is inert until re-armed)."""
+        event = simpy.Event(self.env)
+        event._ok = True
+        self._service_events.append(event)
+        return event
 
     def _end_service(self, event: simpy.Event) -> None:
-        size = self.size_people[event._value]
+        """A household crosses. Its lane goes straight on to the next household where nothing
+        else needs deciding (the common case in a surge): same event object, no detour."""
+        self.crossed_people += self.size_people[event._value]
+        now = self.env.now
+        if self._lanes_run_freely and now < self._next_change_hours:
+            if self._next_scheduled_hours <= now:
+                self._admit_due(now)
+            queue = self.queue
+            left_queue = self._left_queue
+            while queue:
+                household = queue.popleft()
+                if left_queue[household] == self.crossing_id:  # rerouted away: lazy deletion
+                    continue
+                self._start_hours[household] = now
+                event._value = household
+                event.callbacks = [self._end_service]
+                self.env.schedule(event, NORMAL, self.service_hours[household] / self.factor)
+                return
+            if self._starts_known_arrivals_ahead and self._next_scheduled_hours < self._next_change_hours:
+                index = self._next_scheduled
+                household = self._scheduled_households[index]
+                arrival_hours = self._next_scheduled_hours
+                index += 1
+                self._next_scheduled = index
+                self._next_scheduled_hours = (self._scheduled_hours[index]
+                                              if index < len(self._scheduled_hours) else NEVER)
+                self._start_hours[household] = arrival_hours
+                event._value = household
+                event.callbacks = [self._end_service]
+                self.env.schedule(event, NORMAL, arrival_hours - now + self.service_hours[household] / self.factor)
+                return
+        self._spare_events.append(event)
         self.free_lanes += 1
-        self.in_service_people -= size
-        self.crossed_people += size
         self._start_services()
-
-    def _wake_at_next_arrival(self) -> None:
-        """An idle lane needs an event at the next scheduled arrival; only one is ever pending."""
-        next_hours = self._next_scheduled_hours
-        if next_hours < self._wakeup_hours:
-            self._wakeup_hours = next_hours
-            self.env.timeout(next_hours - self.env.now).callbacks.append(self._wake)
 
     def _wake(self, event: simpy.Event) -> None:
         self._wakeup_hours = NEVER
         self._start_services()
+
+    def in_service_people(self) -> int:
+        """People whose service has started and not ended: the households of pending events."""
+        return sum(self.size_people[event._value] for event in self._service_events
+                   if event.callbacks is not None)
 
     # --- capacity -----------------------------------------------------------------------------
     def _apply_capacity_changes(self, now: float) -> None:
@@ -171,6 +272,7 @@ class Crossing:
             self.factor = state.factor
             self.can_start = state.can_start
             self.quota_people = state.quota_people
+            self._lanes_run_freely = state.can_start and state.quota_people is None
             if timeline.resets_at_midnight and change_hours[index] % 24.0 == 0.0:
                 self.started_people_today = 0
                 self.quota_blocked = False
@@ -267,8 +369,6 @@ class CrossingRecords:
         n_households = len(queue_arrival_hours)
         self.queue_arrival_hours = queue_arrival_hours
         self.start_hours = [NEVER] * n_households
-        self.end_hours = [NEVER] * n_households
-        self.served_at = [NOT_REROUTED] * n_households
         self.left_queue = [NOT_REROUTED] * n_households
         self.reroute_asked = [False] * n_households
         self.reroute_leave_hours = [NEVER] * n_households

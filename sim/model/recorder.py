@@ -28,92 +28,92 @@ def daily_sum(hours: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray
     return np.bincount(day_of(hours[inside]), weights=weights[inside], minlength=n_days)[:n_days].astype(float)
 
 
-def _weighted_count_before(times: np.ndarray, weights: np.ndarray, instants: np.ndarray) -> np.ndarray:
-    order = np.argsort(times, kind="stable")
-    cumulative = np.concatenate([[0.0], np.cumsum(weights[order])])
-    return cumulative[np.searchsorted(times[order], instants, side="left")]
+def _per_day(hours: np.ndarray, weights: np.ndarray, n_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per day: the weight of events in it and their weighted hours since that day's 00:00."""
+    inside = np.isfinite(hours) & (hours < n_days * HOURS_PER_DAY)
+    days = day_of(hours[inside])
+    offsets = hours[inside] - days * HOURS_PER_DAY
+    return (np.bincount(days, weights=weights[inside], minlength=n_days)[:n_days],
+            np.bincount(days, weights=weights[inside] * offsets, minlength=n_days)[:n_days])
 
 
 def levels_at_day_ends(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray:
-    """People inside [enter, leave) just before 24:00 of each day."""
-    ends = (np.arange(n_days) + 1) * HOURS_PER_DAY
-    return _weighted_count_before(enter, weights, ends) - _weighted_count_before(leave, weights, ends)
-
-
-def _integral_before(times: np.ndarray, weights: np.ndarray, instants: np.ndarray) -> np.ndarray:
-    """sum over events with time < T of weight * (T - time), for each instant T."""
-    finite = np.isfinite(times)
-    times, weights = times[finite], weights[finite]
-    order = np.argsort(times, kind="stable")
-    times, weights = times[order], weights[order]
-    cumulative_weight = np.concatenate([[0.0], np.cumsum(weights)])
-    cumulative_weighted_time = np.concatenate([[0.0], np.cumsum(weights * times)])
-    index = np.searchsorted(times, instants, side="left")
-    return cumulative_weight[index] * instants - cumulative_weighted_time[index]
+    """People inside [enter, leave) just before 24:00 of each day: joins so far minus leaves so far
+    (no sorting: two bincounts and two cumulative sums)."""
+    return np.cumsum(daily_sum(enter, weights, n_days)) - np.cumsum(daily_sum(leave, weights, n_days))
 
 
 def daily_integrals(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray:
-    """Integral of the level over each day, in people-hours."""
-    instants = np.arange(n_days + 1) * HOURS_PER_DAY
-    integral = _integral_before(enter, weights, instants) - _integral_before(leave, weights, instants)
-    return np.maximum(np.diff(integral), 0.0)  # a level is never negative: drop rounding residue
+    """Integral of the level over each day, in people-hours: the level the day starts with for 24 h,
+    plus each join for the rest of its day, minus each leave for the rest of its day."""
+    joined, joined_offsets = _per_day(enter, weights, n_days)
+    left, left_offsets = _per_day(leave, weights, n_days)
+    level_at_start = np.concatenate([[0.0], np.cumsum(joined - left)[:-1]])
+    integral = (level_at_start * HOURS_PER_DAY + (joined * HOURS_PER_DAY - joined_offsets)
+                - (left * HOURS_PER_DAY - left_offsets))
+    return np.maximum(integral, 0.0)  # a level is never negative: drop rounding residue
 
 
 def daily_peaks(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray:
-    """Continuous maximum of the level within each day."""
-    peaks = np.zeros(n_days)
-    if len(enter) == 0:
-        return peaks
-    times = np.concatenate([enter, leave])
-    deltas = np.concatenate([weights, -weights]).astype(float)
-    keep = np.isfinite(times) & (times < n_days * HOURS_PER_DAY)
+    """Continuous maximum of the level within each day.
+
+    Joins and leaves at the same instant are netted before the level is read (a household that
+    starts service the instant it arrives never counts as queued), which also makes the result
+    independent of the order of equal times, so a plain (fast, unstable) sort will do."""
+    day_start_levels = np.concatenate([[0.0], levels_at_day_ends(enter, leave, weights, n_days)[:-1]])
+    stays = leave > enter  # zero-length stays never change the level
+    times = np.concatenate([leave[stays], enter[stays]])
+    deltas = np.concatenate([-weights[stays], weights[stays]]).astype(float)
+    keep = times < n_days * HOURS_PER_DAY
     times, deltas = times[keep], deltas[keep]
-    order = np.lexsort((deltas, times))  # at equal times, leaves (negative) first
-    times, deltas = times[order], deltas[order]
-    level = np.cumsum(deltas)
-    days = day_of(times)
-    before = times < 0
-    start_level = level[before][-1] if before.any() else 0.0
-    inside = ~before
-    np.maximum.at(peaks, days[inside], level[inside])
-    # A day with no event keeps the level it started with; so does one whose events only fall.
-    day_start_levels = np.concatenate([[start_level], levels_at_day_ends(enter, leave, weights, n_days)[:-1]])
+    if len(times) == 0:
+        return day_start_levels
+    order = np.argsort(times)
+    times = times[order]
+    level = np.cumsum(deltas[order])
+    instant_ends = np.append(times[1:] != times[:-1], True)  # last event of each instant
+    times, level = times[instant_ends], level[instant_ends]
+    boundaries = np.searchsorted(times, np.arange(n_days) * HOURS_PER_DAY, side="left")
+    has_events = np.diff(np.append(boundaries, len(times))) > 0
+    peaks = np.zeros(n_days)
+    peaks[has_events] = np.maximum.reduceat(level, boundaries[has_events])
+    # A day keeps at least the level it started with, whatever its events do.
     return np.maximum(peaks, day_start_levels)
 
 
 def daily_wait_statistics(start_hours: np.ndarray, wait_hours: np.ndarray, weights: np.ndarray,
                           n_days: int) -> tuple[np.ndarray, np.ndarray]:
     """Per day of service start: mean wait per person and the 95th percentile per person."""
-    mean = np.zeros(n_days)
-    p95 = np.zeros(n_days)
     inside = np.isfinite(start_hours) & (start_hours < n_days * HOURS_PER_DAY)
     days = day_of(start_hours[inside])
     waits = wait_hours[inside]
     people = weights[inside].astype(float)
-    totals = np.bincount(days, weights=people, minlength=n_days)
-    waited = np.bincount(days, weights=people * waits, minlength=n_days)
+    totals = np.bincount(days, weights=people, minlength=n_days)[:n_days]
+    waited = np.bincount(days, weights=people * waits, minlength=n_days)[:n_days]
+    mean = np.divide(waited, totals, out=np.zeros(n_days), where=totals > 0)
+    p95 = np.zeros(n_days)
+    if len(waits) == 0:
+        return mean, p95
+    # One sort by (day, wait): the day in the integer part of the key, the wait well below it.
+    order = np.argsort(days * 1e7 + waits)
+    waits, cumulative = waits[order], np.cumsum(people[order])
+    day_ends = np.cumsum(totals)
+    day_starts = day_ends - totals
     served = totals > 0
-    mean[served] = waited[served] / totals[served]
-    order = np.lexsort((waits, days))
-    days, waits, people = days[order], waits[order], people[order]
-    boundaries = np.searchsorted(days, np.arange(n_days + 1))
-    for day in np.flatnonzero(served):
-        lo, hi = boundaries[day], boundaries[day + 1]
-        p95[day] = weighted_percentile(waits[lo:hi], people[lo:hi], 0.95, presorted=True)
+    index = np.searchsorted(cumulative, day_starts[served] + 0.95 * totals[served] - 1e-9, side="left")
+    p95[served] = waits[np.minimum(index, len(waits) - 1)]
     return mean, p95
 
 
-def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float, presorted: bool = False) -> float:
+def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """The q-quantile of the people behind ``values`` (each value counted ``weight`` times): the
     smallest value with at least q of the people at or below it."""
     if len(values) == 0:
         return 0.0
-    if not presorted:
-        order = np.argsort(values, kind="stable")
-        values, weights = values[order], weights[order]
-    cumulative = np.cumsum(weights)
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
     index = int(np.searchsorted(cumulative, q * cumulative[-1] - 1e-9, side="left"))
-    return float(values[min(index, len(values) - 1)])
+    return float(values[order][min(index, len(values) - 1)])
 
 
 def busy_hours_per_day(start: np.ndarray, end: np.ndarray, n_days: int) -> np.ndarray:
