@@ -404,18 +404,22 @@ def _target(scenario, world: World, households: HouseholdTable, ts: _Timestamps,
     window_start = clock.hours_at(target.count_from or clock.start)
     window_end = clock.hours_after(target.by)
     size = households.size_people
-    counted = counted_group & (ts.end >= window_start) & (ts.end < window_end)
-    order = np.argsort(ts.end[counted], kind="stable")
+    # The date the target is reached is sought over the whole period (it may come after ``by``);
+    # "reached" means reached by the end of ``by``.
+    counted = counted_group & (ts.end >= window_start) & np.isfinite(ts.end)
+    crossing_hours = ts.end[counted]
+    order = np.argsort(crossing_hours, kind="stable")
     cumulative = np.cumsum(size[counted][order])
     reached_index = np.searchsorted(cumulative, target.people, side="left")
-    reached = reached_index < len(cumulative)
+    reached_hours = float(crossing_hours[order][reached_index]) if reached_index < len(cumulative) else np.inf
+    reached = reached_hours < window_end
     crossed_before_window = ts.end < window_start
     departed = counted_group & (households.depart_hours < window_end) & ~crossed_before_window
     totals.update(
-        crossed_by_target_date=float(cumulative[-1]) if len(cumulative) else 0.0,
+        crossed_by_target_date=float(size[counted & (ts.end < window_end)].sum()),
         departed_by_target_date=float(size[departed].sum()),
         target_reached=float(reached),
-        target_reached_hours=float(ts.end[counted][order][reached_index]) if reached else np.inf,
+        target_reached_hours=reached_hours,
     )
     if reached:
         return VERDICT_REACHED, ""

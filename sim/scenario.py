@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from sim.distributions import Distribution, Hours
 from sim.scenario_errors import Problem, ScenarioError
+from sim.scenario_yaml import TIME_OF_DAY_TEXT
 from sim.scenario_types import (
     NonNegative,
     OpeningHours,
@@ -292,6 +293,12 @@ class Scenario(_Model):
             def ignore_aliases(self, data: Any) -> bool:  # equal dates must not become &id001 anchors
                 return True
 
+        def quote_times_of_day(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+            # The format rejects unquoted times of day, so "08:00" must be written quoted.
+            style = '"' if TIME_OF_DAY_TEXT.match(text) else None
+            return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+        _PlainDumper.add_representer(str, quote_times_of_day)
         return yaml.dump(self.to_yaml_dict(), Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)
 
     def with_values(self, values: Mapping[str, Any] | Sequence[str]) -> Scenario:

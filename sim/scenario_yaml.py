@@ -25,7 +25,7 @@ import yaml
 from sim.keypath import KeyPath, format_key_path
 from sim.scenario_errors import Problem, ScenarioError
 
-_TIME_OF_DAY_TEXT = re.compile(r"^\d{1,2}:\d{2}$")
+TIME_OF_DAY_TEXT = re.compile(r"^\d{1,2}:\d{2}$")
 UNQUOTED_TIME_MESSAGE = 'write times of day as quoted strings, e.g. "08:00"'
 
 
@@ -107,9 +107,17 @@ def _construct_sequence(loader: LineLoader, node: yaml.SequenceNode) -> LocatedL
 
 
 def _construct_int(loader: LineLoader, node: yaml.ScalarNode) -> int | UnquotedTime:
-    if _TIME_OF_DAY_TEXT.match(node.value):
+    if TIME_OF_DAY_TEXT.match(node.value):
         return UnquotedTime(node.value, node.start_mark.line + 1)
     return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+def _construct_str(loader: LineLoader, node: yaml.ScalarNode) -> str:
+    # "08:00" (leading zero) is not base-60 to PyYAML, so it arrives as text; it is still unquoted,
+    # and the format asks for quoted times everywhere so that "8:00" and "08:00" behave alike.
+    if node.style is None and TIME_OF_DAY_TEXT.match(node.value):
+        return UnquotedTime(node.value, node.start_mark.line + 1)
+    return yaml.SafeLoader.construct_yaml_str(loader, node)
 
 
 def _construct_timestamp(loader: LineLoader, node: yaml.ScalarNode) -> Any:
@@ -123,6 +131,7 @@ def _construct_timestamp(loader: LineLoader, node: yaml.ScalarNode) -> Any:
 
 LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
