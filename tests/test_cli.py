@@ -140,6 +140,14 @@ INVOCATIONS: dict[str, Invocation] = {
     "unknown --set key path": bad_run(TINY_SCENARIO, "--set", "crossings.nowhere.lanes=4"),
     "--format xml": bad_run(TINY_SCENARIO, "--format", "xml"),
     "missing file": Invocation(["run", "nowhere.yaml"], files={}),
+    "observed bad date": Invocation(
+        ["run", "tiny.yaml", "-n", "1", "-j", "1", "--observed", "observed.csv"],
+        {"tiny.yaml": TINY_SCENARIO, "observed.csv": "date,value\n2023-11-05,100\n2023-11-xx,200\n"}),
+    "zero replications": Invocation(["run", "tiny.yaml", "-n", "0"]),
+    "observed run": Invocation(
+        ["run", "tiny.yaml", "-n", "2", "-j", "1", "--format", "csv", "--out", "out", "-q",
+         "--observed", "observed.csv"],
+        {"tiny.yaml": TINY_SCENARIO, "observed.csv": "date,value\n2023-11-05,100\n2023-11-15,2000\n"}),
     "non-empty --out": Invocation(["run", "tiny.yaml", "-n", "1", "-j", "1", "--out", "out"],
                                   {"tiny.yaml": TINY_SCENARIO, "out/notes.txt": "keep me"}),
     # validate and schema
@@ -361,6 +369,16 @@ def test_quiet_prints_only_the_results_line(cli):
     assert outcome.stdout.strip().splitlines() == ["results: out"]
 
 
+def test_observed_series_appear_beside_the_projection(cli):
+    outcome = cli["observed run"]
+    assert outcome.code == 0, outcome.stderr
+    table = pd.read_csv(outcome.results_folder() / "projection.csv")
+    assert "observed" in table.columns
+    crossed = table[(table["node"] == "all") & (table["metric"] == "crossed_people_cumulative")]
+    assert crossed.set_index("date").loc["2023-11-15", "observed"] == 2000
+    assert crossed["observed"].notna().sum() == 1  # 2023-11-05 is not a projection date
+
+
 # --------------------------------------------------------------------------------------------
 # Bad input: exit 2, one located line, nothing written
 
@@ -389,6 +407,20 @@ def test_a_missing_scenario_file_exits_2(cli):
     outcome = cli["missing file"]
     assert_bad_input(outcome, "nowhere.yaml")
     assert entries(outcome.cwd) == set()
+
+
+def test_an_unreadable_observed_series_exits_2_with_one_line(cli):
+    outcome = cli["observed bad date"]
+    assert_bad_input(outcome, "observed.csv", "2023-11-xx")
+    assert entries(outcome.cwd) == {"tiny.yaml", "observed.csv"}
+
+
+def test_a_bad_option_value_exits_2_and_writes_nothing(cli):
+    outcome = cli["zero replications"]
+    assert outcome.code == 2, (outcome.stdout, outcome.stderr)
+    assert "Traceback" not in outcome.stderr
+    assert "--replications" in outcome.stderr
+    assert entries(outcome.cwd) == {"tiny.yaml"}
 
 
 def test_an_existing_non_empty_out_folder_is_never_overwritten(cli):
