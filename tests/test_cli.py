@@ -126,8 +126,11 @@ def bad_run(text: str, *options: str) -> Invocation:
 
 INVOCATIONS: dict[str, Invocation] = {
     "default run": Invocation(["run", "tiny.yaml", "-n", "3", "--seed", "5", "-j", "1"]),
-    "csv run": Invocation(["run", "tiny.yaml", "-n", "2", "-j", "1", "--format", "csv", "--out", "out", "-q"],
-                          folders=("out",)),
+    "csv run": Invocation(
+        ["run", "tiny.yaml", "-n", "2", "-j", "1", "--format", "csv", "--out", "out", "-q",
+         "--observed", "observed.csv"],
+        {"tiny.yaml": TINY_SCENARIO, "observed.csv": "date,value\n2023-11-05,100\n2023-11-15,2000\n"},
+        folders=("out",)),
     "extends run": Invocation(
         ["run", "child.yaml", "-n", "2", "-j", "1", "--format", "csv", "-q",
          "--set", "crossings.chaman.lanes=3", "--set", "target.people=2500"],
@@ -144,10 +147,6 @@ INVOCATIONS: dict[str, Invocation] = {
         ["run", "tiny.yaml", "-n", "1", "-j", "1", "--observed", "observed.csv"],
         {"tiny.yaml": TINY_SCENARIO, "observed.csv": "date,value\n2023-11-05,100\n2023-11-xx,200\n"}),
     "zero replications": Invocation(["run", "tiny.yaml", "-n", "0"]),
-    "observed run": Invocation(
-        ["run", "tiny.yaml", "-n", "2", "-j", "1", "--format", "csv", "--out", "out", "-q",
-         "--observed", "observed.csv"],
-        {"tiny.yaml": TINY_SCENARIO, "observed.csv": "date,value\n2023-11-05,100\n2023-11-15,2000\n"}),
     "non-empty --out": Invocation(["run", "tiny.yaml", "-n", "1", "-j", "1", "--out", "out"],
                                   {"tiny.yaml": TINY_SCENARIO, "out/notes.txt": "keep me"}),
     # validate and schema
@@ -347,7 +346,7 @@ def test_daily_parquet_is_the_tidy_long_table(cli):
 
 
 # --------------------------------------------------------------------------------------------
-# bordersim run --format csv --out DIR -q
+# bordersim run --format csv --out DIR -q --observed CSV
 
 
 def test_format_csv_writes_daily_csv_into_an_empty_out_folder(cli):
@@ -359,7 +358,7 @@ def test_format_csv_writes_daily_csv_into_an_empty_out_folder(cli):
     daily = pd.read_csv(folder / "daily.csv")
     assert list(daily.columns) == DAILY_COLUMNS
     assert sorted(set(daily["replication"])) == [0, 1]
-    assert sorted(path.name for path in outcome.cwd.iterdir()) == ["out", "tiny.yaml"]  # no results/
+    assert sorted(path.name for path in outcome.cwd.iterdir()) == ["observed.csv", "out", "tiny.yaml"]  # no results/
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["seed"], manifest["replications"]) == (7, 2)  # the scenario's run.seed
 
@@ -370,7 +369,7 @@ def test_quiet_prints_only_the_results_line(cli):
 
 
 def test_observed_series_appear_beside_the_projection(cli):
-    outcome = cli["observed run"]
+    outcome = cli["csv run"]
     assert outcome.code == 0, outcome.stderr
     table = pd.read_csv(outcome.results_folder() / "projection.csv")
     assert "observed" in table.columns
