@@ -109,9 +109,10 @@ def test_a_different_seed_gives_different_numbers(runs):
         assert read_bytes(runs["first"], table) != read_bytes(runs["other seed"], table), table
     first = pd.read_csv(runs["first"] / "replications.csv")
     other = pd.read_csv(runs["other seed"] / "replications.csv")
-    # Not one replication repeats: each one's streams depend on the seed.
-    for column in ("crossed_by_target_date", "wait_hours_p95"):
-        assert (first[column] != other[column]).all(), column
+    # Not one replication repeats: each one's streams depend on the seed (a continuous measure
+    # differs in every row; a count may tie by chance in one, not in all).
+    assert (first["wait_hours_p95"] != other["wait_hours_p95"]).all()
+    assert not first["crossed_by_target_date"].equals(other["crossed_by_target_date"])
 
 
 def test_a_replication_does_not_depend_on_how_many_run(runs):
