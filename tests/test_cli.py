@@ -247,9 +247,9 @@ def test_run_exits_0_and_prints_the_summary_and_the_folder(cli):
     assert outcome.code == 0, outcome.stderr
     assert "Traceback" not in outcome.stderr
     assert "Target: 3,000 people crossed by 2023-11-20 (3 replications)" in outcome.stdout
-    assert re.search(r"^P\(target by 2023-11-20\) = \d\.\d\d \[\d\.\d\d, \d\.\d\d\]$", outcome.stdout, re.M)
+    assert re.search(r"^P\(target by 2023-11-20\) = \d\.\d\d \[\d\.\d\d, \d\.\d\d\]$", outcome.stdout, re.MULTILINE)
     assert re.search(r"^Verdict: reached \d+%, departures bind \d+%, crossing capacity binds \d+%",
-                     outcome.stdout, re.M), outcome.stdout
+                     outcome.stdout, re.MULTILINE), outcome.stdout
     assert outcome.stdout.rstrip().splitlines()[-1].startswith("results: ")
 
 
