@@ -125,13 +125,15 @@ def run(
     debug: Debug = False,
 ) -> None:
     """Run replications of a scenario and write its results folder and summary."""
-    from sim.study import run as run_study
-
     def work():
         if table_format not in ("parquet", "csv"):
             raise BadInput(f"--format must be parquet or csv, got {table_format!r}")
+        if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise BadInput(f"--out {out}: exists and is not empty; results are never overwritten")
         scenario = _load(file, set_values or [])
         observed_table = _read_observed(observed) if observed else None
+        from sim.study import run as run_study  # pandas: imported only once the input is known good
+
         with _progress(quiet, "replications") as advance:
             result = run_study(scenario, replications=replications, seed=seed, jobs=jobs, progress=advance,
                                trace=trace, observed=observed_table, command_line=sys.argv)

@@ -24,11 +24,16 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     kinds = set(table["kind"].dropna().unique()) if "kind" in table.columns else {"cumulative"}
     if not kinds <= set(KINDS) or len(kinds) > 1:
         raise ValueError(f"observed CSV kind must be one of {', '.join(KINDS)} (one per file), got {sorted(kinds)}")
-    try:
-        dates = pd.to_datetime(table["date"], format="%Y-%m-%d").dt.date
-    except ValueError as error:
-        raise ValueError(f"observed CSV dates must be ISO (YYYY-MM-DD): {error}") from None
-    values = pd.to_numeric(table["value"], errors="raise").astype(float)
+    dates = pd.to_datetime(table["date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().argmax())
+        raise ValueError(f"row {row + 2}: date {table['date'].iloc[row]!r} is not an ISO date (YYYY-MM-DD)")
+    values = pd.to_numeric(table["value"], errors="coerce")
+    if values.isna().any():
+        row = int(values.isna().to_numpy().argmax())
+        raise ValueError(f"row {row + 2}: value {table['value'].iloc[row]!r} is not a number")
+    dates = dates.dt.date
+    values = values.astype(float)
     observed = pd.DataFrame({"date": dates, "value": values}).sort_values("date", kind="stable")
     if kinds == {"daily"}:
         observed["value"] = observed["value"].cumsum()
