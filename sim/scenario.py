@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from sim.distributions import Distribution, Hours
 from sim.scenario_errors import Problem, ScenarioError
@@ -246,6 +246,19 @@ class Scenario(_Model):
     initial: Initial = Initial()
     slowdowns: list[Slowdown] = Field(default_factory=list)
     disruptions: list[Disruption] = Field(default_factory=list)
+    # Last, so that its validator sees every other field (sim.uncertain: drawn once per replication).
+    uncertain: dict[str, Distribution] = Field(
+        default_factory=dict, description="key path -> distribution: values drawn once per replication")
+
+    @field_validator("uncertain")
+    @classmethod
+    def _uncertain_paths_exist(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        from sim.uncertain import check_paths
+
+        problems = check_paths(info.data, list(value), set(cls.model_fields))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     _warnings: list[Problem] = PrivateAttr(default_factory=list)
     _source: str | None = PrivateAttr(default=None)
@@ -283,6 +296,8 @@ class Scenario(_Model):
         """
         data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
         data.pop("extends", None)
+        if not data.get("uncertain"):
+            data.pop("uncertain", None)
         return data
 
     def to_yaml(self) -> str:

@@ -35,3 +35,6 @@ class ScenarioError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+    def __reduce__(self):  # keep the problems when raised in a worker process and pickled back
+        return (type(self), (self.problems,))
