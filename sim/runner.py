@@ -1,48 +1,59 @@
-"""Replications as independent tasks: serially, or on a local process pool.
+"""Replications as independent tasks on an executor (:mod:`sim.executors`): serial, processes or Dask.
 
 A replication's random streams depend only on (seed, replication index, stream name), so the
 results are identical whichever executor runs them and in whatever order they finish; the runner
 sorts them by replication before anything is written.
 
-Workers are started with ``fork`` where the platform has it: they inherit the imported engine and
-the parsed scenario, so start-up costs nothing. Only the small per-replication counters travel back.
+Local workers are started with ``fork`` where the platform has it: they inherit the imported engine
+and the parsed scenario, so start-up costs nothing. Only the small per-replication counters travel
+back. A scenario's ``uncertain:`` values are drawn in the worker, per replication (:mod:`sim.uncertain`).
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from sim import executors, uncertain
 from sim.engine import World, build_world, run_replication
 from sim.outcome import ReplicationOutcome
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of replications finished so far."""
 
-_worker_state: dict = {}
-
 
 def default_jobs() -> int:
     """All cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    return executors.default_jobs()
 
 
-def _init_worker(scenario, seed: int, trace: bool) -> None:
-    _worker_state.update(scenario=scenario, seed=seed, trace=trace, world=build_world(scenario))
+class ReplicationJob:
+    """One task per replication index: apply the scenario's ``uncertain:`` draws, then simulate.
 
+    The world (the scenario's static layout) is built once per worker and reused, except in a
+    replication whose uncertain draws changed the scenario. Picklable for any executor.
+    """
 
-def _run_in_worker(replication: int) -> ReplicationOutcome:
-    state = _worker_state
-    return run_replication(state["scenario"], replication, state["seed"], state["trace"], state["world"])
+    def __init__(self, scenario, seed: int, trace: bool = False) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.trace = trace
+        self._world: World | None = None
 
+    def __getstate__(self):
+        return {**self.__dict__, "_world": None}
 
-def _pool_context():
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    def scenario_for(self, replication: int):
+        """The scenario as this replication sees it (with its uncertain values drawn)."""
+        return uncertain.apply(self.scenario, self.seed, replication)
+
+    def __call__(self, replication: int) -> ReplicationOutcome:
+        scenario = self.scenario_for(replication)
+        if scenario is self.scenario:
+            if self._world is None:
+                self._world = build_world(scenario)
+            world = self._world
+        else:
+            world = build_world(scenario)
+        return run_replication(scenario, replication, self.seed, self.trace, world)
 
 
 def run_replications(
@@ -52,25 +63,25 @@ def run_replications(
     jobs: int = 1,
     progress: ProgressCallback | None = None,
     trace: bool = False,
+    executor: executors.Executor | None = None,
 ) -> list[ReplicationOutcome]:
-    """Run the given replication indices and return their outcomes in replication order."""
+    """Run the given replication indices and return their outcomes in replication order.
+
+    ``executor`` (see :mod:`sim.executors`) defaults to this process for ``jobs`` 1 and to a pool
+    of ``jobs`` local processes otherwise.
+    """
     indices = list(replications)
+    if executor is None:
+        if jobs <= 1 or len(indices) <= 1:
+            executor = executors.SerialExecutor()
+        else:
+            executor = executors.ProcessExecutor(min(jobs, len(indices)))
     outcomes: list[ReplicationOutcome] = []
-    if jobs <= 1 or len(indices) <= 1:
-        world = build_world(scenario)
-        for replication in indices:
-            outcomes.append(run_replication(scenario, replication, seed, trace, world))
-            if progress:
-                progress(len(outcomes))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(indices)), mp_context=_pool_context(),
-                                 initializer=_init_worker, initargs=(scenario, seed, trace)) as pool:
-            futures = [pool.submit(_run_in_worker, replication) for replication in indices]
-            for future in as_completed(futures):
-                outcomes.append(future.result())
-                if progress:
-                    progress(len(outcomes))
+    for outcome in executor.map_unordered(ReplicationJob(scenario, seed, trace), indices):
+        outcomes.append(outcome)
+        if progress:
+            progress(len(outcomes))
     return sorted(outcomes, key=lambda outcome: outcome.replication)
 
 
-__all__ = ["World", "default_jobs", "run_replications"]
+__all__ = ["ReplicationJob", "World", "default_jobs", "run_replications"]
