@@ -53,7 +53,6 @@ class Crossing:
 
         self.free_lanes = lanes
         self.queue: deque[int] = deque()
-        self.crossed_people = 0
         self._service_events: list[simpy.Event] = []
         self._spare_events: list[simpy.Event] = []
 
@@ -79,6 +78,7 @@ class Crossing:
         # Start known arrivals ahead (saving their wake-up events) only where nothing unscheduled
         # can join the queue and no quota or reroute depends on the moment of the start.
         self._starts_known_arrivals_ahead = False
+        self._end_service = self._make_end_service()
         self._on_capacity_change()
         self._starts_known_arrivals_ahead = not (receives_unscheduled_arrivals or reroute is not None
                                                  or timeline.resets_at_midnight)
@@ -213,41 +213,63 @@ class Crossing:
         self._service_events.append(event)
         return event
 
-    def _end_service(self, event: simpy.Event) -> None:
-        """A household crosses. Its lane goes straight on to the next household where nothing
-        else needs deciding (the common case in a surge): same event object, no detour."""
-        self.crossed_people += self.size_people[event._value]
-        now = self.env.now
-        if self._lanes_run_freely and now < self._next_change_hours:
-            if self._next_scheduled_hours <= now:
-                self._admit_due(now)
-            queue = self.queue
-            left_queue = self._left_queue
-            while queue:
-                household = queue.popleft()
-                if left_queue[household] == self.crossing_id:  # rerouted away: lazy deletion
-                    continue
-                self._start_hours[household] = now
-                event._value = household
-                event.callbacks = [self._end_service]
-                self.env.schedule(event, NORMAL, self.service_hours[household] / self.factor)
-                return
-            if self._starts_known_arrivals_ahead and self._next_scheduled_hours < self._next_change_hours:
-                index = self._next_scheduled
-                household = self._scheduled_households[index]
+    def _make_end_service(self) -> Callable[[simpy.Event], None]:
+        """The callback of a service end: the hot path, one call per household.
+
+        A household crosses, and its lane goes straight on to the next household whenever nothing
+        else needs deciding (open, no quota, no capacity change due): the same event object is
+        re-armed and scheduled again. The next household is the head of the queue or, when the
+        queue is empty, the next scheduled arrival — taken straight from the sorted list (in a
+        surge the deque is never touched), and, where allowed, even before it arrives (it starts
+        at its arrival). Otherwise the lane is freed and the general ``_start_services`` decides.
+        Written as a closure because it runs a million times a replication: its references live
+        in cells instead of being looked up on ``self`` at every call."""
+        env = self.env
+        schedule = env.schedule
+        queue = self.queue
+        left_queue = self._left_queue
+        start_hours = self._start_hours
+        service_hours = self.service_hours
+        scheduled_hours = self._scheduled_hours
+        scheduled_households = self._scheduled_households
+        scheduled_count = len(scheduled_hours)
+        crossing_id = self.crossing_id
+        spare_events = self._spare_events
+
+        def end_service(event: simpy.Event) -> None:
+            now = env.now
+            if self._lanes_run_freely and now < self._next_change_hours:
+                while queue:
+                    household = queue.popleft()
+                    if left_queue[household] != crossing_id:  # else rerouted away: lazy deletion
+                        start_hours[household] = now
+                        event._value = household
+                        event.callbacks = [end_service]
+                        schedule(event, NORMAL, service_hours[household] / self.factor)
+                        return
                 arrival_hours = self._next_scheduled_hours
-                index += 1
-                self._next_scheduled = index
-                self._next_scheduled_hours = (self._scheduled_hours[index]
-                                              if index < len(self._scheduled_hours) else NEVER)
-                self._start_hours[household] = arrival_hours
-                event._value = household
-                event.callbacks = [self._end_service]
-                self.env.schedule(event, NORMAL, arrival_hours - now + self.service_hours[household] / self.factor)
-                return
-        self._spare_events.append(event)
-        self.free_lanes += 1
-        self._start_services()
+                if arrival_hours <= now or (self._starts_known_arrivals_ahead
+                                            and arrival_hours < self._next_change_hours):
+                    index = self._next_scheduled
+                    household = scheduled_households[index]
+                    index += 1
+                    self._next_scheduled = index
+                    self._next_scheduled_hours = scheduled_hours[index] if index < scheduled_count else NEVER
+                    if arrival_hours > now:
+                        start_hours[household] = arrival_hours
+                        delay = arrival_hours - now + service_hours[household] / self.factor
+                    else:
+                        start_hours[household] = now
+                        delay = service_hours[household] / self.factor
+                    event._value = household
+                    event.callbacks = [end_service]
+                    schedule(event, NORMAL, delay)
+                    return
+            spare_events.append(event)
+            self.free_lanes += 1
+            self._start_services()
+
+        return end_service
 
     def _wake(self, event: simpy.Event) -> None:
         self._wakeup_hours = NEVER

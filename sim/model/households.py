@@ -197,8 +197,8 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     if n_initial:
         route_id[:n_initial] = np.concatenate(initial_route)
 
-    crossing_id = np.array([routes[r].crossing_id for r in route_id], dtype=np.int64)
-    camp_id = np.array([routes[r].camp_id for r in route_id], dtype=np.int64)
+    crossing_id = np.array([route.crossing_id for route in routes], dtype=np.int64)[route_id]
+    camp_id = np.array([route.camp_id for route in routes], dtype=np.int64)[route_id]
     if n_initial:
         crossing_id[:n_initial] = np.concatenate(initial_crossing)
         camp_id[:n_initial] = np.concatenate(initial_camp)
@@ -223,11 +223,12 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
 
     crossings = list(scenario.crossings.values())
     service = np.vstack([c.service.sample(rng(f"service/{name}"), n) for name, c in zip(crossing_names, crossings)])
-    reroute_draw = np.vstack([rng(f"reroute/{name}").random(n) for name in crossing_names])
-    reroute_travel = np.vstack([
-        c.reroute.travel.sample(rng(f"reroute-travel/{name}"), n) if c.reroute else np.zeros(n)
-        for name, c in zip(crossing_names, crossings)
-    ])
+    # Reroute draws only where a crossing has a reroute rule (an unused stream is never drawn).
+    no_draws = np.zeros((len(crossing_names), 0))
+    reroute_draw = np.vstack([rng(f"reroute/{name}").random(n) if c.reroute else np.ones(n)
+                              for name, c in zip(crossing_names, crossings)]) if n else no_draws
+    reroute_travel = np.vstack([c.reroute.travel.sample(rng(f"reroute-travel/{name}"), n) if c.reroute
+                                else np.zeros(n) for name, c in zip(crossing_names, crossings)]) if n else no_draws
     # One stay per household and reception centre: where it stays depends on where it crosses,
     # which a reroute may change during the run.
     reception_stay = np.vstack([
