@@ -63,16 +63,16 @@ def bench_reference(runs: int, quick: bool) -> list[str]:
     lines = [
         "## Reference workload (bench/reference.yaml vs ../shared/bench/naive_reference.py)",
         "",
-        f"{households:,} expected one-person households; {runs} runs each, interleaved in one process; "
+        (f"{households:,} expected one-person households; {runs} runs each, interleaved in one process; "
         "bordersim's time covers the whole replication (pre-drawing variates, the event loop, the daily "
-        "recorder and the conservation check).",
+        "recorder and the conservation check)."),
         "",
         "| model | median s per run | µs per household | vs naive |",
         "|---|---|---|---|",
-        f"| naive SimPy (process per household, `simpy.Resource`) | "
-        f"{statistics.median(r['seconds'] for r in naive_runs):.2f} | {naive_us:.2f} | 1× |",
-        f"| bordersim engine | {statistics.median(r['seconds'] for r in engine_runs):.2f} | {engine_us:.2f} | "
-        f"**{naive_us / engine_us:.1f}×** |",
+        (f"| naive SimPy (process per household, `simpy.Resource`) | "
+        f"{statistics.median(r['seconds'] for r in naive_runs):.2f} | {naive_us:.2f} | 1× |"),
+        (f"| bordersim engine | {statistics.median(r['seconds'] for r in engine_runs):.2f} | {engine_us:.2f} | "
+        f"**{naive_us / engine_us:.1f}×** |"),
         "",
         "Mean wait in queue per crossing (hours; mean over runs ± 95% t half-width):",
         "",
@@ -113,8 +113,8 @@ def bench_events(quick: bool) -> list[str]:
         simpy.Environment.schedule = original
     served = int((outcome.trace["service_start_hours"] < float("inf")).sum())
     return ["## Events per household (reference workload)", "",
-            f"{counted['events']:,} SimPy events scheduled for {served:,} households served: "
-            f"**{counted['events'] / served:.3f} per household**.", ""]
+            (f"{counted['events']:,} SimPy events scheduled for {served:,} households served: "
+            f"**{counted['events'] / served:.3f} per household**."), ""]
 
 
 def bench_phase1(runs: int, quick: bool) -> list[str]:
@@ -160,8 +160,8 @@ def main() -> None:
     lines = [
         "# Benchmark results",
         "",
-        f"Recorded by `python -m bench{' --quick' if arguments.quick else ''}` on {dt.date.today().isoformat()}; "
-        f"machine: {workloads.machine_description()}.",
+        (f"Recorded by `python -m bench{' --quick' if arguments.quick else ''}` on {dt.date.today().isoformat()}; "
+        f"machine: {workloads.machine_description()}."),
         "",
     ]
     if "reference" in sections:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -49,7 +49,7 @@ def _guarded(function, debug: bool):
         _fail(str(error), BAD_INPUT)
     except KeyboardInterrupt:
         _fail("interrupted: nothing was written", 130)
-    except Exception as error:  # noqa: BLE001 - the last line of defence of a command-line tool
+    except Exception as error:
         if debug:
             raise
         _fail(f"internal error: {type(error).__name__}: {error} (run again with --debug for the traceback)",
@@ -69,7 +69,7 @@ def _load(path: Path, overrides: list[str]):
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")]
-Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override a value: key.path=value (repeatable).")]
+Sets = Annotated[list[str] | None, typer.Option("--set", help="Override a value: key.path=value (repeatable).")]
 
 
 @app.command()
@@ -112,14 +112,14 @@ def schema() -> None:
 @app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="Scenario file.")],
-    replications: Annotated[Optional[int], typer.Option("-n", "--replications", min=1,
+    replications: Annotated[int | None, typer.Option("-n", "--replications", min=1,
                                                         help="Replications (default: the scenario's run.replications).")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Seed (default: the scenario's run.seed).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's run.seed).")] = None,
     set_values: Sets = None,
-    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", min=1, help="Worker processes (default: all cores).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Results folder (must not exist, or be empty).")] = None,
+    jobs: Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes (default: all cores).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Results folder (must not exist, or be empty).")] = None,
     table_format: Annotated[str, typer.Option("--format", help="Format of the daily table: parquet or csv.")] = "parquet",
-    observed: Annotated[Optional[Path], typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
+    observed: Annotated[Path | None, typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Also write per-household timestamps (trace.parquet).")] = False,
     quiet: Quiet = False,
     debug: Debug = False,

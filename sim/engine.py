@@ -98,7 +98,7 @@ def run_replication(scenario, replication: int, seed: int | None = None, trace: 
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loop allocates many short-lived events and no cycles: collection is wasted work
     try:
-        env, crossings, camps, crossing_records, camp_records, transit = _simulate(
+        crossings, camps, crossing_records, camp_records, transit = _simulate(
             scenario, world, households, timelines)
     finally:
         if gc_was_enabled:
@@ -175,7 +175,7 @@ def _simulate(scenario, world: World, households: HouseholdTable, timelines: lis
         camps.append(camp)
 
     env.run(until=horizon)
-    return env, crossings, camps, crossing_records, camp_records, transit
+    return crossings, camps, crossing_records, camp_records, transit
 
 
 def _as_array(values: list[float], used: bool) -> np.ndarray:
@@ -200,7 +200,7 @@ class _Timestamps:
 
     @classmethod
     def collect(cls, world: World, scenario, households: HouseholdTable, timelines: list[CapacityTimeline],
-                crossing_records: CrossingRecords, camp_records: CampRecords) -> "_Timestamps":
+                crossing_records: CrossingRecords, camp_records: CampRecords) -> _Timestamps:
         any_reroute = any(crossing.reroute is not None for crossing in scenario.crossings.values())
         n = len(households)
         left_queue = (np.asarray(crossing_records.left_queue, dtype=np.int64) if any_reroute

@@ -36,7 +36,7 @@ def distribution(draw, positive: bool = False):
 
 @st.composite
 def scenarios(draw):
-    day = lambda d: f"2024-01-{d:02d}"  # noqa: E731
+    day = lambda d: f"2024-01-{d:02d}"
     with_camp = draw(st.booleans())
     with_reroute = draw(st.booleans())
     route = {"crossing": "a", "travel": draw(distribution()), "voluntary": 1.0}

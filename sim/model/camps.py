@@ -12,7 +12,7 @@ to its crossing.
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import simpy
 

@@ -15,7 +15,7 @@ a surge and two when the border is quiet.
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import simpy
 from simpy.events import NORMAL
@@ -39,8 +39,8 @@ class Crossing:
         scheduled_households: list[int],
         size_people: list[int],
         service_hours: list[float],
-        records: "CrossingRecords",
-        reroute: "RerouteRule | None" = None,
+        records: CrossingRecords,
+        reroute: RerouteRule | None = None,
     ) -> None:
         self.env = env
         self.crossing_id = crossing_id
