@@ -188,6 +188,12 @@ class _progress:
             self.bar.__exit__(*exc_info)
 
 
+# compare, sweep, sensitivity (sim/cli_experiments.py); imported last: it uses the helpers above.
+from sim.cli_experiments import register as _register_experiments  # noqa: E402
+
+_register_experiments(app)
+
+
 def main() -> None:
     app()
 

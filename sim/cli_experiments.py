@@ -1,0 +1,189 @@
+"""The ``compare``, ``sweep`` and ``sensitivity`` commands (registered on :data:`sim.cli.app`).
+
+Thin like the rest of the CLI: parse, call :mod:`sim.compare`, :mod:`sim.sweep` or
+:mod:`sim.sensitivity` on an executor from :func:`sim.executors.make_executor`, print.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from sim.cli import BadInput, Debug, Quiet, Sets, _fail, _guarded, _load, _progress
+
+Replications = Annotated[Optional[int], typer.Option("-n", "--replications", min=1,
+                                                     help="Replications (default: the scenario's run.replications).")]
+Seed = Annotated[Optional[int], typer.Option("--seed", min=0, help="Seed (default: the scenario's run.seed).")]
+Jobs = Annotated[Optional[int], typer.Option("-j", "--jobs", min=1, help="Local worker processes (default: all cores).")]
+Scheduler = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS; "
+                        "none: local processes).")]
+Out = Annotated[Optional[Path], typer.Option("--out", help="Results folder (must not exist, or be empty).")]
+Daily = Annotated[bool, typer.Option("--daily", help="Also write the daily tables (memory grows with replications).")]
+Ranges = Annotated[Optional[list[str]], typer.Option("--range", help="key.path=low:high (repeatable).")]
+
+
+def _executor(jobs, scheduler):
+    from sim.executors import ExecutorError, make_executor
+
+    try:
+        return make_executor(jobs, scheduler)
+    except ExecutorError as error:
+        raise BadInput(str(error)) from None
+
+
+def _check_out(out: Path | None) -> None:
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInput(f"--out {out}: exists and is not an empty folder; results are never overwritten")
+
+
+def _bad_sweep_input(function):
+    from sim.sweep import SweepError
+
+    try:
+        return function()
+    except SweepError as error:
+        raise BadInput(str(error)) from None
+
+
+def compare(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files; each is compared with the first.")],
+    replications: Replications = None,
+    seed: Seed = None,
+    set_values: Sets = None,
+    jobs: Jobs = None,
+    scheduler: Scheduler = None,
+    out: Out = None,
+    daily: Daily = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Run scenarios with common random numbers; key metrics side by side and paired differences (compare.csv)."""
+    def work():
+        if len(files) < 2:
+            raise BadInput("compare needs at least two scenario files")
+        _check_out(out)
+        scenarios = [_load(path, set_values or []) for path in files]
+        from sim.compare import compare as run_compare
+
+        with _executor(jobs, scheduler) as executor, _progress(quiet, "tasks") as advance:
+            result = run_compare(scenarios, replications, seed, executor, advance, daily, sys.argv)
+        return result, result.save(out)
+
+    result, folder = _guarded(work, debug)
+    if not quiet:
+        for line in result.lines():
+            typer.echo(line)
+    typer.echo(f"results: {folder}")
+
+
+def sweep(
+    file: Annotated[Optional[Path], typer.Argument(help="Scenario file (not with --resume).")] = None,
+    vary: Annotated[Optional[list[str]], typer.Option(
+        "--vary", help="key.path=start:stop:step or key.path=v1,v2,... (repeatable; full grid).")] = None,
+    lhs: Annotated[Optional[int], typer.Option("--lhs", min=1, help="Latin hypercube of N points over the --range boxes.")] = None,
+    ranges: Ranges = None,
+    resume: Annotated[Optional[Path], typer.Option(
+        "--resume", help="Finish an interrupted sweep: its <folder>.partial.")] = None,
+    replications: Replications = None,
+    seed: Seed = None,
+    set_values: Sets = None,
+    jobs: Jobs = None,
+    scheduler: Scheduler = None,
+    out: Out = None,
+    daily: Daily = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Run a scenario over a grid (--vary) or a Latin hypercube (--lhs N --range); one row per point (sweep.csv)."""
+    from sim import sweep as sweeps
+
+    state: dict = {}
+
+    def plan():
+        if resume is not None:
+            if file is not None or vary or lhs or ranges or set_values or out or replications or seed is not None or daily:
+                raise BadInput("--resume takes the sweep's .partial folder only (and -j/--scheduler/-q)")
+            return sweeps.load_plan(resume)
+        if file is None:
+            raise BadInput("give a scenario file, or --resume FOLDER")
+        if vary and (lhs or ranges):
+            raise BadInput("use either --vary (a grid) or --lhs N with --range (a Latin hypercube), not both")
+        if not vary and lhs is None:
+            raise BadInput("nothing to sweep: give --vary key=a:b:step, or --lhs N --range key=low:high")
+        if ranges and lhs is None:
+            raise BadInput("--range needs --lhs N (or use --vary for a grid)")
+        _check_out(out)
+        scenario = _load(file, set_values or [])
+        chosen_seed = scenario.run.seed if seed is None else seed
+        if vary:
+            points, design = sweeps.grid_points(scenario, vary), "grid"
+        else:
+            points, design = sweeps.lhs_points(scenario, ranges or [], lhs, chosen_seed), f"lhs {lhs}"
+        sweeps.build_variants(scenario, points)  # every point valid before anything is written
+        return sweeps.plan_sweep(scenario, points, seed=chosen_seed,
+                                 replications=scenario.run.replications if replications is None else replications,
+                                 design=design, daily=daily, out=out, command_line=sys.argv)
+
+    def work():
+        sweep_plan = _bad_sweep_input(plan)
+        state["plan"] = sweep_plan
+        with _executor(jobs, scheduler) as executor, _progress(quiet, "tasks") as advance:
+            try:
+                return _bad_sweep_input(lambda: sweeps.run_sweep(sweep_plan, executor, advance))
+            except KeyboardInterrupt:
+                return None
+
+    result = _guarded(work, debug)
+    if result is None:
+        sweep_plan = state["plan"]
+        _fail(f"interrupted: {len(sweep_plan.done)} of {len(sweep_plan.points)} points kept in {sweep_plan.partial}; "
+              f"finish with: bordersim sweep --resume {sweep_plan.partial}", 130)
+    if not quiet:
+        plan_keys = state["plan"].keys
+        if result.resumed_points:
+            typer.echo(f"Resumed: {result.resumed_points} of {len(result.table)} points were already done")
+        for line in sweeps.summary_lines(result.table, plan_keys):
+            typer.echo(line)
+    typer.echo(f"results: {result.folder}")
+
+
+def sensitivity(
+    file: Annotated[Path, typer.Argument(help="Scenario file.")],
+    ranges: Ranges = None,
+    replications: Replications = None,
+    seed: Seed = None,
+    set_values: Sets = None,
+    jobs: Jobs = None,
+    scheduler: Scheduler = None,
+    out: Out = None,
+    daily: Daily = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """One-at-a-time low/high runs with common random numbers: a tornado table (sensitivity.csv)."""
+    def work():
+        if not ranges:
+            raise BadInput("give at least one --range key.path=low:high")
+        _check_out(out)
+        scenario = _load(file, set_values or [])
+        from sim.sensitivity import sensitivity as run_sensitivity
+
+        with _executor(jobs, scheduler) as executor, _progress(quiet, "tasks") as advance:
+            result = _bad_sweep_input(lambda: run_sensitivity(scenario, ranges, replications, seed, executor,
+                                                              advance, daily, sys.argv))
+        return result, result.save(out)
+
+    result, folder = _guarded(work, debug)
+    if not quiet:
+        for line in result.lines():
+            typer.echo(line)
+    typer.echo(f"results: {folder}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(compare)
+    app.command()(sweep)
+    app.command()(sensitivity)
