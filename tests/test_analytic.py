@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -76,7 +76,7 @@ class Estimates:
     observed_arrival_rate: np.ndarray  # households joining per hour after the warm-up
 
 
-@lru_cache(maxsize=None)
+@cache
 def estimates(lanes: int, load: float, days: int, service_kind: str) -> Estimates:
     service = ({"dist": "exponential", "mean": 1.0} if service_kind == "exponential"
                else {"dist": "fixed", "value": 1.0})
@@ -93,7 +93,7 @@ def estimates(lanes: int, load: float, days: int, service_kind: str) -> Estimate
         rates.append(counted.sum() / (window_end - window_start))
         utilisations.append(float(outcome.daily[(CROSSING, "crossing", "utilisation")][WARM_UP_DAYS:-1].mean()))
         queues.append(float(outcome.daily[(CROSSING, "crossing", "queue_people_mean")][WARM_UP_DAYS:-1].mean()))
-    return Estimates(load * lanes / 1.0 / 1.0, np.array(waits), np.array(utilisations), np.array(queues),
+    return Estimates(load * lanes, np.array(waits), np.array(utilisations), np.array(queues),
                      np.array(rates))
 
 
