@@ -121,6 +121,7 @@ def run(
     table_format: Annotated[str, typer.Option("--format", help="Format of the daily table: parquet or csv.")] = "parquet",
     observed: Annotated[Path | None, typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Also write per-household timestamps (trace.parquet).")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write figures and report.html into the folder.")] = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -145,6 +146,10 @@ def run(
         for line in result.headline.lines():
             typer.echo(line)
     typer.echo(f"results: {folder}")
+    if report:
+        from sim.report import write_report
+
+        typer.echo(f"report: {_guarded(lambda: write_report(folder), debug)}")
 
 
 def _read_observed(path: Path):
@@ -186,6 +191,23 @@ class _progress:
     def __exit__(self, *exc_info) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc_info)
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A results folder (written by bordersim run).")],
+    debug: Debug = False,
+) -> None:
+    """Draw the figures of a results folder and write its self-contained report.html."""
+    def work():
+        from sim.report import NotARunFolder, write_report
+
+        try:
+            return write_report(run_dir)
+        except NotARunFolder as error:
+            raise BadInput(str(error)) from None
+
+    typer.echo(f"report: {_guarded(work, debug)}")
 
 
 # compare, sweep, sensitivity (sim/cli_experiments.py); imported last: it uses the helpers above.

@@ -378,7 +378,8 @@ def occupancy(
 # compare / sweep / sensitivity tables (written by other commands; read loosely by column names)
 
 KEY_METRICS = (
-    ("p_target_reached", "P(target reached)", ""),
+    ("p_target", "P(target reached)", "share of replications"),
+    ("p_target_reached", "P(target reached)", "share of replications"),
     ("crossed_by_target_date", "people crossed by the target date", "people"),
     ("target_reached_day", "day the target is reached (days from start)", "days"),
     ("peak_queue_people", "peak queue", "people"),
@@ -402,66 +403,81 @@ def _first(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
     return next((c for c in candidates if c in columns), None)
 
 
+def _compare_panels(compare: pd.DataFrame, value: str, low: str, high: str) -> list[tuple[str, str, pd.DataFrame]]:
+    """(title, unit, frame of scenario/value/low/high) per key metric of a long ``compare.csv``."""
+    metrics = list(dict.fromkeys(compare["metric"].astype(str)))
+    ordered = [m for m, _t, _u in KEY_METRICS if m in metrics] or metrics[:6]
+    scenario_column = _first(list(compare.columns), _SCENARIO_COLUMNS)
+    panels = []
+    for metric in ordered:
+        rows = compare[compare["metric"].astype(str) == metric]
+        frame = pd.DataFrame({"scenario": rows[scenario_column].astype(str).to_numpy(),
+                              "value": pd.to_numeric(rows[value], errors="coerce").to_numpy(float),
+                              "low": pd.to_numeric(rows[low], errors="coerce").to_numpy(float)
+                              if low in rows else np.nan,
+                              "high": pd.to_numeric(rows[high], errors="coerce").to_numpy(float)
+                              if high in rows else np.nan})
+        frame = frame[np.isfinite(frame["value"])]
+        if not frame.empty:
+            title, unit = _metric_label(metric)
+            panels.append((title, unit, frame))
+    return panels
+
+
+def _interval_panels(panels: list[tuple[str, str, pd.DataFrame]], title: str, zero_line: bool = False):
+    scenarios = list(dict.fromkeys(s for _t, _u, frame in panels for s in frame["scenario"]))
+    rows_per_panel = max(len(frame) for _t, _u, frame in panels)
+    figure = _new_figure(9.5, 1.0 + math.ceil(len(panels) / 2) * (0.4 * rows_per_panel + 1.3))
+    axes_list = _panel_grid(figure, len(panels))
+    for axes, (panel_title, unit, frame) in zip(axes_list, panels):
+        positions = np.arange(len(frame))[::-1]
+        for position, row in zip(positions, frame.itertuples(index=False)):
+            index = scenarios.index(row.scenario)
+            error = None
+            if np.isfinite(row.low) and np.isfinite(row.high):
+                error = [[max(row.value - row.low, 0)], [max(row.high - row.value, 0)]]
+            axes.errorbar([row.value], [position], xerr=error, fmt=MARKERS[index % len(MARKERS)],
+                          color=COLOURS[index % len(COLOURS)], capsize=4, markersize=6)
+        if zero_line:
+            axes.axvline(0, color="black", linewidth=0.8, linestyle="--")
+        axes.set_yticks(positions, list(frame["scenario"]), fontsize=7)
+        axes.set_ylim(-0.7, len(frame) - 0.3)
+        axes.set_title(panel_title, fontsize=9)
+        axes.set_xlabel(unit or "value")
+        axes.grid(True, axis="x", color="#dddddd")
+    figure.suptitle(title)
+    return figure
+
+
 def compare_chart(compare: pd.DataFrame | None):
     """The key metrics of each compared scenario side by side, with 95% intervals.
 
-    Long tables (``scenario, metric, mean, ci95_low, ci95_high`` …, optionally ``diff``/``diff_low``/
-    ``diff_high``) and wide ones (``scenario`` and ``<metric>``, ``<metric>_ci95_low`` …) are read.
+    Reads the long ``compare.csv`` (``scenario, file, metric, mean, ci95_low, ci95_high, p05, p50,
+    p95, diff_vs_first, diff_ci95_low, diff_ci95_high``).
     """
-    if compare is None or compare.empty:
+    if compare is None or compare.empty or "metric" not in compare.columns:
         return None
     columns = list(compare.columns)
-    scenario_column = _first(columns, _SCENARIO_COLUMNS)
-    if scenario_column is None:
+    if _first(columns, _SCENARIO_COLUMNS) is None or "mean" not in columns:
         return None
-    panels: list[tuple[str, str, pd.DataFrame]] = []  # (title, unit, frame with scenario, value, low, high)
-    if "metric" in columns:
-        value_column = _first(columns, _VALUE_COLUMNS)
-        if value_column is None:
-            return None
-        interval = _interval_columns(columns, "")
-        metrics = list(dict.fromkeys(compare["metric"].astype(str)))
-        ordered = [m for m, _t, _u in KEY_METRICS if m in metrics] or metrics[:6]
-        for metric in ordered:
-            rows = compare[compare["metric"].astype(str) == metric]
-            frame = pd.DataFrame({"scenario": rows[scenario_column].astype(str),
-                                  "value": pd.to_numeric(rows[value_column], errors="coerce")})
-            frame["low"] = pd.to_numeric(rows[interval[0]], errors="coerce") if interval else np.nan
-            frame["high"] = pd.to_numeric(rows[interval[1]], errors="coerce") if interval else np.nan
-            title, unit = _metric_label(metric)
-            panels.append((title, unit, frame))
-    else:
-        for metric, title, unit in KEY_METRICS:
-            value_column = _first(columns, (metric, f"{metric}_mean", f"{metric}_p50"))
-            if value_column is None:
-                continue
-            interval = _interval_columns(columns, metric) or _interval_columns(columns, value_column)
-            frame = pd.DataFrame({"scenario": compare[scenario_column].astype(str),
-                                  "value": pd.to_numeric(compare[value_column], errors="coerce")})
-            frame["low"] = pd.to_numeric(compare[interval[0]], errors="coerce") if interval else np.nan
-            frame["high"] = pd.to_numeric(compare[interval[1]], errors="coerce") if interval else np.nan
-            panels.append((title, unit, frame))
-    panels = [panel for panel in panels if panel[2]["value"].notna().any()]
+    panels = _compare_panels(compare, "mean", "ci95_low", "ci95_high")
     if not panels:
         return None
-    scenarios = list(dict.fromkeys(panels[0][2]["scenario"]))
-    figure = _new_figure(9.5, 1.0 + math.ceil(len(panels) / 2) * (0.45 * len(scenarios) + 1.2))
-    axes_list = _panel_grid(figure, len(panels))
-    for axes, (title, unit, frame) in zip(axes_list, panels):
-        positions = np.arange(len(frame))[::-1]
-        for position, (_, row) in zip(positions, frame.iterrows()):
-            index = scenarios.index(row["scenario"]) if row["scenario"] in scenarios else 0
-            error = None
-            if not (math.isnan(row["low"]) or math.isnan(row["high"])):
-                error = [[max(row["value"] - row["low"], 0)], [max(row["high"] - row["value"], 0)]]
-            axes.errorbar([row["value"]], [position], xerr=error, fmt=MARKERS[index % len(MARKERS)],
-                          color=COLOURS[index % len(COLOURS)], capsize=4, markersize=6)
-        axes.set_yticks(positions, list(frame["scenario"]), fontsize=7)
-        axes.set_title(title, fontsize=9)
-        axes.set_xlabel(unit or "share")
-        axes.grid(True, axis="x", color="#dddddd")
-    figure.suptitle("Scenarios compared (mean and 95% interval; common random numbers)")
-    return figure
+    return _interval_panels(panels, "Scenarios compared: mean and 95% interval (common random numbers)")
+
+
+def compare_differences_chart(compare: pd.DataFrame | None):
+    """Paired difference of each scenario against the first, with its 95% interval."""
+    if compare is None or compare.empty or "diff_vs_first" not in compare.columns:
+        return None
+    if _first(list(compare.columns), _SCENARIO_COLUMNS) is None or "metric" not in compare.columns:
+        return None
+    panels = _compare_panels(compare, "diff_vs_first", "diff_ci95_low", "diff_ci95_high")
+    if not panels:
+        return None
+    first = str(compare[_first(list(compare.columns), _SCENARIO_COLUMNS)].iloc[0])
+    return _interval_panels(panels, f"Paired difference against {first} (95% interval; 0 = no change)",
+                            zero_line=True)
 
 
 def _metric_label(metric: str) -> tuple[str, str]:
@@ -485,7 +501,7 @@ def sweep_chart(sweep: pd.DataFrame | None):
         return None
     parameters = _sweep_parameters(sweep)
     columns = list(sweep.columns)
-    metric = _first(columns, ("p_target_reached", "p_target_reached_mean", "p_target", "p_target_mean"))
+    metric = _first(columns, ("p_target", "p_target_reached", "p_target_mean", "p_target_reached_mean"))
     if metric is None:
         metric = _first(columns, ("crossed_by_target_date", "crossed_by_target_date_mean",
                                   "crossed_by_target_date_p50"))
@@ -502,7 +518,8 @@ def sweep_chart(sweep: pd.DataFrame | None):
         if grid.notna().to_numpy().mean() > 0.8:
             figure = _new_figure(8, 5.5)
             axes = figure.add_subplot()
-            image = axes.imshow(grid.to_numpy(float), origin="lower", aspect="auto", cmap="viridis")
+            limits = {"vmin": 0.0, "vmax": 1.0} if metric.startswith("p_target") else {}
+            image = axes.imshow(grid.to_numpy(float), origin="lower", aspect="auto", cmap="viridis", **limits)
             axes.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns], fontsize=7)
             axes.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index], fontsize=7)
             for (row, column), value in np.ndenumerate(grid.to_numpy(float)):
@@ -511,7 +528,7 @@ def sweep_chart(sweep: pd.DataFrame | None):
                               ha="center", va="center", fontsize=7, color="white" if value < 0.5 else "black")
             axes.set_xlabel(x)
             axes.set_ylabel(y)
-            figure.colorbar(image, ax=axes, label=f"{title} {unit}".strip())
+            figure.colorbar(image, ax=axes, label=title + (f" ({unit})" if unit else ""))
             figure.suptitle(f"Sweep: {title}")
             return figure
     figure = _new_figure(9.5, 3.2 * math.ceil(len(parameters) / 2) + 0.4)
@@ -537,57 +554,40 @@ def sweep_chart(sweep: pd.DataFrame | None):
 
 
 _PARAMETER_COLUMNS = ("key", "parameter", "param", "key_path", "name", "variable")
+TORNADO_METRICS = (("p_target", "P(target reached)", "share"),
+                   ("crossed", "people crossed by target date", "people"))
 
 
 def tornado_rows(sensitivity: pd.DataFrame, metric: str) -> pd.DataFrame | None:
-    """``parameter, low, high, base`` effects on ``metric`` from a sensitivity table, if readable.
+    """``parameter, low, high`` effects on ``metric`` (against the base run) from ``sensitivity.csv``.
 
-    Wide layouts: ``<metric>_low``/``<metric>_high`` (optionally with a ``delta_``/``effect_`` prefix
-    or an ``_effect``/``_delta`` suffix, and ``<metric>_base``). Long layouts: a ``metric`` column with
-    ``low``/``high`` (or ``effect_low``/``effect_high``, ``at_low``/``at_high``) and ``base``.
+    The table (``sim.sensitivity``) has ``key, base_value, low, high`` and, for ``metric`` in
+    ``p_target`` and ``crossed``, ``<metric>_base``, ``<metric>_at_low``, ``<metric>_at_high``.
+    Rows keep the table's order (largest effect first) and are returned largest last, for barh.
     """
     columns = list(sensitivity.columns)
     parameter = _first(columns, _PARAMETER_COLUMNS)
-    if parameter is None:
+    names = (f"{metric}_at_low", f"{metric}_at_high", f"{metric}_base")
+    if parameter is None or not set(names) <= set(columns):
         return None
-    base = None
-    if "metric" in columns:
-        rows = sensitivity[sensitivity["metric"].astype(str) == metric]
-        pair = next(((lo, hi) for lo, hi in (("effect_low", "effect_high"), ("delta_low", "delta_high"),
-                                               ("at_low", "at_high"), ("value_low", "value_high"),
-                                               ("low_value", "high_value"), ("low", "high"))
-                     if lo in columns and hi in columns), None)
-        if pair is None or rows.empty:
-            return None
-        low, high = (pd.to_numeric(rows[c], errors="coerce").to_numpy(float) for c in pair)
-        base_column = _first(columns, ("base", "baseline", "base_value"))
-        if base_column is not None:
-            base = pd.to_numeric(rows[base_column], errors="coerce").to_numpy(float)
-    else:
-        rows = sensitivity
-        pair = None
-        for prefix, suffix in (("delta_", ""), ("effect_", ""), ("", "_delta"), ("", "_effect"), ("", "")):
-            lo, hi = f"{prefix}{metric}_low{suffix}", f"{prefix}{metric}_high{suffix}"
-            if lo in columns and hi in columns:
-                pair = (lo, hi)
-                break
-        if pair is None:
-            lo, hi = f"{metric}_at_low", f"{metric}_at_high"
-            pair = (lo, hi) if lo in columns and hi in columns else None
-        if pair is None:
-            return None
-        low, high = (pd.to_numeric(rows[c], errors="coerce").to_numpy(float) for c in pair)
-        base_column = _first(columns, (f"{metric}_base", f"base_{metric}", f"{metric}_baseline"))
-        if base_column is not None:
-            base = pd.to_numeric(rows[base_column], errors="coerce").to_numpy(float)
-    frame = pd.DataFrame({"parameter": rows[parameter].astype(str).to_numpy(), "low": low, "high": high})
-    frame["base"] = base if base is not None else np.nan
-    # Values rather than effects when a base is given and the columns are not deltas: turn into effects.
-    if base is not None and not any(word in " ".join(pair) for word in ("delta", "effect")):
-        frame["low"] -= frame["base"]
-        frame["high"] -= frame["base"]
-    frame["size"] = (frame["high"] - frame["low"]).abs()
-    return frame.sort_values("size", ascending=True, kind="stable").reset_index(drop=True)
+    base = pd.to_numeric(sensitivity[names[2]], errors="coerce").to_numpy(float)
+    labels = sensitivity[parameter].astype(str).to_numpy()
+    if {"low", "high"} <= set(columns):
+        labels = np.array([f"{key}\n{_plain_value(low)} → {_plain_value(high)}" for key, low, high
+                           in zip(labels, sensitivity["low"], sensitivity["high"])])
+    frame = pd.DataFrame({
+        "parameter": labels,
+        "low": pd.to_numeric(sensitivity[names[0]], errors="coerce").to_numpy(float) - base,
+        "high": pd.to_numeric(sensitivity[names[1]], errors="coerce").to_numpy(float) - base,
+        "base": base,
+    })
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def _plain_value(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def tornado_chart(sensitivity: pd.DataFrame | None):
@@ -595,12 +595,12 @@ def tornado_chart(sensitivity: pd.DataFrame | None):
     parameter to its low and its high value (one at a time, common random numbers), largest on top."""
     if sensitivity is None or sensitivity.empty:
         return None
-    panels = [(metric, tornado_rows(sensitivity, metric)) for metric in ("p_target_reached", "crossed_by_target_date")]
+    panels = [(metric, tornado_rows(sensitivity, metric)) for metric, _t, _u in TORNADO_METRICS]
     panels = [(metric, rows) for metric, rows in panels if rows is not None and not rows.empty]
     if not panels:
         return None
     height = max(len(rows) for _m, rows in panels)
-    figure = _new_figure(9.5, 1.2 + 0.4 * height)
+    figure = _new_figure(10.5, 1.6 + 0.55 * height)
     for index, (metric, rows) in enumerate(panels):
         axes = figure.add_subplot(1, len(panels), index + 1)
         positions = np.arange(len(rows))
@@ -610,8 +610,9 @@ def tornado_chart(sensitivity: pd.DataFrame | None):
                   alpha=0.8, label="parameter at high value")
         axes.axvline(0, color="black", linewidth=0.8)
         axes.set_yticks(positions, list(rows["parameter"]), fontsize=7)
-        title, unit = _metric_label(metric)
-        axes.set_xlabel(f"change in {title}" + (f" ({unit})" if unit else ""))
+        title, unit = next((t, u) for m, t, u in TORNADO_METRICS if m == metric)
+        axes.set_xlabel(f"change ({unit})")
+        axes.set_title(f"{title}: base {rows['base'].iloc[-1]:,.{2 if metric == 'p_target' else 0}f}", fontsize=9)
         axes.grid(True, axis="x", color="#dddddd")
         axes.legend(fontsize=7, loc="lower right")
     figure.suptitle("Sensitivity (one at a time, against the base scenario)")
@@ -662,6 +663,9 @@ def run_figures(
                       " reported, it never blocks the border)."),
          lambda: occupancy(daily, capacities.get("reception"), "reception")),
         ("compare", "Compared scenarios: key metrics with 95% intervals.", lambda: compare_chart(tables.get("compare"))),
+        ("compare-differences", "Paired differences against the first scenario (same seeds, so shared noise"
+                                " cancels), with 95% intervals.",
+         lambda: compare_differences_chart(tables.get("compare"))),
         ("sweep", "Sweep: P(target) over the varied parameters.", lambda: sweep_chart(tables.get("sweep"))),
         ("sensitivity", "Sensitivity tornado: effect of each parameter's low and high value.",
          lambda: tornado_chart(tables.get("sensitivity"))),
