@@ -120,6 +120,9 @@ def load_run_folder(run_dir: str | Path) -> RunFolder:
         tables["daily"] = pd.read_parquet(path / "daily.parquet")
     else:
         tables["daily"] = _read_csv(path / "daily.csv")
+    daily = tables["daily"]
+    if daily is not None and ({"scenario", "variant", "point"} & set(daily.columns)):
+        tables["daily"] = None  # several scenarios' days in one table (compare/sweep --daily): no run figures
     scenario: dict[str, Any] = {}
     resolved = path / RESOLVED_SCENARIO_NAME
     if resolved.is_file():
