@@ -663,8 +663,8 @@ def run_figures(
                       " reported, it never blocks the border)."),
          lambda: occupancy(daily, capacities.get("reception"), "reception")),
         ("compare", "Compared scenarios: key metrics with 95% intervals.", lambda: compare_chart(tables.get("compare"))),
-        ("compare-differences", "Paired differences against the first scenario (same seeds, so shared noise"
-                                " cancels), with 95% intervals.",
+        ("compare-differences", ("Paired differences against the first scenario (same seeds, so shared noise"
+                                " cancels), with 95% intervals."),
          lambda: compare_differences_chart(tables.get("compare"))),
         ("sweep", "Sweep: P(target) over the varied parameters.", lambda: sweep_chart(tables.get("sweep"))),
         ("sensitivity", "Sensitivity tornado: effect of each parameter's low and high value.",
