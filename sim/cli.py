@@ -215,6 +215,11 @@ from sim.cli_experiments import register as _register_experiments  # noqa: E402
 
 _register_experiments(app)
 
+# bound, observed, calibrate (sim/cli_credibility.py); imported last for the same reason.
+from sim.cli_credibility import register as _register_credibility
+
+_register_credibility(app)
+
 
 def main() -> None:
     app()

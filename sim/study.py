@@ -37,6 +37,9 @@ def run(
 
     outcomes = run_replications(scenario, range(replications), seed, jobs, report, trace)
     extra_tables = {"trace": _trace_table(outcomes)} if trace else {}
+    from sim.bound import capacity_bound
+
+    extra_tables["bound"] = capacity_bound(scenario).table  # the analytic ceiling beside the simulated crossings
     target = scenario.target
     return RunResult(
         scenario=scenario,
