@@ -3,9 +3,20 @@
 ``kind`` is ``cumulative`` (the default) or ``daily``; a daily series is accumulated so that it can
 be set beside the projected ``crossed_people_cumulative``. A file holding several ``series`` must be
 narrowed to one first: series count from different start dates and never mix.
+
+Bundled data. ``sim/data/`` ships the dated figures gathered up to 22 Nov 2023 (the day the
+1-million target was announced), one row per reported figure with its source
+(``observed_returns_until_2023-11-22.csv``), and the notes on them (``FACTS.md``).
+:func:`bundled_figures` reads them all; :func:`select_series` picks one *consistent* series —
+same reporter, same counting start, same scope, point values only (no lower bounds) — from
+:data:`SERIES`, in the ``--observed`` format (``bordersim observed --series un --out obs.csv``).
+Two extra columns say what the figures count: ``node`` (``all`` crossings, or one crossing) and
+``count_from`` (the first day counted); :mod:`sim.calibrate` compares like with like through them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -38,3 +49,78 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     if kinds == {"daily"}:
         observed["value"] = observed["value"].cumsum()
     return observed.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The bundled observed figures
+
+DATA_FILE = "observed_returns_until_2023-11-22.csv"
+
+
+@dataclass(frozen=True)
+class SeriesSelection:
+    """How to pick one consistent series out of the bundled figures."""
+
+    description: str
+    series: str  # the reporter, the file's ``series`` column
+    metric: str  # e.g. cumulative_returns
+    scope_pattern: str  # regular expression the ``scope`` text must match (the counting convention)
+    crossing: str | None  # the file's ``crossing`` column must equal this (None: any)
+    node: str  # what the model compares with: "all" crossings or a crossing's name
+    count_from: str  # ISO date of the first day the figures count
+
+
+SERIES: dict[str, SeriesSelection] = {
+    "un": SeriesSelection(
+        "UN agencies/IOM: people returned through all crossings since 15 Sep 2023 (point figures)",
+        "un", "cumulative_returns", r"since 15 Sep|past two months", None, "all", "2023-09-15"),
+    "pak_kp": SeriesSelection(
+        "Khyber Pakhtunkhwa/Torkham officials (Dawn): people returned via Torkham since 17 Sep 2023",
+        "pak_kp", "cumulative_returns", r"since 17 Sep", "Torkham", "torkham", "2023-09-17"),
+}
+"""The consistent series of the bundled data. ``un`` counts like the 1-million target (all
+returns from 15 Sep 2023): 160,000 on 3 Nov, 261,240 on 13 Nov, ~375,000 on 18 Nov; the UN's lower
+bounds ("327,000+") and its count since 3 Oct are left out. ``pak_kp`` is the densest dated series:
+Torkham only, daily from 31 Oct to 5 Nov 2023."""
+
+
+def _data_path(name: str):
+    from importlib.resources import files
+
+    return files("sim") / "data" / name
+
+
+def bundled_figures() -> pd.DataFrame:
+    """Every bundled figure: ``date, series, metric, value, unit, scope, crossing, source``."""
+    with _data_path(DATA_FILE).open("r", encoding="utf-8") as handle:
+        table = pd.read_csv(handle)
+    table["date"] = pd.to_datetime(table["date"], format="%Y-%m-%d").dt.date
+    return table
+
+
+def select_series(name: str, until: date | None = None) -> pd.DataFrame:
+    """One consistent series of the bundled figures in the ``--observed`` format.
+
+    Columns ``date, value, series, kind`` (kind ``cumulative``) plus ``node`` and ``count_from``,
+    one row per date (where a source reports twice on a day, the later row of the file), up to
+    ``until`` if given. Raises ``ValueError`` for an unknown name.
+    """
+    if name not in SERIES:
+        raise ValueError(f"unknown observed series {name!r}; choose one of {', '.join(SERIES)}")
+    selection = SERIES[name]
+    table = bundled_figures()
+    chosen = (
+        (table["series"] == selection.series)
+        & (table["metric"] == selection.metric)
+        & table["scope"].str.contains(selection.scope_pattern, regex=True)
+        & ~table["unit"].str.contains("lower bound")
+    )
+    if selection.crossing is not None:
+        chosen &= table["crossing"] == selection.crossing
+    if until is not None:
+        chosen &= table["date"] <= until
+    rows = table[chosen].drop_duplicates("date", keep="last").sort_values("date")
+    return pd.DataFrame({
+        "date": rows["date"].to_numpy(), "value": rows["value"].astype(float).to_numpy(),
+        "series": name, "kind": "cumulative", "node": selection.node, "count_from": selection.count_from,
+    })
