@@ -155,9 +155,21 @@ def observed_points(projection: pd.DataFrame | None) -> pd.DataFrame | None:
             .drop_duplicates("date").sort_values("date").reset_index(drop=True))
 
 
-BOUND_VALUE_COLUMNS = ("ceiling_people", "ceiling_people_cumulative", "ceiling", "bound_people", "bound",
+BOUND_VALUE_COLUMNS = ("ceiling_people_cumulative", "ceiling_people", "ceiling", "bound_people", "bound",
                        "capacity_people_cumulative", "capacity_people", "max_people_cumulative", "max_people",
                        "people_cumulative", "people")
+
+
+def bound_daily(bound: pd.DataFrame | None, node: str) -> pd.DataFrame | None:
+    """The daily capacity ceiling of one node (``date, ceiling``) from ``bound.csv`` (``sim.bound``:
+    ``date, node, ..., ceiling_people, ceiling_people_cumulative``), or None."""
+    if bound is None or not {"date", "node", "ceiling_people"} <= set(bound.columns):
+        return None
+    rows = bound[bound["node"].astype(str) == node]
+    if rows.empty:
+        return None
+    return pd.DataFrame({"date": _as_timestamps(rows["date"]),
+                         "ceiling": pd.to_numeric(rows["ceiling_people"], errors="coerce").to_numpy(float)})
 
 
 def bound_series(bound: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -255,7 +267,8 @@ def _panel_grid(figure, count: int, columns: int = 2):
     return [figure.add_subplot(rows, columns, index + 1) for index in range(count)]
 
 
-def daily_crossings(daily: pd.DataFrame | None, projection: pd.DataFrame | None = None):
+def daily_crossings(daily: pd.DataFrame | None, projection: pd.DataFrame | None = None,
+                    bound: pd.DataFrame | None = None):
     """People crossed per day at each crossing (median, p05–p95), plus all crossings together.
 
     With observed data, the all-crossings panel shows the observed average per day between
@@ -277,6 +290,11 @@ def daily_crossings(daily: pd.DataFrame | None, projection: pd.DataFrame | None 
         source = total if name == "all crossings" else daily
         bands = daily_bands(source, name, "crossed_people")
         _draw_band(axes, bands, index, "simulated", hatch=False)
+        ceiling = bound_daily(bound, "all" if name == "all crossings" else name)
+        if ceiling is not None:
+            axes.step(ceiling["date"], ceiling["ceiling"], where="post", color="black", linestyle="-.",
+                      linewidth=1.0, label="capacity ceiling")
+            axes.set_ylim(0, max(float(np.nanmax(bands["p95"])) * 1.6, 1.0))
         if name == "all crossings" and observed is not None and len(observed) > 1:
             days = observed["date"].diff().dt.days.to_numpy()[1:]
             rate = np.diff(observed["value"].to_numpy()) / np.where(days > 0, days, np.nan)
@@ -651,8 +669,9 @@ def run_figures(
                     " (and the analytic capacity ceiling and observed figures when available)."),
          lambda: fan_chart(daily, projection, target_people=target_people, target_by=target_by,
                            bound=tables.get("bound"))),
-        ("daily-crossings", "People crossed per day at each crossing (median and p05–p95).",
-         lambda: daily_crossings(daily, projection)),
+        ("daily-crossings", ("People crossed per day at each crossing (median and p05–p95), with the"
+                            " analytic capacity ceiling per day when bound.csv is present."),
+         lambda: daily_crossings(daily, projection, tables.get("bound"))),
         ("queues-waits", ("People queued at each crossing (end of day and daily peak) and the 95th percentile"
                          " wait per person, by day of service start."),
          lambda: queues_and_waits(daily)),

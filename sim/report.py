@@ -518,7 +518,7 @@ def _fact(label: str, value: str, detail: str = "") -> str:
             f'<div class="detail">{_e(detail)}</div></div>')
 
 
-def _facts(head: analysis.Headline) -> str:
+def _facts(head: analysis.Headline, ceiling: str | None = None) -> str:
     people = analysis._people
     facts = []
     if head.has_target:
@@ -544,8 +544,30 @@ def _facts(head: analysis.Headline) -> str:
                        f"median; p95 {analysis._hours(head.wait_hours_p95.p95)}"))
     facts.append(_fact("Peak waiting outside camps", f"{people(head.peak_waiting_outside_people.p50)} people",
                        f"median; p95 {people(head.peak_waiting_outside_people.p95)}"))
-    facts.append(_fact("Replications", f"{head.replications}", ""))
+    if ceiling is not None:
+        facts.append(ceiling)
+    else:
+        facts.append(_fact("Replications", f"{head.replications}", ""))
     return '<div class="facts">' + "".join(facts) + "</div>"
+
+
+def _ceiling_fact(run: RunFolder) -> str | None:
+    """The analytic capacity ceiling (bound.csv) by the target date, and when it reaches the target."""
+    from sim.figures import bound_series
+
+    series = bound_series(run.table("bound"))
+    if series is None or series.empty or run.target_by is None:
+        return None
+    by = pd.Timestamp(run.target_by)
+    upto = series[series["date"] <= by]
+    if upto.empty:
+        return None
+    detail = "crossings alone could pass this many (bound.csv)"
+    if run.target_people is not None:
+        reached = series[series["ceiling"] >= run.target_people]
+        detail = (f"reaches the target on {reached['date'].iloc[0]:%Y-%m-%d}" if not reached.empty
+                  else "never reaches the target in the period")
+    return _fact("Capacity ceiling by target date", f"{upto['ceiling'].iloc[-1]:,.0f}", detail)
 
 
 def _figure_html(png: bytes, caption: str, name: str) -> str:
@@ -609,7 +631,7 @@ def render_report(run: RunFolder, figures: list[tuple[str, str, bytes]]) -> str:
         parts.append(f'<div class="answer {tone}" id="answer"><strong>{_e(answer)}</strong>'
                      + (f"<br>When: {_e(when)}" if when else "")
                      + (f"<br>What binds: {_e(binding)}" if binding else "") + "</div>")
-        parts.append(_facts(head))
+        parts.append(_facts(head, _ceiling_fact(run)))
     nav = [("fig-crossed", "Figures"), ("summary", "Summary"), ("projection", "Projection"),
            ("assumptions", "Assumptions"), ("manifest", "Manifest")]
     parts.append("<nav>" + "".join(f'<a href="#{anchor}">{_e(label)}</a>' for anchor, label in nav) + "</nav>")

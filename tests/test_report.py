@@ -205,9 +205,12 @@ def test_compare_sweep_and_tornado_figures_from_their_tables():
     assert list(rows["low"].round(2)) == [0.2, -0.2] and list(rows["high"].round(2)) == [-0.05, 0.3]
     tornado = figures.tornado_chart(sensitivity)
     assert tornado is not None and len(tornado.get_axes()) == 2
-    bound = pd.DataFrame({"date": pd.date_range("2023-09-15", periods=5, freq="7D").strftime("%Y-%m-%d"),
-                          "ceiling_people": [0, 1e5, 2e5, 3e5, 4e5]})
-    assert figures.bound_series(bound)["ceiling"].tolist() == [0, 1e5, 2e5, 3e5, 4e5]
+    dates = pd.date_range("2023-09-15", periods=4, freq="D").strftime("%Y-%m-%d")
+    bound = pd.concat([pd.DataFrame({"date": dates, "node": node, "ceiling_people": per_day,
+                                     "ceiling_people_cumulative": np.cumsum(per_day)})
+                       for node, per_day in (("torkham", [10.0, 10, 0, 10]), ("all", [15.0, 15, 5, 15]))])
+    assert figures.bound_series(bound)["ceiling"].tolist() == [15, 30, 35, 50]
+    assert figures.bound_daily(bound, "torkham")["ceiling"].tolist() == [10, 10, 0, 10]
     for absent in (None, pd.DataFrame()):
         assert figures.compare_chart(absent) is None and figures.sweep_chart(absent) is None
         assert figures.tornado_chart(absent) is None
