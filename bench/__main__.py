@@ -8,6 +8,8 @@ Sections (each the median of ``--runs`` runs, default 5):
   µs per household, the speed ratio, and the mean waits per crossing with 95% intervals.
 * phase1 — ``scenarios/phase1-2023.yaml``: one replication's wall time and peak memory (each in a
   fresh process), 100 replications on 2 processes, and the speed-up of 2 workers over 1.
+* sweep — 20 points x 10 replications of phase1-2023 on ``-j 1``, ``-j 2`` and a 2-worker Dask
+  LocalCluster: wall time and speed-up (``bench/sweep.py``).
 * events — SimPy events scheduled per household on the reference workload (counted by wrapping
   ``Environment.schedule``).
 
@@ -152,11 +154,11 @@ def bench_phase1(runs: int, quick: bool) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measure (median reported)")
-    parser.add_argument("--only", choices=["reference", "phase1", "events"], action="append")
+    parser.add_argument("--only", choices=["reference", "phase1", "events", "sweep"], action="append")
     parser.add_argument("--quick", action="store_true", help="small sizes: check the harness, not figures")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the results (markdown)")
     arguments = parser.parse_args()
-    sections = arguments.only or ["reference", "events", "phase1"]
+    sections = arguments.only or ["reference", "events", "phase1", "sweep"]
     lines = [
         "# Benchmark results",
         "",
@@ -170,6 +172,10 @@ def main() -> None:
         lines += bench_events(arguments.quick)
     if "phase1" in sections:
         lines += bench_phase1(arguments.runs, arguments.quick)
+    if "sweep" in sections:
+        from bench.sweep import bench_sweep
+
+        lines += bench_sweep(arguments.runs, arguments.quick)
     arguments.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
