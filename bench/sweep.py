@@ -70,9 +70,9 @@ def bench_sweep(runs: int, quick: bool) -> list[str]:
         "## Sweep (20 points x 10 replications of phase1-2023; bench/sweep.py)" if not quick else
         "## Sweep (quick: 4 points x 2 replications, period to 30 Nov 2023; bench/sweep.py)",
         "",
-        f"{len(variants)} points (Torkham lanes {variants[0].crossings['torkham'].lanes}-"
-        f"{variants[-1].crossings['torkham'].lanes}) x {replications} replications = "
-        f"{len(variants) * replications} tasks; results identical on every executor (checked).",
+        (f"{len(variants)} points (Torkham lanes {variants[0].crossings['torkham'].lanes}-"
+         f"{variants[-1].crossings['torkham'].lanes}) x {replications} replications = "
+         f"{len(variants) * replications} tasks; results identical on every executor (checked)."),
         "",
         "| executor | wall time | speed-up vs -j 1 |",
         "|---|---|---|",

@@ -7,22 +7,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from sim.cli import BadInput, Debug, Quiet, Sets, _fail, _guarded, _load, _progress
 
-Replications = Annotated[Optional[int], typer.Option("-n", "--replications", min=1,
+Replications = Annotated[int | None, typer.Option("-n", "--replications", min=1,
                                                      help="Replications (default: the scenario's run.replications).")]
-Seed = Annotated[Optional[int], typer.Option("--seed", min=0, help="Seed (default: the scenario's run.seed).")]
-Jobs = Annotated[Optional[int], typer.Option("-j", "--jobs", min=1, help="Local worker processes (default: all cores).")]
-Scheduler = Annotated[Optional[str], typer.Option(
+Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's run.seed).")]
+Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Local worker processes (default: all cores).")]
+Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS; "
                         "none: local processes).")]
-Out = Annotated[Optional[Path], typer.Option("--out", help="Results folder (must not exist, or be empty).")]
+Out = Annotated[Path | None, typer.Option("--out", help="Results folder (must not exist, or be empty).")]
 Daily = Annotated[bool, typer.Option("--daily", help="Also write the daily tables (memory grows with replications).")]
-Ranges = Annotated[Optional[list[str]], typer.Option("--range", help="key.path=low:high (repeatable).")]
+Ranges = Annotated[list[str] | None, typer.Option("--range", help="key.path=low:high (repeatable).")]
 
 
 def _executor(jobs, scheduler):
@@ -80,12 +80,12 @@ def compare(
 
 
 def sweep(
-    file: Annotated[Optional[Path], typer.Argument(help="Scenario file (not with --resume).")] = None,
-    vary: Annotated[Optional[list[str]], typer.Option(
+    file: Annotated[Path | None, typer.Argument(help="Scenario file (not with --resume).")] = None,
+    vary: Annotated[list[str] | None, typer.Option(
         "--vary", help="key.path=start:stop:step or key.path=v1,v2,... (repeatable; full grid).")] = None,
-    lhs: Annotated[Optional[int], typer.Option("--lhs", min=1, help="Latin hypercube of N points over the --range boxes.")] = None,
+    lhs: Annotated[int | None, typer.Option("--lhs", min=1, help="Latin hypercube of N points over the --range boxes.")] = None,
     ranges: Ranges = None,
-    resume: Annotated[Optional[Path], typer.Option(
+    resume: Annotated[Path | None, typer.Option(
         "--resume", help="Finish an interrupted sweep: its <folder>.partial.")] = None,
     replications: Replications = None,
     seed: Seed = None,

@@ -25,7 +25,13 @@ import pandas as pd
 from sim import experiments
 from sim.executors import Executor, SerialExecutor
 from sim.experiments import LABELS, METRICS, VariantResult
-from sim.results import DEFAULT_RESULTS_ROOT, default_run_folder, run_hash, unique_folder, write_results_folder
+from sim.results import (
+    DEFAULT_RESULTS_ROOT,
+    default_run_folder,
+    run_hash,
+    unique_folder,
+    write_results_folder,
+)
 
 COMPARE_COLUMNS = ["scenario", "file", "metric", "mean", "ci95_low", "ci95_high", "p05", "p50", "p95",
                    "diff_vs_first", "diff_ci95_low", "diff_ci95_high"]
@@ -96,8 +102,8 @@ class CompareResult:
         """Side-by-side metrics, then the paired differences against the first scenario."""
         table = self.table
         start = self.scenarios[0].period.start
-        header = [f"Compare: {len(self.scenarios)} scenarios x {self.replications} replications, seed {self.seed} "
-                  "(common random numbers); mean [95% interval]"]
+        header = [(f"Compare: {len(self.scenarios)} scenarios x {self.replications} replications, seed {self.seed} "
+                   "(common random numbers); mean [95% interval]")]
         rows = [["", *self.labels]]
         for metric in METRICS:
             row = [LABELS[metric]]

@@ -58,7 +58,7 @@ class Executor:
     def describe(self) -> str:
         return self.name
 
-    def __enter__(self) -> Executor:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc_info) -> None:

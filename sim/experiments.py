@@ -119,14 +119,12 @@ def run_variants(
     collector = _Collector(replications)
     results: dict[int, VariantResult] = {}
     tasks = ((variant, replication) for variant in chosen for replication in range(replications))
-    done = 0
-    for variant, replication, metrics, outcome in executor.map_unordered(job, tasks):
+    for done, (variant, replication, metrics, outcome) in enumerate(executor.map_unordered(job, tasks), start=1):
         collector.rows.setdefault(variant, {})[replication] = metrics
         if outcome is not None:
             collector.daily.setdefault(variant, []).append(
                 analysis.daily_table([outcome], scenarios[variant].period.start))
             del outcome
-        done += 1
         if progress:
             progress(done, total)
         rows = collector.rows[variant]
@@ -242,6 +240,12 @@ def format_interval(metric: str, low: float, high: float, signed: bool = False) 
     if math.isnan(low) or math.isnan(high):
         return ""
     return f"[{fmt(metric, low)}, {fmt(metric, high)}]"
+
+
+def value_with_interval(metric: str, value: float, low: float, high: float, signed: bool = False) -> str:
+    """``530,112 [527,899, 532,870]``; signed (``+1,234 [+1,000, +1,500]``) for differences."""
+    fmt = format_signed if signed else format_value
+    return f"{fmt(metric, value)} {format_interval(metric, low, high, signed)}".strip()
 
 
 def render_table(rows: Sequence[Sequence[str]]) -> list[str]:

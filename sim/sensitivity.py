@@ -25,7 +25,13 @@ import pandas as pd
 from sim import experiments
 from sim.executors import Executor, SerialExecutor
 from sim.keypath import get_path
-from sim.results import DEFAULT_RESULTS_ROOT, default_run_folder, run_hash, unique_folder, write_results_folder
+from sim.results import (
+    DEFAULT_RESULTS_ROOT,
+    default_run_folder,
+    run_hash,
+    unique_folder,
+    write_results_folder,
+)
 from sim.statistics import finite_mean
 from sim.sweep import build_variants, check_keys, parse_range
 
@@ -67,10 +73,11 @@ class SensitivityResult:
     def lines(self) -> list[str]:
         table = self.table
         base = self.variants[0].values
-        lines = [f"Sensitivity: {len(self.ranges)} parameters, low/high x {self.replications} replications, "
-                 f"seed {self.seed} (common random numbers)",
-                 f"Base: P(target) {experiments.format_value('p_target', _mean(base['p_target']))}, "
-                 f"crossed by target date {experiments.format_value('crossed_by_target_date', _mean(base['crossed_by_target_date']))}",
+        crossed = experiments.format_value("crossed_by_target_date", _mean(base["crossed_by_target_date"]))
+        lines = [(f"Sensitivity: {len(self.ranges)} parameters, low/high x {self.replications} replications, "
+                  f"seed {self.seed} (common random numbers)"),
+                 (f"Base: P(target) {experiments.format_value('p_target', _mean(base['p_target']))}, "
+                  f"crossed by target date {crossed}"),
                  "Effect of high vs low (mean [95% paired interval]), largest first:"]
         largest = max((abs(v) for v in table["crossed_effect"] if not math.isnan(v)), default=0.0)
         rows = [["key", "low", "high", "P(target) effect", "crossed effect", ""]]
@@ -80,10 +87,10 @@ class SensitivityResult:
             bar = ("-" if effect < 0 else "+") * width
             rows.append([
                 row["key"], _plain(row["low"]), _plain(row["high"]),
-                f"{experiments.format_signed('p_target', row['p_target_effect'])} "
-                f"{experiments.format_interval('p_target', row['p_target_effect_ci95_low'], row['p_target_effect_ci95_high'], signed=True)}".strip(),
-                f"{experiments.format_signed('crossed_by_target_date', effect)} "
-                f"{experiments.format_interval('crossed_by_target_date', row['crossed_effect_ci95_low'], row['crossed_effect_ci95_high'], signed=True)}".strip(),
+                experiments.value_with_interval("p_target", row["p_target_effect"], row["p_target_effect_ci95_low"],
+                                                row["p_target_effect_ci95_high"], signed=True),
+                experiments.value_with_interval("crossed_by_target_date", effect, row["crossed_effect_ci95_low"],
+                                                row["crossed_effect_ci95_high"], signed=True),
                 bar.ljust(20),
             ])
         return lines + experiments.render_table(rows)
@@ -157,7 +164,7 @@ def sensitivity(
     normalised = []
     for (key, low, high), base_value in zip(parsed, base_values):
         if isinstance(base_value, int) and not isinstance(base_value, bool):
-            low, high = int(round(low)), int(round(high))
+            low, high = round(low), round(high)
         normalised.append((key, low, high))
     points: list[dict[str, Any]] = [{}]
     for key, low, high in normalised:

@@ -42,7 +42,13 @@ from typing import Any
 
 from sim import experiments
 from sim.keypath import KeyPathError, get_path, parse_key_path, parse_value
-from sim.results import DEFAULT_RESULTS_ROOT, default_run_folder, run_hash, unique_folder, write_results_folder
+from sim.results import (
+    DEFAULT_RESULTS_ROOT,
+    default_run_folder,
+    run_hash,
+    unique_folder,
+    write_results_folder,
+)
 
 PARTIAL_SUFFIX = ".partial"
 SPEC_NAME = "spec.json"
@@ -89,7 +95,7 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
             raise SweepError(f"--vary '{text}': the step must be positive")
         if stop < start:
             raise SweepError(f"--vary '{text}': stop {stop} is below start {start}")
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        count = math.floor((stop - start) / step + 1e-9) + 1
         if count > 100_000:
             raise SweepError(f"--vary '{text}': {count} values; that is surely a mistake")
         integral = all(isinstance(value, int) for value in (start, stop, step))
@@ -158,7 +164,7 @@ def lhs_points(scenario, ranges: Sequence[str], n: int, seed: int) -> list[dict[
         point = {}
         for (key, low, high), u in zip(parsed, row):
             value = float(low + u * (high - low))
-            point[key] = int(round(value)) if _is_integer_value(data, key) else value
+            point[key] = round(value) if _is_integer_value(data, key) else value
         points.append(point)
     return points
 
@@ -384,10 +390,11 @@ def summary_lines(table, keys: Sequence[str], limit: int = 30) -> list[str]:
         rows.append([
             str(int(row["point"])),
             *(_plain(row[key]) for key in keys),
-            f"{experiments.format_value('p_target', row['p_target'])} "
-            f"{experiments.format_interval('p_target', row['p_target_ci95_low'], row['p_target_ci95_high'])}",
-            f"{experiments.format_value('crossed_by_target_date', row['crossed_by_target_date_mean'])} "
-            f"{experiments.format_interval('crossed_by_target_date', row['crossed_by_target_date_ci95_low'], row['crossed_by_target_date_ci95_high'])}".strip(),
+            experiments.value_with_interval("p_target", row["p_target"], row["p_target_ci95_low"],
+                                            row["p_target_ci95_high"]),
+            experiments.value_with_interval("crossed_by_target_date", row["crossed_by_target_date_mean"],
+                                            row["crossed_by_target_date_ci95_low"],
+                                            row["crossed_by_target_date_ci95_high"]),
             experiments.format_value("peak_queue_people", row["peak_queue_people_mean"]),
             experiments.format_value("wait_hours_p95", row["wait_hours_p95_mean"]),
         ])

@@ -85,7 +85,7 @@ def draw(scenario, seed: int, replication: int) -> dict[str, float]:
     for key, distribution in uncertain.items():
         value = float(distribution.sample(stream(seed, replication, STREAM_PREFIX + key), 1)[0])
         current = get_path(data, key)
-        values[key] = int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else value
+        values[key] = round(value) if isinstance(current, int) and not isinstance(current, bool) else value
     return values
 
 

@@ -5,12 +5,12 @@ import itertools
 
 import numpy as np
 import pytest
+from experiment_scenarios import write_tiny
 
 from sim.compare import compare
 from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
 from sim.runner import run_replications
 from sim.scenario import load_scenario
-from experiment_scenarios import write_tiny
 
 
 def _square(value: int) -> int:

@@ -30,8 +30,7 @@ def test_draws_depend_only_on_seed_replication_and_key(tiny_path) -> None:
     assert first["groups.undocumented.never_leave"] == pytest.approx(expected)
     assert isinstance(first["crossings.torkham.lanes"], int)  # lanes are an integer: rounded
     # Another key does not change this key's draws.
-    alone = load_scenario(tiny_path, ["uncertain={groups.undocumented.never_leave: "
-                                      "{dist: uniform, low: 0.0, high: 0.8}}"])
+    alone = load_scenario(tiny_path, ["uncertain={groups.undocumented.never_leave: {dist: uniform, low: 0, high: 0.8}}"])
     assert uncertain.draw(alone, 9, 0)["groups.undocumented.never_leave"] == first["groups.undocumented.never_leave"]
     assert uncertain.draw(load_scenario(tiny_path), 9, 0) == {}
 
