@@ -59,6 +59,7 @@ REPLICATION_METRICS: tuple[str, ...] = (
     "peak_queue_people",
     "peak_waiting_outside_people",
     "wait_hours_p95",
+    "unserved_people",
 )
 """Per-replication totals summarised with a mean, t interval and quantiles (in this order)."""
 
@@ -479,7 +480,7 @@ class Headline:
             lines.append(f"Crossed by period end: median {_people(self.crossed_by_target_date.p50)}"
                          f" (p05 {_people(self.crossed_by_target_date.p05)},"
                          f" p95 {_people(self.crossed_by_target_date.p95)})")
-        lines.append(f"Peak queue: median {_people(self.peak_queue_people.p50)} people"
+        lines.append(f"Peak queue (all crossings together): median {_people(self.peak_queue_people.p50)} people"
                      f" (p95 {_people(self.peak_queue_people.p95)})")
         lines.append(f"Wait (p95 per person): median {_hours(self.wait_hours_p95.p50)}"
                      f" (p95 {_hours(self.wait_hours_p95.p95)})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,11 @@ class BadInput(Exception):
     """A problem with what the user gave us (exit 2); each line of the message is one problem."""
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int, debug: bool = False) -> None:
+    """Print one line per problem and exit with ``code`` (the same code with --debug, which adds
+    the traceback of the exception being handled)."""
+    if debug:
+        traceback.print_exc()
     for line in message.splitlines() or [message]:
         typer.echo(f"error: {line}", err=True)
     raise typer.Exit(code)
@@ -39,21 +44,13 @@ def _guarded(function, debug: bool):
 
     try:
         return function()
-    except (ScenarioError, BadInput) as error:
-        if debug:
-            raise
-        _fail(str(error), BAD_INPUT)
-    except FileExistsError as error:
-        if debug:
-            raise
-        _fail(str(error), BAD_INPUT)
+    except (ScenarioError, BadInput, FileExistsError) as error:
+        _fail(str(error), BAD_INPUT, debug)
     except KeyboardInterrupt:
-        _fail("interrupted: nothing was written", 130)
-    except Exception as error:
-        if debug:
-            raise
+        _fail("interrupted: nothing was written", 130, debug)
+    except Exception as error:  # noqa: BLE001 - the last line of defence of a command-line tool
         _fail(f"internal error: {type(error).__name__}: {error} (run again with --debug for the traceback)",
-              INTERNAL_ERROR)
+              INTERNAL_ERROR, debug)
 
 
 def _load(path: Path, overrides: list[str]):
@@ -221,8 +218,33 @@ from sim.cli_credibility import register as _register_credibility
 _register_credibility(app)
 
 
+def _click_exceptions():
+    """Click's exception classes as typer uses them (recent typer vendors click as typer._click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older typer on the real click
+        from click import exceptions
+    return exceptions
+
+
 def main() -> None:
-    app()
+    """Entry point. Usage errors (a bad option value, a missing argument) become one line and exit 2,
+    like every other bad input, instead of click's boxed usage text."""
+    exceptions = _click_exceptions()
+    try:
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
+    except exceptions.UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError" and error.ctx is not None:
+            typer.echo(error.ctx.get_help())
+            sys.exit(0)
+        context = f"{error.ctx.command_path}: " if error.ctx is not None else ""
+        typer.echo(f"error: {context}{error.format_message()} (see --help)", err=True)
+        sys.exit(BAD_INPUT)
+    except typer.Abort:
+        typer.echo("error: interrupted: nothing was written", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

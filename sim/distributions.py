@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-_DURATION_PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(min|h|d)\s*$")
+_DURATION_PATTERN = re.compile(r"^\s*(-?[0-9]*\.?[0-9]+)\s*(min|h|d)\s*$")
 _HOURS_PER_UNIT = {"min": 1 / 60, "h": 1.0, "d": 24.0}
 
 

@@ -38,7 +38,9 @@ def merge(
             base.pop(key, None)
             forget_below(base_locations, key_path)
             base_locations[key_path] = child_locations[key_path]  # a required key deleted: point here
-        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+        elif isinstance(value, dict) and isinstance(base.get(key), dict) and "dist" not in value:
+            # A distribution ({dist: ...}) is one value, replaced whole: merging {dist: fixed, value: 1}
+            # into {dist: poisson, mean: 5, shift: 1} would leave keys the new kind does not have.
             base_locations[key_path] = child_locations[key_path]
             merge(base[key], base_locations, value, child_locations, key_path)
         else:

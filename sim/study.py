@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from sim.results import RunResult
@@ -36,7 +37,7 @@ def run(
             progress(done, replications)
 
     outcomes = run_replications(scenario, range(replications), seed, jobs, report, trace)
-    extra_tables = {"trace": _trace_table(outcomes)} if trace else {}
+    extra_tables = {"trace.parquet": _trace_table(scenario, outcomes)} if trace else {}
     from sim.bound import capacity_bound
 
     extra_tables["bound"] = capacity_bound(scenario).table  # the analytic ceiling beside the simulated crossings
@@ -62,9 +63,24 @@ def run(
 
 
 
-def _trace_table(outcomes) -> pd.DataFrame:
-    frames = [pd.DataFrame({"replication": outcome.replication, "household": range(len(outcome.trace["size_people"])),
-                            **outcome.trace}) for outcome in outcomes]
+def _trace_table(scenario, outcomes) -> pd.DataFrame:
+    """Per-household timestamps of the households that departed within the period (the rest never
+    left their stock), with groups, camps and crossings by name."""
+    names = {"group_id": list(scenario.groups), "camp_id": list(scenario.camps),
+             "crossing_id": list(scenario.crossings), "served_at": list(scenario.crossings)}
+    frames = []
+    for outcome in outcomes:
+        trace = dict(outcome.trace)
+        departed = np.isfinite(trace["depart_hours"])
+        columns = {"replication": outcome.replication, "household": np.flatnonzero(departed)}
+        for key, values in trace.items():
+            values = values[departed]
+            if key in names:
+                labels = np.array(names[key] + [""], dtype=object)  # index -1 (none) picks ""
+                columns[key.removesuffix("_id")] = labels[values]
+            else:
+                columns[key] = values
+        frames.append(pd.DataFrame(columns))
     return pd.concat(frames, ignore_index=True)
 
 
