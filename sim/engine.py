@@ -115,8 +115,7 @@ def _simulate(scenario, world: World, households: HouseholdTable, timelines: lis
     size_people = households.size_people.tolist()
     starts_in_period = households.depart_hours < horizon
     direct = starts_in_period & (households.camp_id == NO_NODE)
-    queue_arrival = np.where(direct, households.arrive_hours, np.inf)
-    crossing_records = CrossingRecords(queue_arrival.tolist())
+    crossing_records = CrossingRecords(len(households))
     camp_records = CampRecords(len(households))
     transit = _Transit()
     crossings: list[Crossing] = []
@@ -146,6 +145,7 @@ def _simulate(scenario, world: World, households: HouseholdTable, timelines: lis
                 share=spec.reroute.share,
                 draw=households.reroute_draw[crossing_id].tolist(),
                 travel_hours=households.reroute_travel_hours[crossing_id].tolist(),
+                scheduled_arrival_hours=households.arrive_hours.tolist(),
                 send=senders[world.crossing_names.index(spec.reroute.to)],
             )
         fed_by_camp = any(route.crossing_id == crossing_id and route.camp_id != NO_NODE for route in world.routes)
@@ -202,6 +202,7 @@ class _Timestamps:
     def collect(cls, world: World, scenario, households: HouseholdTable, timelines: list[CapacityTimeline],
                 crossing_records: CrossingRecords, camp_records: CampRecords) -> _Timestamps:
         any_reroute = any(crossing.reroute is not None for crossing in scenario.crossings.values())
+        horizon = world.clock.horizon_hours
         n = len(households)
         left_queue = (np.asarray(crossing_records.left_queue, dtype=np.int64) if any_reroute
                       else np.full(n, NOT_REROUTED, dtype=np.int64))
@@ -225,7 +226,8 @@ class _Timestamps:
             state_index = np.searchsorted(timeline.change_hours, start[here], side="right") - 1
             end[here] = start[here] + households.service_hours[crossing_id][here] / factors[state_index]
         return cls(
-            queue_arrival=np.asarray(crossing_records.queue_arrival_hours),
+            queue_arrival=np.where((households.camp_id == NO_NODE) & (households.arrive_hours < horizon),
+                                   households.arrive_hours, np.asarray(crossing_records.queue_arrival_hours)),
             start=start,
             end=end,
             served_at=served_at,

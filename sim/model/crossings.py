@@ -334,7 +334,10 @@ class Crossing:
                 self._reroute_watcher_idle = None
                 continue
             household = candidates[0]
-            due_hours = records.queue_arrival_hours[household] + rule.after_hours
+            joined_hours = records.queue_arrival_hours[household]
+            if joined_hours == NEVER:  # a scheduled arrival: its time is in the sorted list
+                joined_hours = rule.scheduled_arrival_hours[household]
+            due_hours = joined_hours + rule.after_hours
             if due_hours > env.now:
                 yield env.timeout(min(due_hours, closure_end_hours) - env.now)
                 continue
@@ -368,8 +371,9 @@ class RerouteRule:
     """What a household waiting at a closed crossing may do: leave for another crossing."""
 
     def __init__(self, after_hours: float, share: float, draw: list[float], travel_hours: list[float],
-                 send: Callable[[int, float], None]) -> None:
+                 scheduled_arrival_hours: list[float], send: Callable[[int, float], None]) -> None:
         self.after_hours = after_hours
+        self.scheduled_arrival_hours = scheduled_arrival_hours  # by household
         self.share = share
         self.draw = draw
         self.travel_hours = travel_hours
@@ -382,14 +386,13 @@ NOT_REROUTED = -1
 class CrossingRecords:
     """Per-household timestamps written by the crossings: plain lists, cheap to assign in the loop.
 
-    ``queue_arrival_hours`` starts with the arrivals known in advance (straight from departure) and
-    is filled in for households coming from camps; a rerouted household's second queue is in
-    ``reroute_arrival_hours``. ``left_queue`` holds the crossing a household rerouted away from.
+    ``queue_arrival_hours`` holds the arrivals that were not known in advance (from camps); those
+    straight from departure are the households' ``arrive_hours``. A rerouted household's second
+    queue is in ``reroute_arrival_hours``; ``left_queue`` holds the crossing it left.
     """
 
-    def __init__(self, queue_arrival_hours: list[float]) -> None:
-        n_households = len(queue_arrival_hours)
-        self.queue_arrival_hours = queue_arrival_hours
+    def __init__(self, n_households: int) -> None:
+        self.queue_arrival_hours = [NEVER] * n_households
         self.start_hours = [NEVER] * n_households
         self.left_queue = [NOT_REROUTED] * n_households
         self.reroute_asked = [False] * n_households
