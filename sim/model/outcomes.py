@@ -1,0 +1,183 @@
+"""A replication's outcome from its timestamps: the daily counters of every node, the totals of
+``replications.csv``, the target's verdict, and (with ``--trace``) the per-household trace."""
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model import recorder
+from sim.model.capacity import CapacityTimeline
+from sim.model.clock import HOURS_PER_DAY
+from sim.model.households import HouseholdTable
+from sim.model.timestamps import Timestamps
+from sim.model.world import World
+from sim.outcome import (
+    VERDICT_CAPACITY_BINDS,
+    VERDICT_DEPARTURES_BIND,
+    VERDICT_REACHED,
+    ReplicationOutcome,
+)
+
+
+def build_outcome(scenario, world: World, households: HouseholdTable, timestamps: Timestamps,
+             timelines: list[CapacityTimeline], replication: int, trace: bool) -> ReplicationOutcome:
+    clock = world.clock
+    n_days = clock.n_days
+    horizon = clock.horizon_hours
+    size = households.size_people.astype(float)
+    daily: dict[tuple[str, str, str], np.ndarray] = {}
+    ts = timestamps
+    served = ts.start < horizon
+    with np.errstate(invalid="ignore"):  # never-served households: inf - inf, masked out below
+        wait = ts.start - np.where(ts.reroute_arrival < np.inf, ts.reroute_arrival, ts.queue_arrival)
+
+    all_queue_join, all_queue_leave, all_queue_people = [], [], []
+    for crossing_id, name in enumerate(world.crossing_names):
+        join, leave, people = ts.queue_intervals(households, crossing_id)
+        all_queue_join.append(join)
+        all_queue_leave.append(leave)
+        all_queue_people.append(people)
+        here = served & (ts.served_at == crossing_id)
+        wait_mean, wait_p95 = recorder.daily_wait_statistics(ts.start[here], wait[here], size[here], n_days)
+        lane_hours = scenario.crossings[name].lanes * timelines[crossing_id].open_hours_per_day(n_days)
+        busy = recorder.busy_hours_per_day(ts.start[here], ts.end[here], n_days)
+        key = (name, "crossing")
+        daily[(*key, "arrived_people")] = recorder.daily_sum(join, people, n_days)
+        daily[(*key, "crossed_people")] = recorder.daily_sum(ts.end[ts.served_at == crossing_id],
+                                                             size[ts.served_at == crossing_id], n_days)
+        daily[(*key, "queue_people")] = recorder.levels_at_day_ends(join, leave, people, n_days)
+        daily[(*key, "queue_people_mean")] = recorder.daily_integrals(join, leave, people, n_days) / HOURS_PER_DAY
+        daily[(*key, "queue_people_peak")] = recorder.daily_peaks(join, leave, people, n_days)
+        daily[(*key, "wait_hours_mean")] = wait_mean
+        daily[(*key, "wait_hours_p95")] = wait_p95
+        daily[(*key, "utilisation")] = np.divide(busy, lane_hours, out=np.zeros(n_days), where=lane_hours > 0)
+
+    outside_join, outside_leave, outside_people = [], [], []
+    for camp_id, name in enumerate(world.camp_names):
+        members = (households.camp_id == camp_id) & (households.depart_hours < horizon) \
+            & (households.arrive_hours < horizon)
+        arrive, enter, leave = households.arrive_hours[members], ts.camp_enter[members], ts.camp_leave[members]
+        people = size[members]
+        outside_join.append(arrive)
+        outside_leave.append(enter)
+        outside_people.append(people)
+        key = (name, "camp")
+        daily[(*key, "arrived_people")] = recorder.daily_sum(arrive, people, n_days)
+        daily[(*key, "occupancy_people")] = recorder.levels_at_day_ends(enter, leave, people, n_days)
+        daily[(*key, "waiting_outside_people")] = recorder.levels_at_day_ends(arrive, enter, people, n_days)
+        daily[(*key, "waiting_outside_people_days")] = \
+            recorder.daily_integrals(arrive, enter, people, n_days) / HOURS_PER_DAY
+
+    for reception_id, name in enumerate(world.reception_names):
+        crossing_ids = [c for c, crossing in enumerate(world.crossing_names)
+                        if scenario.crossings[crossing].reception == name]
+        members = served & np.isin(ts.served_at, crossing_ids)
+        enter = ts.end[members]
+        leave = enter + households.reception_stay_hours[reception_id][members]
+        people = size[members]
+        occupancy = recorder.levels_at_day_ends(enter, leave, people, n_days)
+        key = (name, "reception")
+        daily[(*key, "arrived_people")] = recorder.daily_sum(enter, people, n_days)
+        daily[(*key, "occupancy_people")] = occupancy
+        daily[(*key, "over_capacity_people")] = np.maximum(0.0, occupancy - scenario.reception[name].capacity)
+
+    crossed_daily_total = np.zeros(n_days)
+    departed_daily_total = np.zeros(n_days)
+    for group_id, name in enumerate(world.group_names):
+        members = households.group_id == group_id
+        group_people = scenario.groups[name].people
+        departed = recorder.daily_sum(households.depart_hours[members], size[members], n_days)
+        crossed = recorder.daily_sum(ts.end[members], size[members], n_days)
+        deported = members & households.deported
+        key = (name, "group")
+        daily[(*key, "departed_people")] = departed
+        daily[(*key, "deported_people")] = recorder.daily_sum(households.depart_hours[deported], size[deported], n_days)
+        daily[(*key, "crossed_people_cumulative")] = np.cumsum(crossed)
+        daily[(*key, "remaining_stock_people")] = group_people - np.cumsum(departed)
+        crossed_daily_total += crossed
+        departed_daily_total += departed
+    daily[("all", "all", "crossed_people_cumulative")] = np.cumsum(crossed_daily_total)
+    daily[("all", "all", "departed_people_cumulative")] = np.cumsum(departed_daily_total)
+    daily[("all", "all", "in_pipeline_people")] = np.cumsum(departed_daily_total) - np.cumsum(crossed_daily_total)
+
+    queue_join = np.concatenate(all_queue_join)
+    queue_leave = np.concatenate(all_queue_leave)
+    queue_people = np.concatenate(all_queue_people)
+    outside = [np.concatenate(parts) if parts else np.zeros(0) for parts in (outside_join, outside_leave, outside_people)]
+    totals = {
+        "peak_queue_people": float(recorder.daily_peaks(queue_join, queue_leave, queue_people, n_days).max(initial=0)),
+        "peak_waiting_outside_people": float(recorder.daily_peaks(*outside, n_days).max(initial=0)),
+        "wait_hours_p95": recorder.weighted_percentile(wait[served], size[served], 0.95),
+        "unserved_people": float(daily[("all", "all", "in_pipeline_people")][-1]),
+    }
+    verdict, where = _target(scenario, world, households, ts, totals)
+    return ReplicationOutcome(replication=replication, daily=daily, totals=totals, verdict=verdict,
+                              binding_where=where, trace=_trace(households, ts) if trace else {})
+
+
+def _target(scenario, world: World, households: HouseholdTable, ts: Timestamps,
+            totals: dict[str, float]) -> tuple[str, str]:
+    """DESIGN §3.10: people of the target's groups crossing in [count_from, end of by]; the verdict."""
+    target = scenario.target
+    if target is None:
+        totals.update(crossed_by_target_date=np.nan, departed_by_target_date=np.nan,
+                      target_reached=np.nan, target_reached_hours=np.nan)
+        return "", ""
+    clock = world.clock
+    groups = target.groups or world.group_names
+    counted_group = np.isin(households.group_id, [world.group_names.index(g) for g in groups])
+    window_start = clock.hours_at(target.count_from or clock.start)
+    window_end = clock.hours_after(target.by)
+    size = households.size_people
+    # The date the target is reached is sought over the whole period (it may come after ``by``);
+    # "reached" means reached by the end of ``by``.
+    counted = counted_group & (ts.end >= window_start) & np.isfinite(ts.end)
+    crossing_hours = ts.end[counted]
+    order = np.argsort(crossing_hours, kind="stable")
+    cumulative = np.cumsum(size[counted][order])
+    reached_index = np.searchsorted(cumulative, target.people, side="left")
+    reached_hours = float(crossing_hours[order][reached_index]) if reached_index < len(cumulative) else np.inf
+    reached = reached_hours < window_end
+    crossed_before_window = ts.end < window_start
+    departed = counted_group & (households.depart_hours < window_end) & ~crossed_before_window
+    totals.update(
+        crossed_by_target_date=float(size[counted & (ts.end < window_end)].sum()),
+        departed_by_target_date=float(size[departed].sum()),
+        target_reached=float(reached),
+        target_reached_hours=reached_hours,
+    )
+    if reached:
+        return VERDICT_REACHED, ""
+    if totals["departed_by_target_date"] < target.people:
+        return VERDICT_DEPARTURES_BIND, ""
+    return VERDICT_CAPACITY_BINDS, _where_people_wait(world, households, ts, window_end, counted_group)
+
+
+def _where_people_wait(world: World, households: HouseholdTable, ts: Timestamps, hours: float,
+                       counted: np.ndarray) -> str:
+    """The place holding most of the people who had departed but not crossed at ``hours``."""
+    locations = ts.locations_at(households, world, hours)
+    size = households.size_people
+    crossing_now = np.where(ts.reroute_arrival < hours, ts.reroute_to, households.crossing_id)
+    people: dict[str, int] = {"travelling": int(size[locations["travelling"] & counted].sum())}
+    for camp_id, name in enumerate(world.camp_names):
+        at_camp = counted & (households.camp_id == camp_id)
+        people[f"waiting outside camp {name}"] = int(size[locations["waiting_outside"] & at_camp].sum())
+        people[f"in camp {name}"] = int(size[locations["in_camp"] & at_camp].sum())
+    for crossing_id, name in enumerate(world.crossing_names):
+        people[f"queued at {name}"] = int(size[locations["queued"] & counted & (crossing_now == crossing_id)].sum())
+        people[f"in service at {name}"] = int(size[locations["in_service"] & counted
+                                                   & (ts.served_at == crossing_id)].sum())
+    return max(people, key=people.__getitem__)
+
+
+def _trace(households: HouseholdTable, ts: Timestamps) -> dict[str, np.ndarray]:
+    """Per-household timestamps (``--trace``): for checking the model by hand, not for studies."""
+    return {
+        "group_id": households.group_id, "size_people": households.size_people,
+        "depart_hours": households.depart_hours, "deported": households.deported,
+        "camp_id": households.camp_id, "crossing_id": households.crossing_id,
+        "arrive_hours": households.arrive_hours, "camp_enter_hours": ts.camp_enter,
+        "camp_leave_hours": ts.camp_leave, "queue_arrival_hours": ts.queue_arrival,
+        "reroute_leave_hours": ts.reroute_leave, "reroute_arrival_hours": ts.reroute_arrival,
+        "service_start_hours": ts.start, "service_end_hours": ts.end, "served_at": ts.served_at,
+    }
