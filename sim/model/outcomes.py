@@ -30,12 +30,10 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     with np.errstate(invalid="ignore"):  # never-served households: inf - inf, masked out below
         wait = ts.start - np.where(ts.reroute_arrival < np.inf, ts.reroute_arrival, ts.queue_arrival)
 
-    all_queue_join, all_queue_leave, all_queue_people = [], [], []
+    queue_changes = []  # per crossing, merged below for the peak of all queues together
     for crossing_id, name in enumerate(world.crossing_names):
         join, leave, people = ts.queue_intervals(households, crossing_id)
-        all_queue_join.append(join)
-        all_queue_leave.append(leave)
-        all_queue_people.append(people)
+        queue_changes.append(recorder.level_changes(join, leave, people, horizon))
         here = served & (ts.served_at == crossing_id)
         wait_mean, wait_p95 = recorder.daily_wait_statistics(ts.start[here], wait[here], size[here], n_days)
         lane_hours = scenario.crossings[name].lanes * timelines[crossing_id].open_hours_per_day(n_days)
@@ -46,7 +44,7 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
                                                              size[ts.served_at == crossing_id], n_days)
         daily[(*key, "queue_people")] = recorder.levels_at_day_ends(join, leave, people, n_days)
         daily[(*key, "queue_people_mean")] = recorder.daily_integrals(join, leave, people, n_days) / HOURS_PER_DAY
-        daily[(*key, "queue_people_peak")] = recorder.daily_peaks(join, leave, people, n_days)
+        daily[(*key, "queue_people_peak")] = recorder.daily_peaks_of_changes(*queue_changes[-1], n_days)
         daily[(*key, "wait_hours_mean")] = wait_mean
         daily[(*key, "wait_hours_p95")] = wait_p95
         daily[(*key, "utilisation")] = np.divide(busy, lane_hours, out=np.zeros(n_days), where=lane_hours > 0)
@@ -99,12 +97,10 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     daily[("all", "all", "departed_people_cumulative")] = np.cumsum(departed_daily_total)
     daily[("all", "all", "in_pipeline_people")] = np.cumsum(departed_daily_total) - np.cumsum(crossed_daily_total)
 
-    queue_join = np.concatenate(all_queue_join)
-    queue_leave = np.concatenate(all_queue_leave)
-    queue_people = np.concatenate(all_queue_people)
+    all_queues = recorder.merge_level_changes(*queue_changes)
     outside = [np.concatenate(parts) if parts else np.zeros(0) for parts in (outside_join, outside_leave, outside_people)]
     totals = {
-        "peak_queue_people": float(recorder.daily_peaks(queue_join, queue_leave, queue_people, n_days).max(initial=0)),
+        "peak_queue_people": float(recorder.daily_peaks_of_changes(*all_queues, n_days).max(initial=0)),
         "peak_waiting_outside_people": float(recorder.daily_peaks(*outside, n_days).max(initial=0)),
         "wait_hours_p95": recorder.weighted_percentile(wait[served], size[served], 0.95),
         "unserved_people": float(daily[("all", "all", "in_pipeline_people")][-1]),

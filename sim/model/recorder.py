@@ -54,31 +54,49 @@ def daily_integrals(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n
     return np.maximum(integral, 0.0)  # a level is never negative: drop rounding residue
 
 
-def daily_peaks(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray:
-    """Continuous maximum of the level within each day.
+def level_changes(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray,
+                  horizon_hours: float) -> tuple[np.ndarray, np.ndarray]:
+    """The instants at which a level changes, sorted, with the change at each (+ joins, - leaves).
+    Zero-length stays never change the level and are left out."""
+    stays = leave > enter
+    times = np.concatenate([leave[stays], enter[stays]])
+    deltas = np.concatenate([-weights[stays], weights[stays]]).astype(float)
+    keep = times < horizon_hours
+    times, deltas = times[keep], deltas[keep]
+    order = np.argsort(times)
+    return times[order], deltas[order]
+
+
+def merge_level_changes(*changes: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The changes of a sum of levels (e.g. all crossings' queues): a stable sort of already sorted
+    runs is a linear merge."""
+    times = np.concatenate([times for times, _ in changes])
+    order = np.argsort(times, kind="stable")
+    return times[order], np.concatenate([deltas for _, deltas in changes])[order]
+
+
+def daily_peaks_of_changes(times: np.ndarray, deltas: np.ndarray, n_days: int) -> np.ndarray:
+    """Continuous maximum of a level within each day, from its sorted changes.
 
     Joins and leaves at the same instant are netted before the level is read (a household that
     starts service the instant it arrives never counts as queued), which also makes the result
-    independent of the order of equal times, so a plain (fast, unstable) sort will do."""
-    day_start_levels = np.concatenate([[0.0], levels_at_day_ends(enter, leave, weights, n_days)[:-1]])
-    stays = leave > enter  # zero-length stays never change the level
-    times = np.concatenate([leave[stays], enter[stays]])
-    deltas = np.concatenate([-weights[stays], weights[stays]]).astype(float)
-    keep = times < n_days * HOURS_PER_DAY
-    times, deltas = times[keep], deltas[keep]
-    if len(times) == 0:
-        return day_start_levels
-    order = np.argsort(times)
-    times = times[order]
-    level = np.cumsum(deltas[order])
-    instant_ends = np.append(times[1:] != times[:-1], True)  # last event of each instant
+    independent of the order of equal times."""
+    level = np.cumsum(deltas)
+    instant_ends = np.append(times[1:] != times[:-1], True) if len(times) else np.zeros(0, bool)
     times, level = times[instant_ends], level[instant_ends]
     boundaries = np.searchsorted(times, np.arange(n_days) * HOURS_PER_DAY, side="left")
     has_events = np.diff(np.append(boundaries, len(times))) > 0
     peaks = np.zeros(n_days)
     peaks[has_events] = np.maximum.reduceat(level, boundaries[has_events])
     # A day keeps at least the level it started with, whatever its events do.
+    day_start_levels = np.concatenate([[0.0], level[boundaries[1:] - 1] if len(level) else np.zeros(n_days - 1)])
+    day_start_levels[1:][boundaries[1:] == 0] = 0.0
     return np.maximum(peaks, day_start_levels)
+
+
+def daily_peaks(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray:
+    """Continuous maximum of the level of [enter, leave) stays within each day."""
+    return daily_peaks_of_changes(*level_changes(enter, leave, weights, n_days * HOURS_PER_DAY), n_days)
 
 
 def daily_wait_statistics(start_hours: np.ndarray, wait_hours: np.ndarray, weights: np.ndarray,
