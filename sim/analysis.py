@@ -357,6 +357,7 @@ def summary_table(
     outcomes: Sequence[ReplicationOutcome],
     period_start: date | None = None,
     target_by: date | None = None,
+    observed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Across-replication summary: ``metric, mean, ci95_low, ci95_high, p05, p50, p95``.
 
@@ -367,7 +368,10 @@ def summary_table(
     reaching it by the end of ``target_by``, with a Wilson 95% interval); and one
     ``share_<verdict>`` row per verdict with a Wilson interval. Share rows have no quantiles.
     Without a target (``target_by`` None) the target and verdict rows are left out: there is
-    nothing to reach and no target date to judge at.
+    nothing to reach and no target date to judge at. With ``observed`` (``date, value``: observed
+    cumulative crossings), a last row ``ard_observed``: the averaged relative difference
+    ``mean(|simulated − observed| / observed)`` over the observed dates inside the period, one value
+    per replication (see :func:`observed_ard`).
     """
     ordered = _sorted_outcomes(outcomes)
     n = len(ordered)
@@ -386,9 +390,32 @@ def summary_table(
         verdict_counts = Counter(outcome.verdict for outcome in ordered)
         for verdict in _verdicts_in_order(ordered):
             rows.append(_share_row(verdict_share_metric(verdict), verdict_counts.get(verdict, 0), n))
+    if observed is not None and period_start is not None:
+        per_replication, dates = observed_ard(ordered, period_start, observed)
+        if dates:
+            rows.append(_summary_row("ard_observed", per_replication))
     table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     table["metric"] = table["metric"].astype("str")
     return table
+
+
+def observed_ard(outcomes: Sequence[ReplicationOutcome], period_start: date,
+                 observed: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Backtest: ARD of each replication's ``all`` ``crossed_people_cumulative`` against ``observed``.
+
+    ARD (averaged relative difference, as the Flee refugee model reports it) is
+    ``mean over observed dates of |simulated − observed| / observed``; dates outside the period and
+    non-positive observed values are left out. Returns (one ARD per replication, dates compared).
+    """
+    days = (pd.to_datetime(observed["date"]).dt.normalize() - pd.Timestamp(period_start)).dt.days.to_numpy()
+    values = observed["value"].astype(float).to_numpy()
+    series = [np.asarray(o.daily[("all", "all", "crossed_people_cumulative")], dtype=float) for o in outcomes]
+    n_days = min(len(s) for s in series)
+    keep = (days >= 0) & (days < n_days) & (values > 0)
+    days, values = days[keep], values[keep]
+    if not len(days):
+        return np.full(len(series), math.nan), 0
+    return np.array([float(np.mean(np.abs(s[days] - values) / values)) for s in series]), len(days)
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,6 +477,8 @@ class Headline:
     wait_hours_p95: Band
     peak_waiting_outside_people: Band
     verdicts: list[VerdictShare] = field(default_factory=list)
+    observed_ard: Band | None = None  # backtest: ARD against an observed series, across replications
+    observed_dates: int = 0
 
     @property
     def has_target(self) -> bool:
@@ -494,6 +523,9 @@ class Headline:
                     text += f" (mostly: {share.mostly_where})"
                 parts.append(text)
             lines.append("Verdict: " + ", ".join(parts))
+        if self.observed_ard is not None:
+            lines.append(f"Observed: ARD {self.observed_ard.p50:.1%} over {self.observed_dates} dates"
+                         f" (p05 {self.observed_ard.p05:.1%}, p95 {self.observed_ard.p95:.1%})")
         return lines
 
 
@@ -520,6 +552,7 @@ def headline(
     period_start: date,
     target_by: date | None = None,
     target_people: float | None = None,
+    observed: pd.DataFrame | None = None,
 ) -> Headline:
     """Reduce a run to the figures shown after it: P(target), when, how many, where it binds."""
     ordered = _sorted_outcomes(outcomes)
@@ -557,4 +590,12 @@ def headline(
         wait_hours_p95=band("wait_hours_p95"),
         peak_waiting_outside_people=band("peak_waiting_outside_people"),
         verdicts=verdicts,
+        **_observed_fields(ordered, period_start, observed),
     )
+
+
+def _observed_fields(outcomes, period_start: date, observed: pd.DataFrame | None) -> dict:
+    if observed is None:
+        return {}
+    per_replication, dates = observed_ard(outcomes, period_start, observed)
+    return {"observed_ard": Band.of(per_replication), "observed_dates": dates} if dates else {}

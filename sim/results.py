@@ -411,11 +411,12 @@ class RunResult:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        return analysis.summary_table(self.outcomes, self.period_start, self.target_by)
+        return analysis.summary_table(self.outcomes, self.period_start, self.target_by, self.observed)
 
     @cached_property
     def headline(self) -> analysis.Headline:
-        return analysis.headline(self.outcomes, self.period_start, self.target_by, self.target_people)
+        return analysis.headline(self.outcomes, self.period_start, self.target_by, self.target_people,
+                                 self.observed)
 
     @property
     def hash8(self) -> str:

@@ -46,3 +46,19 @@ def test_cli_exports_a_file_read_observed_accepts(tmp_path) -> None:
     bad = CliRunner().invoke(app, ["observed", "--series", "bogus"])
     assert bad.exit_code == 2 and "choose one of" in bad.output
     assert set(SERIES) == {"un", "pak_kp"}
+
+
+def test_run_with_observed_reports_ard_in_summary_and_headline() -> None:
+    import pandas as pd
+
+    from builders import build
+    from sim.study import run
+
+    # 20 people, households of 1, 2 lanes × 1 h from time 0: 2 cross per hour, all 20 by 10:00 on day 1.
+    scenario = build(people=20, household_size=1, lanes=2, service_hours=1.0, days=3)
+    observed = pd.DataFrame({"date": [dt.date(2024, 1, 1), dt.date(2024, 1, 2)], "value": [25.0, 16.0]})
+    result = run(scenario, replications=2, seed=1, jobs=1, observed=observed)
+    row = result.summary.set_index("metric").loc["ard_observed"]
+    assert row["mean"] == pytest.approx((5 / 25 + 4 / 16) / 2)
+    assert any(line.startswith("Observed: ARD 22.5% over 2 dates") for line in result.headline.lines())
+    assert "ard_observed" not in set(run(scenario, replications=2, seed=1, jobs=1).summary["metric"])
