@@ -119,6 +119,9 @@ def run(
     observed: Annotated[Path | None, typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Also write per-household timestamps (trace.parquet).")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write figures and report.html into the folder.")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS; "
+                            "none: local processes).")] = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -130,11 +133,16 @@ def run(
             raise BadInput(f"--out {out}: exists and is not empty; results are never overwritten")
         scenario = _load(file, set_values or [])
         observed_table = _read_observed(observed) if observed else None
+        from sim.executors import ExecutorError, make_executor
         from sim.study import run as run_study  # pandas: imported only once the input is known good
 
-        with _progress(quiet, "replications") as advance:
+        try:
+            executor = make_executor(jobs, scheduler)
+        except ExecutorError as error:
+            raise BadInput(str(error)) from None
+        with executor, _progress(quiet, "replications") as advance:
             result = run_study(scenario, replications=replications, seed=seed, jobs=jobs, progress=advance,
-                               trace=trace, observed=observed_table, command_line=sys.argv)
+                               trace=trace, observed=observed_table, command_line=sys.argv, executor=executor)
         folder = result.save(out, format=table_format)
         return result, folder
 
@@ -245,7 +253,3 @@ def main() -> None:
         typer.echo("error: interrupted: nothing was written", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

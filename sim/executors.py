@@ -156,7 +156,7 @@ class DaskExecutor(Executor):
         if first is _END:
             return
         [fn_future] = self.client.scatter([fn], broadcast=True, hash=False)
-        completed = as_completed()
+        completed = as_completed(loop=self.client.loop)  # this client, not a process-wide default
         limit = self.workers * IN_FLIGHT_PER_WORKER
         live: set = set()
 

@@ -20,8 +20,10 @@ def run(
     trace: bool = False,
     observed: pd.DataFrame | None = None,
     command_line: list[str] | None = None,
+    executor=None,
 ) -> RunResult:
-    """Run ``replications`` of ``scenario`` (defaults: its ``run:`` block) on ``jobs`` processes.
+    """Run ``replications`` of ``scenario`` (defaults: its ``run:`` block) on ``jobs`` processes, or
+    on ``executor`` (:mod:`sim.executors`, e.g. a Dask cluster) when given.
 
     Returns a :class:`~sim.results.RunResult` whose ``.daily``, ``.replications``, ``.projection``
     and ``.summary`` are pandas DataFrames and whose ``.save(path)`` writes the results folder.
@@ -36,7 +38,7 @@ def run(
         if progress is not None:
             progress(done, replications)
 
-    outcomes = run_replications(scenario, range(replications), seed, jobs, report, trace)
+    outcomes = run_replications(scenario, range(replications), seed, jobs, report, trace, executor)
     extra_tables = {"trace.parquet": _trace_table(scenario, outcomes)} if trace else {}
     from sim.bound import capacity_bound
 

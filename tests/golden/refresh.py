@@ -35,7 +35,7 @@ REFRESH_COMMAND = ".venv/bin/python tests/golden/refresh.py"
 def bordersim_command() -> list[str]:
     """The installed console script next to this Python (falls back to ``python -m sim.cli``)."""
     script = Path(sys.executable).with_name("bordersim")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "sim.cli"]
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "sim"]
 
 
 def golden_summary(work_folder: Path) -> str:

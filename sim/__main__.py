@@ -1,0 +1,4 @@
+"""``python -m sim`` is ``bordersim``."""
+from sim.cli import main
+
+main()
