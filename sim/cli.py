@@ -216,7 +216,7 @@ def report_command(
 
 
 # compare, sweep, sensitivity (sim/cli_experiments.py); imported last: it uses the helpers above.
-from sim.cli_experiments import register as _register_experiments  # noqa: E402
+from sim.cli_experiments import register as _register_experiments
 
 _register_experiments(app)
 
