@@ -142,7 +142,7 @@ def bench_phase1(runs: int, quick: bool) -> list[str]:
         "| measure | median | runs |",
         "|---|---|---|",
         f"| one replication, wall time (fresh process, after loading the scenario) | {one_s:.2f} s | {len(singles)} |",
-        f"| one replication, peak memory of that process (max RSS) | {peak:.0f} MiB (max) | {len(singles)} |",
+        f"| one replication, peak memory of that process (VmHWM) | {peak:.0f} MiB (max) | {len(singles)} |",
         f"| {hundred} replications, `-j 2`, wall time | {many_s:.1f} s | {len(many)} |",
         f"| {speedup_reps} replications, `-j 1` | {statistics.median(one_worker):.1f} s | {runs} |",
         f"| {speedup_reps} replications, `-j 2` | {statistics.median(two_workers):.1f} s | {runs} |",

@@ -59,6 +59,16 @@ def run_replication(scenario, replication: int, seed: int | None = None, trace: 
     return build_outcome(scenario, world, households, timestamps, timelines, replication, trace)
 
 
+def _in_arrival_order(members: np.ndarray, arrive_hours: np.ndarray) -> np.ndarray:
+    """``members`` sorted by arrival time, ties in household order (a quick sort, and the stable
+    one only when there are ties: several times faster on a million arrivals)."""
+    order = np.argsort(arrive_hours[members])
+    times = arrive_hours[members][order]
+    if np.any(times[1:] == times[:-1]):
+        order = np.argsort(arrive_hours[members], kind="stable")
+    return members[order]
+
+
 def _simulate(scenario, world: World, households: HouseholdTable, timelines: list[CapacityTimeline]):
     clock = world.clock
     horizon = clock.horizon_hours
@@ -88,7 +98,7 @@ def _simulate(scenario, world: World, households: HouseholdTable, timelines: lis
         spec = scenario.crossings[name]
         members = np.flatnonzero(direct & (households.crossing_id == crossing_id)
                                  & (households.arrive_hours < horizon))
-        members = members[np.argsort(households.arrive_hours[members], kind="stable")]
+        members = _in_arrival_order(members, households.arrive_hours)
         reroute = None
         if spec.reroute is not None:
             reroute = RerouteRule(
@@ -112,8 +122,9 @@ def _simulate(scenario, world: World, households: HouseholdTable, timelines: lis
         senders[households.crossing_id[household]](household, onward_hours)
 
     camps: list[Camp] = []
-    stay = households.camp_stay_hours.tolist()
-    onward = households.onward_hours.tolist()
+    has_camps = bool(world.camp_names)
+    stay = households.camp_stay_hours.tolist() if has_camps else []
+    onward = households.onward_hours.tolist() if has_camps else []
     for camp_id, name in enumerate(world.camp_names):
         spec = scenario.camps[name]
         camp = Camp(env, spec.capacity, size_people, stay, onward,
@@ -121,7 +132,7 @@ def _simulate(scenario, world: World, households: HouseholdTable, timelines: lis
                     spec.dispatch.max_people if spec.dispatch else None, camp_records, send_onward)
         members = np.flatnonzero(starts_in_period & (households.camp_id == camp_id)
                                  & (households.arrive_hours < horizon))
-        members = members[np.argsort(households.arrive_hours[members], kind="stable")]
+        members = _in_arrival_order(members, households.arrive_hours)
         env.process(camp.feed(households.arrive_hours[members].tolist(), members.tolist()))
         camps.append(camp)
 
