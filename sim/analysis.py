@@ -229,6 +229,10 @@ def replications_table(
             }
         )
     table = pd.DataFrame(rows, columns=REPLICATIONS_COLUMNS)
+    # A scenario's uncertain: values drawn in each replication, one column per key path.
+    drawn = sorted({key for outcome in outcomes for key in outcome.totals if key.startswith("uncertain:")})
+    for key in drawn:
+        table[key] = [_total(outcome, key) for outcome in _sorted_outcomes(outcomes)]
     return table.astype({"target_reached": bool, "target_date": "str", "verdict": "str", "binding_where": "str"})
 
 

@@ -53,7 +53,11 @@ class ReplicationJob:
             world = self._world
         else:
             world = build_world(scenario)
-        return run_replication(scenario, replication, self.seed, self.trace, world)
+        outcome = run_replication(scenario, replication, self.seed, self.trace, world)
+        # The values this replication drew travel with its totals into replications.csv.
+        outcome.totals.update({uncertain.TOTALS_PREFIX + key: value
+                               for key, value in uncertain.draw(self.scenario, self.seed, replication).items()})
+        return outcome
 
 
 def run_replications(

@@ -75,6 +75,11 @@ def check_paths(fields: Mapping[str, Any], keys: list[str], all_fields: set[str]
     return problems
 
 
+TOTALS_PREFIX = "uncertain:"
+"""Drawn values are reported per replication as totals (and ``replications.csv`` columns) named
+``uncertain:<key.path>``."""
+
+
 def draw(scenario, seed: int, replication: int) -> dict[str, float]:
     """This replication's value of every uncertain key path (integers where the scenario has one)."""
     uncertain = getattr(scenario, "uncertain", None) or {}
