@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
@@ -71,7 +71,7 @@ class Uniform(_Spec):
     high: Hours = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.high < self.low:
             raise ValueError("uniform needs low <= high")
         return self
@@ -90,7 +90,7 @@ class Triangular(_Spec):
     high: Hours = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high:
             raise ValueError("triangular needs low <= mode <= high")
         return self
@@ -180,7 +180,7 @@ class Empirical(_Spec):
     weights: list[float] | None = None
 
     @model_validator(mode="after")
-    def _weights_match(self) -> "Empirical":
+    def _weights_match(self) -> Empirical:
         if any(v < 0 for v in self.values):
             raise ValueError("empirical values must be >= 0")
         if self.weights is not None:
@@ -202,7 +202,7 @@ class Empirical(_Spec):
 
 
 Distribution = Annotated[
-    Union[Fixed, Uniform, Triangular, Exponential, Lognormal, Gamma, Poisson, Empirical],
+    Fixed | Uniform | Triangular | Exponential | Lognormal | Gamma | Poisson | Empirical,
     Field(discriminator="dist"),
 ]
 """Any distribution of the format, chosen by its ``dist`` key."""

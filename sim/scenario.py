@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 
 from sim.distributions import Distribution, Hours
 from sim.scenario_errors import Problem, ScenarioError
-from sim.scenario_yaml import TIME_OF_DAY_TEXT
 from sim.scenario_types import (
     NonNegative,
     OpeningHours,
@@ -31,6 +30,7 @@ from sim.scenario_types import (
     TimeOfDay,
     Weekday,
 )
+from sim.scenario_yaml import TIME_OF_DAY_TEXT
 
 __all__ = [
     "Camp",
