@@ -68,6 +68,7 @@ class Crossing:
         self.factor = 1.0
         self.can_start = False
         self._lanes_run_freely = False  # open, factor > 0, no quota: a freed lane needs no checks
+        self._free_run_until = -1.0  # the next capacity change while lanes run freely, else -1
         self.quota_people: int | None = None
         self.started_people_today = 0
         self.quota_blocked = False
@@ -77,11 +78,10 @@ class Crossing:
         self._next_change_hours = 0.0
         # Start known arrivals ahead (saving their wake-up events) only where nothing unscheduled
         # can join the queue and no quota or reroute depends on the moment of the start.
-        self._starts_known_arrivals_ahead = False
-        self._end_service = self._make_end_service()
-        self._on_capacity_change()
         self._starts_known_arrivals_ahead = not (receives_unscheduled_arrivals or reroute is not None
                                                  or timeline.resets_at_midnight)
+        self._end_service = self._make_end_service()
+        self._on_capacity_change()
 
     # --- arrivals -----------------------------------------------------------------------------
     def _admit_due(self, now: float) -> None:
@@ -159,7 +159,7 @@ class Crossing:
                 start_hours[household] = now
                 event = spare_events.pop() if spare_events else self._new_service_event()
                 event._value = household
-                event.callbacks = [end_service]
+                event.callbacks = self._end_service_callbacks
                 schedule(event, NORMAL, service_hours[household] / factor)
             self.free_lanes = free_lanes
         if free_lanes and not queue and not self.quota_blocked:
@@ -196,7 +196,7 @@ class Crossing:
             start_hours[household] = arrival_hours
             event = spare_events.pop() if spare_events else self._new_service_event()
             event._value = household
-            event.callbacks = [end_service]
+            event.callbacks = self._end_service_callbacks
             schedule(event, NORMAL, arrival_hours - now + service_hours[household] / factor)
         self.free_lanes = free_lanes
         self._next_scheduled = index
@@ -236,20 +236,28 @@ class Crossing:
         crossing_id = self.crossing_id
         spare_events = self._spare_events
 
+        # One callbacks list shared by every service-end event: SimPy only iterates an event's
+        # list (and then drops it), nothing else waits on these events, so the list is never
+        # mutated and need not be rebuilt for each household.
+        callbacks: list = []
+        self._end_service_callbacks = callbacks
+
+        starts_ahead = self._starts_known_arrivals_ahead
+
         def end_service(event: simpy.Event) -> None:
             now = env.now
-            if self._lanes_run_freely and now < self._next_change_hours:
+            free_run_until = self._free_run_until
+            if now < free_run_until:
                 while queue:
                     household = queue.popleft()
                     if left_queue[household] != crossing_id:  # else rerouted away: lazy deletion
                         start_hours[household] = now
                         event._value = household
-                        event.callbacks = [end_service]
+                        event.callbacks = callbacks
                         schedule(event, NORMAL, service_hours[household] / self.factor)
                         return
                 arrival_hours = self._next_scheduled_hours
-                if arrival_hours <= now or (self._starts_known_arrivals_ahead
-                                            and arrival_hours < self._next_change_hours):
+                if arrival_hours <= now or (starts_ahead and arrival_hours < free_run_until):
                     index = self._next_scheduled
                     household = scheduled_households[index]
                     index += 1
@@ -262,13 +270,14 @@ class Crossing:
                         start_hours[household] = now
                         delay = service_hours[household] / self.factor
                     event._value = household
-                    event.callbacks = [end_service]
+                    event.callbacks = callbacks
                     schedule(event, NORMAL, delay)
                     return
             spare_events.append(event)
             self.free_lanes += 1
             self._start_services()
 
+        callbacks.append(end_service)
         return end_service
 
     def _wake(self, event: simpy.Event) -> None:
@@ -301,6 +310,7 @@ class Crossing:
             index += 1
         self._change_index = index
         self._next_change_hours = change_hours[index] if index < len(change_hours) else NEVER
+        self._free_run_until = self._next_change_hours if self._lanes_run_freely else -1.0
 
     def _on_capacity_change(self, event: simpy.Event | None = None) -> None:
         self._start_services()

@@ -159,7 +159,9 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     sizes = np.concatenate([*initial_sizes, stock_sizes]).astype(np.int64)
 
     # Who leaves, and when.
-    leaver = rng("leaver").random(n_stock) >= group.never_leave
+    # A draw that cannot change anything is skipped (its stream is simply not used: no other
+    # stream shifts, so common random numbers hold).
+    leaver = rng("leaver").random(n_stock) >= group.never_leave if group.never_leave > 0 else np.ones(n_stock, bool)
     depart = np.full(n_stock, np.inf)
     departures = group.departures
     if departures.hazard is not None:
@@ -179,12 +181,13 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
         depart[order] = times
     depart = np.concatenate([np.zeros(n_initial), depart])
 
-    deported = rng("mode").random(n) < group.deported_share
+    deported = rng("mode").random(n) < group.deported_share if group.deported_share > 0 else np.zeros(n, bool)
     deported[:n_initial] = False
 
     # Origin and route.
     origin_names = list(group.origins)
-    origin_index = _categorical(rng("origin").random(n), list(group.origins.values()))
+    origin_index = (_categorical(rng("origin").random(n), list(group.origins.values())) if len(group.origins) > 1
+                    else np.zeros(n, dtype=np.int64))
     route_draw = rng("route").random(n)
     route_id = np.full(n, NO_NODE, dtype=np.int64)
     for o, origin_name in enumerate(origin_names):
