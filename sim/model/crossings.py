@@ -140,7 +140,6 @@ class Crossing:
             service_hours = self.service_hours
             size_people = self.size_people
             spare_events = self._spare_events
-            end_service = self._end_service
             schedule = env.schedule
             factor = self.factor
             quota = self.quota_people
@@ -186,7 +185,6 @@ class Crossing:
         factor = self.factor
         schedule = self.env.schedule
         spare_events = self._spare_events
-        end_service = self._end_service
         change_hours = self._next_change_hours
         while free_lanes and index < count and hours[index] < change_hours:
             household = households[index]
