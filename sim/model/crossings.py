@@ -8,9 +8,11 @@ time divided by the factor at its start, is never rescaled, and always completes
 How it stays cheap (DESIGN §7): households are integer indices into pre-drawn lists; the queue is a
 deque; there is no process per household. Arrivals known before the clock starts (everyone who
 travels straight to the border) are *admitted lazily*: they sit in a sorted list and join the queue
-when the crossing next looks at it (a service end, a capacity change, a wake-up). An arrival costs
-an event only when it would find an idle lane. So a household costs one event (its service end) in
-a surge and two when the border is quiet.
+when the crossing next looks at it (a service end, a capacity change, a wake-up), and a freed lane
+takes the next one straight from that list. An arrival costs an event only when it would find an
+idle lane — and not even then at a crossing that nothing unscheduled can reach, where the idle lane
+starts it ahead, at its arrival time. So a household costs one event (its service end), plus a
+wake-up where camps or reroutes feed a quiet crossing.
 """
 from __future__ import annotations
 
