@@ -254,11 +254,39 @@ class _Checker:
                     self.reference(base + ("reroute", "to"), target, "crossings", "crossing")
 
     def initial(self) -> None:
+        """Initial households are carved out of the first group whose routes use that crossing or
+        camp (DESIGN §3.9): there must be one, and it must hold that many people."""
         initial = _mapping(self.data.get("initial"))
-        for name in _mapping(initial.get("queued")):
-            self.reference(("initial", "queued", name), name, "crossings", "crossing")
-        for name in _mapping(initial.get("in_camps")):
-            self.reference(("initial", "in_camps", name), name, "camps", "camp")
+        carved: dict[str, int] = {}
+        for kind, key, section, what in (("queued", "crossing", "crossings", "crossing"),
+                                         ("in_camps", "via", "camps", "camp")):
+            for name, people in _mapping(initial.get(kind)).items():
+                path: KeyPath = ("initial", kind, name)
+                self.reference(path, name, section, what)
+                if name not in _mapping(self.data.get(section)):
+                    continue
+                group = self._first_group_using(key, name)
+                if group is None:
+                    self.problem(path, f"no group's routes lead to {what} {name}: initial households are taken "
+                                       f"from the first group whose routes use it")
+                elif isinstance(people, int) and not isinstance(people, bool):
+                    carved[group] = carved.get(group, 0) + people
+        groups = _mapping(self.data.get("groups"))
+        for group, people in carved.items():
+            stock = _mapping(groups.get(group)).get("people")
+            if isinstance(stock, int) and people > stock:
+                self.problem(("initial",), f"initial households take {people} people from group {group}, "
+                                           f"which has only {stock}")
+
+    def _first_group_using(self, key: str, name: str) -> str | None:
+        """The first group (in file order) with a route whose ``key`` (crossing or via) is ``name``."""
+        origins = _mapping(self.data.get("origins"))
+        for group_name, group in _mapping(self.data.get("groups")).items():
+            for origin in _mapping(_mapping(group).get("origins")):
+                routes = _items(_mapping(origins.get(origin)).get("routes"))
+                if any(_mapping(route).get(key) == name for route in routes):
+                    return group_name
+        return None
 
     def window(self, path: KeyPath, start_key: str, end_key: str, start: Any, end: Any) -> None:
         """A dated window [start, end], both days included, against the period."""
