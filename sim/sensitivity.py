@@ -33,7 +33,7 @@ from sim.results import (
     write_results_folder,
 )
 from sim.statistics import finite_mean
-from sim.sweep import build_variants, check_keys, parse_range
+from sim.sweep import build_variants, parse_ranges
 
 
 @dataclass
@@ -150,15 +150,8 @@ def sensitivity(
     command_line: list[str] | None = None,
 ) -> SensitivityResult:
     """One-at-a-time low/high runs of ``scenario`` for each ``key=low:high`` in ``ranges``."""
-    from sim.sweep import SweepError
-
-    parsed = [parse_range(text) for text in ranges]
-    if not parsed:
-        raise SweepError("sensitivity needs at least one --range key=low:high")
+    parsed = parse_ranges(scenario, ranges, "sensitivity")
     keys = [key for key, _, _ in parsed]
-    if len(set(keys)) != len(keys):
-        raise SweepError("--range: each key path may be given once")
-    check_keys(scenario, keys, "--range")
     data = scenario.to_yaml_dict()
     base_values = [get_path(data, key) for key in keys]
     normalised = []

@@ -144,19 +144,26 @@ def grid_points(scenario, varies: Sequence[str]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combination)) for combination in itertools.product(*(values for _, values in parsed))]
 
 
+def parse_ranges(scenario, ranges: Sequence[str], command: str) -> list[tuple[str, Any, Any]]:
+    """The ``--range key=low:high`` options of ``command``: at least one, each key once, each a
+    numeric key path of ``scenario``."""
+    parsed = [parse_range(text) for text in ranges]
+    if not parsed:
+        raise SweepError(f"{command} needs at least one --range key=low:high")
+    keys = [key for key, _, _ in parsed]
+    if len(set(keys)) != len(keys):
+        raise SweepError("--range: each key path may be given once")
+    check_keys(scenario, keys, "--range")
+    return parsed
+
+
 def lhs_points(scenario, ranges: Sequence[str], n: int, seed: int) -> list[dict[str, Any]]:
     """``n`` Latin-hypercube points over the ``--range`` boxes (integers where the scenario has one)."""
     from scipy.stats import qmc
 
     if n < 1:
         raise SweepError("--lhs: the number of points must be at least 1")
-    parsed = [parse_range(text) for text in ranges]
-    if not parsed:
-        raise SweepError("--lhs needs at least one --range key=low:high")
-    keys = [key for key, _, _ in parsed]
-    if len(set(keys)) != len(keys):
-        raise SweepError("--range: each key path may be given once")
-    check_keys(scenario, keys, "--range")
+    parsed = parse_ranges(scenario, ranges, "--lhs")
     data = scenario.to_yaml_dict()
     unit = qmc.LatinHypercube(d=len(parsed), seed=seed).random(n)
     points = []

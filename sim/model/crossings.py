@@ -46,7 +46,6 @@ class Crossing:
     ) -> None:
         self.env = env
         self.crossing_id = crossing_id
-        self.lanes = lanes
         self.timeline = timeline
         self.size_people = size_people
         self.service_hours = service_hours
@@ -69,8 +68,9 @@ class Crossing:
         self._left_queue = records.left_queue
         self.factor = 1.0
         self.can_start = False
-        self._lanes_run_freely = False  # open, factor > 0, no quota: a freed lane needs no checks
-        self._free_run_until = -1.0  # the next capacity change while lanes run freely, else -1
+        # While open with factor > 0 and no quota, a freed lane needs no checks until the next
+        # capacity change: that instant, else -1.
+        self._free_run_until = -1.0
         self.quota_people: int | None = None
         self.started_people_today = 0
         self.quota_blocked = False
@@ -82,7 +82,7 @@ class Crossing:
         # can join the queue and no quota or reroute depends on the moment of the start.
         self._starts_known_arrivals_ahead = not (receives_unscheduled_arrivals or reroute is not None
                                                  or timeline.resets_at_midnight)
-        self._end_service = self._make_end_service()
+        self._make_end_service()
         self._on_capacity_change()
 
     # --- arrivals -----------------------------------------------------------------------------
@@ -141,8 +141,6 @@ class Crossing:
             start_hours = self.records.start_hours
             service_hours = self.service_hours
             size_people = self.size_people
-            spare_events = self._spare_events
-            schedule = env.schedule
             factor = self.factor
             quota = self.quota_people
             while free_lanes and queue:
@@ -158,10 +156,7 @@ class Crossing:
                     self.started_people_today += size
                 free_lanes -= 1
                 start_hours[household] = now
-                event = spare_events.pop() if spare_events else self._new_service_event()
-                event._value = household
-                event.callbacks = self._end_service_callbacks
-                schedule(event, NORMAL, service_hours[household] / factor)
+                self._schedule_service_end(household, service_hours[household] / factor)
             self.free_lanes = free_lanes
         if free_lanes and not queue and not self.quota_blocked:
             if self._starts_known_arrivals_ahead:
@@ -185,8 +180,6 @@ class Crossing:
         start_hours = self.records.start_hours
         service_hours = self.service_hours
         factor = self.factor
-        schedule = self.env.schedule
-        spare_events = self._spare_events
         change_hours = self._next_change_hours
         while free_lanes and index < count and hours[index] < change_hours:
             household = households[index]
@@ -194,10 +187,7 @@ class Crossing:
             index += 1
             free_lanes -= 1
             start_hours[household] = arrival_hours
-            event = spare_events.pop() if spare_events else self._new_service_event()
-            event._value = household
-            event.callbacks = self._end_service_callbacks
-            schedule(event, NORMAL, arrival_hours - now + service_hours[household] / factor)
+            self._schedule_service_end(household, arrival_hours - now + service_hours[household] / factor)
         self.free_lanes = free_lanes
         self._next_scheduled = index
         self._next_scheduled_hours = hours[index] if index < count else NEVER
@@ -205,16 +195,22 @@ class Crossing:
             self._wakeup_hours = self._next_scheduled_hours  # past a capacity change: wake as usual
             self.env.timeout(self._wakeup_hours - now).callbacks.append(self._wake)
 
-    def _new_service_event(self) -> simpy.Event:
-        """A service-end event; once processed it goes back to the spare list to be scheduled again
-        (a succeeded event whose callbacks were consumed is inert until re-armed)."""
-        event = simpy.Event(self.env)
-        event._ok = True
-        self._service_events.append(event)
-        return event
+    def _schedule_service_end(self, household: int, delay_hours: float) -> None:
+        """Schedule the end of ``household``'s service on a spare service-end event (a processed
+        event whose callbacks were consumed is inert until re-armed), or on a new one."""
+        if self._spare_events:
+            event = self._spare_events.pop()
+        else:
+            event = simpy.Event(self.env)
+            event._ok = True
+            self._service_events.append(event)
+        event._value = household
+        event.callbacks = self._end_service_callbacks
+        self.env.schedule(event, NORMAL, delay_hours)
 
-    def _make_end_service(self) -> Callable[[simpy.Event], None]:
-        """The callback of a service end: the hot path, one call per household.
+    def _make_end_service(self) -> None:
+        """Build the callback of a service end (the hot path, one call per household) and its
+        shared callbacks list, ``_end_service_callbacks``.
 
         A household crosses, and its lane goes straight on to the next household whenever nothing
         else needs deciding (open, no quota, no capacity change due): the same event object is
@@ -278,7 +274,6 @@ class Crossing:
             self._start_services()
 
         callbacks.append(end_service)
-        return end_service
 
     def _wake(self, event: simpy.Event) -> None:
         self._wakeup_hours = NEVER
@@ -303,14 +298,14 @@ class Crossing:
             self.factor = state.factor
             self.can_start = state.can_start
             self.quota_people = state.quota_people
-            self._lanes_run_freely = state.can_start and state.quota_people is None
             if timeline.resets_at_midnight and change_hours[index] % 24.0 == 0.0:
                 self.started_people_today = 0
                 self.quota_blocked = False
             index += 1
         self._change_index = index
         self._next_change_hours = change_hours[index] if index < len(change_hours) else NEVER
-        self._free_run_until = self._next_change_hours if self._lanes_run_freely else -1.0
+        runs_freely = self.can_start and self.quota_people is None
+        self._free_run_until = self._next_change_hours if runs_freely else -1.0
 
     def _on_capacity_change(self, event: simpy.Event | None = None) -> None:
         self._start_services()
