@@ -10,7 +10,10 @@ Imports are lazy so that worker processes and ``bordersim validate`` start fast.
 """
 from __future__ import annotations
 
-__all__ = ["load_scenario", "run"]
+__all__ = ["__version__", "load_scenario", "run"]
+
+__version__ = "0.2.0"
+"""The release (pyproject reads it from here; ``bordersim --version`` and every manifest record it)."""
 
 
 def __getattr__(name: str):

@@ -64,6 +64,23 @@ def _load(path: Path, overrides: list[str]):
     return scenario
 
 
+def _print_version(requested: bool) -> None:
+    if requested:
+        from sim import __version__
+
+        typer.echo(f"bordersim {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Discrete-event simulation of departures through transit camps and the Torkham and Chaman
+    crossings: can N people cross by date D, and what limits it?"""
+
+
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Override a value: key.path=value (repeatable).")]

@@ -273,10 +273,16 @@ def git_state() -> dict[str, Any]:
 
 
 def environment_versions() -> dict[str, Any]:
-    """Tool, Python and library versions, read from package metadata (no library is imported)."""
+    """Tool, Python and library versions (libraries from package metadata: none is imported).
+
+    The tool's version is ``sim.__version__``, the code that ran, not the metadata of whatever
+    installation happens to be on the path (an editable install keeps the version it was installed at).
+    """
+    from sim import __version__
+
     return {
         "tool": DISTRIBUTION_NAME,
-        "tool_version": _version_of(DISTRIBUTION_NAME),
+        "tool_version": __version__,
         "python_version": platform.python_version(),
         "platform": platform.platform(),
         "libraries": {name: _version_of(name) for name in LIBRARIES},

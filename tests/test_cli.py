@@ -22,6 +22,8 @@ import pandas as pd
 import pytest
 import yaml
 
+import sim
+
 # --------------------------------------------------------------------------------------------
 # Scenarios
 
@@ -291,7 +293,7 @@ def test_manifest_says_what_made_the_numbers(cli):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seed"] == 5
     assert manifest["replications"] == 3
-    assert manifest["tool_version"]
+    assert manifest["tool_version"] == sim.__version__
     assert manifest["python_version"] == ".".join(map(str, sys.version_info[:3]))
     assert {"simpy", "numpy", "pandas"} <= set(manifest["libraries"])
     assert manifest["command_line"][1:] == INVOCATIONS["default run"].arguments
