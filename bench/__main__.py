@@ -2,10 +2,11 @@
 
 Sections (each the median of ``--runs`` runs, default 5):
 
-* reference — the workload of ../shared/bench/naive_reference.py (1,000,000 one-person
-  households, two crossings of 20 and 12 lanes, a surge) as ``bench/reference.yaml``, run through
-  bordersim's engine and through the naive SimPy reference, interleaved in this one process:
-  µs per household, the speed ratio, and the mean waits per crossing with 95% intervals.
+* reference — the workload of ``bench/naive.py`` (1,000,000 one-person households, two crossings
+  of 20 and 12 lanes, a surge) as ``bench/reference.yaml``, run through bordersim's engine and
+  through the naive SimPy model (and ``../shared/bench/naive_reference.py`` too when it sits beside
+  the repository), interleaved in this one process: µs per household, the speed ratio against
+  ``bench/naive.py``, and the mean waits per crossing with 95% intervals.
 * phase1 — ``scenarios/phase1-2023.yaml``: one replication's wall time and peak memory (each in a
   fresh process), 100 replications on 2 processes, and the speed-up of 2 workers over 1.
 * sweep — 20 points x 10 replications of phase1-2023 on ``-j 1``, ``-j 2`` and a 2-worker Dask
@@ -45,7 +46,7 @@ def log(message: str) -> None:
 def bench_reference(runs: int, quick: bool) -> list[str]:
     from sim import load_scenario
 
-    naive = workloads.load_naive_reference()
+    naives = workloads.naive_models()
     scenario = load_scenario(workloads.REFERENCE_SCENARIO)
     households = 1_000_000
     if quick:
@@ -54,16 +55,21 @@ def bench_reference(runs: int, quick: bool) -> list[str]:
                                          "groups.arrivals.departures.schedule.0.per_day": 1333.3333333333333,
                                          "groups.arrivals.departures.schedule.1.per_day": 666.6666666666666,
                                          "crossings.a.service.mean": 0.816, "crossings.b.service.mean": 0.7344})
-    naive_runs, engine_runs = [], []
-    for run in range(runs):  # interleaved, so that both see the same machine state
-        naive_runs.append(workloads.naive_run(naive, households, seed=run + 1))
+    naive_runs: dict[str, list[dict]] = {label: [] for label in naives}
+    engine_runs = []
+    for run in range(runs):  # interleaved, so that every model sees the same machine state
+        for label, naive in naives.items():
+            naive_runs[label].append(workloads.naive_run(naive, households, seed=run + 1))
         engine_runs.append(workloads.bordersim_reference_run(scenario, replication=run))
-        log(f"reference run {run + 1}/{runs}: naive {naive_runs[-1]['seconds']:.2f} s, "
-            f"bordersim {engine_runs[-1]['seconds']:.2f} s")
-    naive_us = statistics.median(r["seconds"] / r["households"] * 1e6 for r in naive_runs)
+        log(f"reference run {run + 1}/{runs}: "
+            + ", ".join(f"{label} {runs_of[-1]['seconds']:.2f} s" for label, runs_of in naive_runs.items())
+            + f", bordersim {engine_runs[-1]['seconds']:.2f} s")
+    yardstick = next(iter(naive_runs))  # bench/naive.py: the ratio is quoted against it
+    naive_us = {label: statistics.median(r["seconds"] / r["households"] * 1e6 for r in runs_of)
+                for label, runs_of in naive_runs.items()}
     engine_us = statistics.median(r["seconds"] / r["households"] * 1e6 for r in engine_runs)
     lines = [
-        "## Reference workload (bench/reference.yaml vs ../shared/bench/naive_reference.py)",
+        "## Reference workload (bench/reference.yaml vs the naive SimPy model, bench/naive.py)",
         "",
         (f"{households:,} expected one-person households; {runs} runs each, interleaved in one process; "
         "bordersim's time covers the whole replication (pre-drawing variates, the event loop, the daily "
@@ -71,18 +77,22 @@ def bench_reference(runs: int, quick: bool) -> list[str]:
         "",
         "| model | median s per run | µs per household | vs naive |",
         "|---|---|---|---|",
-        (f"| naive SimPy (process per household, `simpy.Resource`) | "
-        f"{statistics.median(r['seconds'] for r in naive_runs):.2f} | {naive_us:.2f} | 1× |"),
+    ]
+    for label, runs_of in naive_runs.items():
+        lines.append(f"| {label}, process per household, `simpy.Resource` | "
+                     f"{statistics.median(r['seconds'] for r in runs_of):.2f} | {naive_us[label]:.2f} | "
+                     f"{naive_us[yardstick] / naive_us[label]:.2f}× |")
+    lines += [
         (f"| bordersim engine | {statistics.median(r['seconds'] for r in engine_runs):.2f} | {engine_us:.2f} | "
-        f"**{naive_us / engine_us:.1f}×** |"),
+        f"**{naive_us[yardstick] / engine_us:.1f}×** |"),
         "",
         "Mean wait in queue per crossing (hours; mean over runs ± 95% t half-width):",
         "",
-        "| crossing | naive | bordersim | intervals overlap |",
+        "| crossing | naive (bench/naive.py) | bordersim | intervals overlap |",
         "|---|---|---|---|",
     ]
     for crossing, label in enumerate(("A (20 lanes)", "B (12 lanes)")):
-        naive_mean, naive_half = t_interval([r["mean_wait_hours"][crossing] for r in naive_runs])
+        naive_mean, naive_half = t_interval([r["mean_wait_hours"][crossing] for r in naive_runs[yardstick]])
         engine_mean, engine_half = t_interval([r["mean_wait_hours"][crossing] for r in engine_runs])
         overlap = abs(naive_mean - engine_mean) <= naive_half + engine_half
         lines.append(f"| {label} | {naive_mean:.2f} ± {naive_half:.2f} | {engine_mean:.2f} ± {engine_half:.2f} | "

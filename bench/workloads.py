@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -16,17 +17,22 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 REFERENCE_SCENARIO = BENCH_DIR / "reference.yaml"
 PHASE1_SCENARIO = ROOT / "scenarios" / "phase1-2023.yaml"
-NAIVE_REFERENCE = ROOT.parent / "shared" / "bench" / "naive_reference.py"
+SHARED_NAIVE_REFERENCE = ROOT.parent / "shared" / "bench" / "naive_reference.py"
 
 
-def load_naive_reference():
-    """The yardstick, imported as it is from ../shared/bench/naive_reference.py."""
-    if not NAIVE_REFERENCE.is_file():
-        raise FileNotFoundError(f"{NAIVE_REFERENCE} not found: the shared folder must sit beside the repository")
-    spec = importlib.util.spec_from_file_location("naive_reference", NAIVE_REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def naive_models() -> dict[str, ModuleType]:
+    """The naive yardsticks, by label: the project's own ``bench/naive.py`` always, and the shared
+    reference it was written from when ``../shared/bench/naive_reference.py`` sits beside the
+    repository (imported as it is). Each has ``run(n, seed) -> {households, mean_wait_hours}``."""
+    from bench import naive
+
+    models: dict[str, ModuleType] = {"naive SimPy (bench/naive.py)": naive}
+    if SHARED_NAIVE_REFERENCE.is_file():
+        spec = importlib.util.spec_from_file_location("naive_reference", SHARED_NAIVE_REFERENCE)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        models["naive SimPy (../shared/bench/naive_reference.py)"] = module
+    return models
 
 
 def naive_run(naive, households: int, seed: int) -> dict:
