@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sim import executors, uncertain
+from sim import executors, uncertain, uncertain_sample
 from sim.engine import World, build_world, run_replication
 from sim.outcome import ReplicationOutcome
 
@@ -37,9 +37,16 @@ class ReplicationJob:
         self.seed = seed
         self.trace = trace
         self._world: World | None = None
+        # A joint sample travels with the job (once per worker), so a worker needs no copy of its file.
+        self.sample = uncertain.sample_of(scenario)
 
     def __getstate__(self):
         return {**self.__dict__, "_world": None}
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+        if self.sample is not None:
+            uncertain_sample.remember(self.sample)
 
     def scenario_for(self, replication: int):
         """The scenario as this replication sees it (with its uncertain values drawn)."""
@@ -55,8 +62,7 @@ class ReplicationJob:
             world = build_world(scenario)
         outcome = run_replication(scenario, replication, self.seed, self.trace, world)
         # The values this replication drew travel with its totals into replications.csv.
-        outcome.totals.update({uncertain.TOTALS_PREFIX + key: value
-                               for key, value in uncertain.draw(self.scenario, self.seed, replication).items()})
+        outcome.totals.update(uncertain.totals(self.scenario, self.seed, replication))
         return outcome
 
 

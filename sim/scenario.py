@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_serializer, field_validator
 
 from sim.distributions import Distribution, Hours
 from sim.scenario_errors import Problem, ScenarioError
@@ -247,18 +247,44 @@ class Scenario(_Model):
     slowdowns: list[Slowdown] = Field(default_factory=list)
     disruptions: list[Disruption] = Field(default_factory=list)
     # Last, so that its validator sees every other field (sim.uncertain: drawn once per replication).
+    # Besides key paths, the block may hold ``sample: FILE`` (sim.uncertain_sample: joint draws),
+    # kept as the file's absolute path (resolved when the scenario is loaded).
     uncertain: dict[str, Distribution] = Field(
-        default_factory=dict, description="key path -> distribution: values drawn once per replication")
+        default_factory=dict,
+        description="key path -> distribution: values drawn once per replication; and/or sample: a CSV "
+                    "(key paths and weight) of which each replication draws one row by weight",
+        json_schema_extra={"properties": {"sample": {
+            "type": "string", "description": "CSV of key-path columns and weight, relative to this file"}}},
+    )
 
-    @field_validator("uncertain")
+    @field_validator("uncertain", mode="wrap")
     @classmethod
-    def _uncertain_paths_exist(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+    def _uncertain_block(cls, value: Any, handler: Any, info: ValidationInfo) -> dict[str, Any]:
         from sim.uncertain import check_paths
+        from sim.uncertain_sample import SAMPLE_KEY
 
-        problems = check_paths(info.data, list(value), set(cls.model_fields))
+        sample = None
+        if isinstance(value, Mapping) and SAMPLE_KEY in value:
+            sample = value[SAMPLE_KEY]
+            value = {key: item for key, item in value.items() if key != SAMPLE_KEY}
+        validated = handler(value)
+        problems = check_paths(info.data, list(validated), set(cls.model_fields))
+        if sample is not None:
+            if not isinstance(sample, str) or not sample.strip():
+                problems.append(f"sample must be the path of a CSV file (key paths and weight), got {sample!r}")
+            else:
+                # The file itself is read and checked by the loader, which knows where it was written.
+                validated[SAMPLE_KEY] = sample
         if problems:
             raise ValueError("; ".join(problems))
-        return value
+        return validated
+
+    @field_serializer("uncertain")
+    def _dump_uncertain(self, block: dict[str, Any], info: Any) -> dict[str, Any]:
+        # The sample's path is text among distributions; dump each distribution as pydantic would.
+        return {key: value if isinstance(value, str) else value.model_dump(
+                    mode=info.mode, by_alias=info.by_alias, exclude_none=info.exclude_none)
+                for key, value in block.items()}
 
     _warnings: list[Problem] = PrivateAttr(default_factory=list)
     _source: str | None = PrivateAttr(default=None)

@@ -92,11 +92,36 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(unique, key=lambda problem: (problem.file == OVERRIDE_FILE, order[problem.file], problem.line or 0))
 
 
+SAMPLE_PATH = ("uncertain", "sample")
+
+
+def _resolve_sample_path(data: dict[str, Any], locations: LocationMap, source: str) -> None:
+    """Make ``uncertain.sample`` absolute, relative to the folder of the file that wrote it."""
+    from sim.uncertain_sample import resolve_path
+
+    block = data.get("uncertain")
+    if isinstance(block, dict) and isinstance(block.get("sample"), str) and block["sample"].strip():
+        file, _ = location_of(locations, SAMPLE_PATH, Location(source, None))
+        block["sample"] = resolve_path(block["sample"], file)
+
+
+def _sample_problems(data: dict[str, Any], scenario: Scenario | None) -> list[Finding]:
+    """The sample file's problems (read once, cached), located at ``uncertain.sample``."""
+    from sim.uncertain import check_sample
+
+    block = data.get("uncertain")
+    if not isinstance(block, dict):
+        return []
+    fields = dict(scenario) if scenario is not None else {}
+    return [(SAMPLE_PATH, message) for message in check_sample(fields, block, set(Scenario.model_fields))]
+
+
 def validate_data(
     data: Mapping[str, Any], locations: LocationMap, source: str, earlier: list[Problem] = ()
 ) -> Scenario:
     """Turn merged plain data into a :class:`Scenario`, or raise every problem at once."""
     data = _drop_nulls(copy.deepcopy(dict(data)))
+    _resolve_sample_path(data, locations, source)
     problems = list(earlier)
     checks = check_scenario_data(data)
     for path, date in checks.clips:
@@ -113,6 +138,7 @@ def validate_data(
         problems += _locate(findings, locations, source)
         scenario = None
     problems += _locate(checks.problems, locations, source)
+    problems += _locate(_sample_problems(data, scenario), locations, source)
     if problems or scenario is None:
         raise ScenarioError(_sorted(problems))
     scenario._warnings = _sorted(_locate(checks.warnings, locations, source))

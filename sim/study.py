@@ -60,7 +60,7 @@ def run(
         wall_seconds=time.perf_counter() - clock,
         observed=observed,
         extra_tables=extra_tables,
-        extra_manifest={"jobs": jobs},
+        extra_manifest={"jobs": jobs, **_sample_manifest(scenario)},
     )
 
 
@@ -84,6 +84,17 @@ def _trace_table(scenario, outcomes) -> pd.DataFrame:
                 columns[key] = values
         frames.append(pd.DataFrame(columns))
     return pd.concat(frames, ignore_index=True)
+
+
+def _sample_manifest(scenario) -> dict:
+    """Which joint sample the replications drew from (``uncertain: {sample: FILE}``), by content."""
+    from sim.results import sha256_file
+    from sim.uncertain import sample_of
+
+    sample = sample_of(scenario)
+    if sample is None:
+        return {}
+    return {"uncertain_sample": {"path": sample.path, "rows": sample.rows, "sha256": sha256_file(sample.path)}}
 
 
 def _source_files(scenario) -> list[str]:
