@@ -1,0 +1,1 @@
+"""Runs: replications of one scenario, and cheap model evaluations for calibration."""

@@ -1,0 +1,1 @@
+"""Studies: experiments built from many runs of the model (calibration, posterior, backtests)."""

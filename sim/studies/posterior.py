@@ -1,0 +1,502 @@
+"""Bayesian calibration: the posterior of a scenario's parameters given observed series.
+
+``bordersim calibrate --method posterior`` (the default) and :func:`fit_posterior`. The point
+calibration (:mod:`sim.calibrate`) finds one parameter set; a forecast made from it carries only the
+randomness of households (about ±0.5 % on the bundled scenario) while the data it was fitted to
+disagree by tens of percent. Here the answer is a *sample* of parameter sets, each as plausible as
+the priors and the observations allow, so projections made from it carry what the data leave open.
+
+**Likelihood.** :mod:`sim.studies.observation`: each series measures a model quantity with a
+multiplicative lognormal error of fitted scale (integrated out), optionally a shared reporter bias,
+plus the simulator's own noise measured at the start.
+
+**Model evaluations** (:mod:`sim.runs.evaluate`): one replication, cut at the last observed date,
+with the same seed and replication index for every parameter set (common random numbers), so the
+log posterior is a deterministic function of the parameters and an MCMC sampler can use it as it
+would an analytic density. The household noise this ignores (~0.5 % on the bundled calibration,
+measured on ``pilot_replications`` replications at the starting point) is added to the variance.
+
+**Sampler**: emcee's affine-invariant ensemble (Goodman & Weare stretch move). Its walkers move in
+two halves; each half's log posteriors are one ``pool.map``, which this module hands to an executor
+(:mod:`sim.executors`: serial, processes or Dask), tagging each walker and putting the results back
+in order — so the chain is identical whatever the executor. emcee's own random state is seeded from
+``seed``: the same seed gives the same ``posterior.csv``, byte for byte. Walkers start in a small
+ball (1 % of each prior's width) around the scenario's own values; the first ``burn`` steps are
+discarded and every ``thin``-th step kept.
+
+**Result** (:class:`PosteriorResult`): ``samples`` (a column per key path and ``weight``, what
+``posterior.csv`` holds and what a scenario's ``uncertain: {sample: FILE}`` reads), the drawn
+``error_scales``, ``summary`` (``posterior-summary.csv``), ``diagnostics`` (acceptance fraction,
+integrated autocorrelation time, effective sample size, R-hat across walker halves), ``fit`` (the
+model band on every observed date against the observed value) and the whole ``chain``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.keypath import KeyPathError, get_path, parse_key_path
+from sim.runs.evaluate import CrossedEvaluator
+from sim.streams import stable_hash, stream
+from sim.studies.observation import (
+    ObservationError,
+    ObservedSeries,
+    SeriesError,
+    as_series,
+    error_models,
+    observations_table,
+)
+from sim.studies.priors import Prior, PriorError, as_prior
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (model evaluations done, evaluations planned)."""
+
+WEIGHT = "weight"
+ERROR_SCALE_PREFIX = "error_scale."
+DEFAULT_STEPS = 200
+INITIAL_BALL = 0.01
+"""Walkers start within this fraction of each prior's width around the scenario's values."""
+
+
+class PosteriorError(ValueError):
+    """Bad posterior-calibration input (one line); the CLI turns it into exit code 2."""
+
+
+@dataclass
+class PosteriorResult:
+    """Posterior samples of the fitted key paths and everything needed to judge them."""
+
+    scenario: object
+    priors: list[Prior]
+    series: list[ObservedSeries]
+    samples: pd.DataFrame  # a column per key path, then weight (equal weights: MCMC draws)
+    error_scales: pd.DataFrame  # a column per series: its sigma in each sample
+    summary: pd.DataFrame
+    diagnostics: pd.DataFrame
+    fit: pd.DataFrame
+    chain: pd.DataFrame  # step, walker, log_posterior, a column per key path (every step, burn-in too)
+    seed: int
+    walkers: int
+    steps: int
+    burn: int
+    thin: int
+    bias_sd: float
+    sim_sigma: dict[str, float]
+    evaluations: int
+    wall_seconds: float
+    initial_values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        return [prior.key for prior in self.priors]
+
+    def diagnostic(self, quantity: str, parameter: str = "") -> float:
+        table = self.diagnostics
+        rows = table[(table["quantity"] == quantity) & (table["parameter"] == parameter)]
+        return float(rows["value"].iloc[0])
+
+    def lines(self) -> list[str]:
+        """What the command prints: settings, the summary, and the diagnostics that need a look."""
+        lines = [(f"Posterior from {sum(len(s.dates) for s in self.series)} observed figures in "
+                 f"{len(self.series)} series ({', '.join(s.name for s in self.series)}); emcee, "
+                 f"{self.walkers} walkers × {self.steps} steps (burn-in {self.burn}, thin {self.thin}): "
+                 f"{len(self.samples)} samples, {self.evaluations} model evaluations, {self.wall_seconds:.0f} s")]
+        for _, row in self.summary.iterrows():
+            lines.append(f"  {row['parameter']}: {_g(row['mean'])} ± {_g(row['sd'])}  90% [{_g(row['p05'])}, "
+                         f"{_g(row['p95'])}]  (prior {row['prior']})")
+        acceptance = self.diagnostic("acceptance_fraction")
+        ess = min(self.diagnostic("effective_sample_size", key) for key in self.keys)
+        rhat = max(self.diagnostic("rhat_walker_halves", key) for key in self.keys)
+        lines.append(f"acceptance {acceptance:.2f}; smallest effective sample size {ess:.0f}; "
+                     f"largest R-hat (walker halves) {rhat:.3f}")
+        if ess < 100 or rhat > 1.1:
+            lines.append("warning: the chain is short for these parameters (ESS < 100 or R-hat > 1.1): "
+                         "run more --steps")
+        return lines
+
+
+def _g(value: float) -> str:
+    return f"{value:.4g}"
+
+
+# --------------------------------------------------------------------------------------------
+# The log posterior: a picklable function of the parameter vector
+
+
+class LogPosterior:
+    """θ ↦ (log prior + log likelihood, model values on every observed date).
+
+    Deterministic: every evaluation is replication 0 of the same seed (common random numbers).
+    Values the scenario rejects (a share above 1) have log posterior −∞.
+    """
+
+    def __init__(self, evaluator: CrossedEvaluator, priors: Sequence[Prior], series: Sequence[ObservedSeries],
+                 errors: dict[str, SeriesError]) -> None:
+        self.evaluator = evaluator
+        self.priors = list(priors)
+        self.series = list(series)
+        self.errors = errors
+        self.points = sum(len(s.dates) for s in self.series)
+
+    def values(self, theta: np.ndarray) -> dict[str, float]:
+        return {prior.key: float(value) for prior, value in zip(self.priors, theta)}
+
+    def model_vector(self, theta: np.ndarray, replication: int = 0) -> np.ndarray:
+        """The model value on every observed date, series after series."""
+        daily = self.evaluator(self.values(theta), replication)
+        return np.concatenate([s.model_values(daily, self.evaluator.period_start) for s in self.series])
+
+    def split(self, vector: np.ndarray) -> list[np.ndarray]:
+        edges = np.cumsum([len(s.dates) for s in self.series])[:-1]
+        return np.split(np.asarray(vector, float), edges)
+
+    def log_likelihood(self, vector: np.ndarray) -> float:
+        return sum(self.errors[s.name].log_marginal(s.values, model)
+                   for s, model in zip(self.series, self.split(vector)))
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        from sim.scenario_errors import ScenarioError
+
+        missing = np.full(self.points, np.nan)
+        log_prior = sum(prior.logpdf(value) for prior, value in zip(self.priors, theta))
+        if not math.isfinite(log_prior):
+            return -math.inf, missing
+        try:
+            vector = self.model_vector(theta)
+        except ScenarioError:
+            return -math.inf, missing
+        return log_prior + self.log_likelihood(vector), vector
+
+
+class _Indexed:
+    """``(index, task)`` ↦ ``(index, fn(task))``: results come back in any order and are re-sorted."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def __call__(self, indexed):
+        index, task = indexed
+        return index, self.fn(task)
+
+
+class _Pilot:
+    """Replication ``r`` of the model at θ0 (for the simulator-noise estimate)."""
+
+    def __init__(self, log_posterior: LogPosterior, theta: np.ndarray) -> None:
+        self.log_posterior = log_posterior
+        self.theta = theta
+
+    def __call__(self, replication: int) -> np.ndarray:
+        return self.log_posterior.model_vector(self.theta, replication)
+
+
+class ExecutorPool:
+    """emcee's ``pool``: ``map`` runs on an executor and returns results in the order given."""
+
+    def __init__(self, executor, progress: Callable[[int], None] | None = None) -> None:
+        self.executor = executor
+        self.progress = progress
+        self.evaluations = 0
+
+    def map(self, fn, tasks):
+        tasks = list(tasks)
+        results: list = [None] * len(tasks)
+        for index, result in self.executor.map_unordered(_Indexed(fn), enumerate(tasks)):
+            results[index] = result
+            self.evaluations += 1
+            if self.progress is not None:
+                self.progress(self.evaluations)
+        return results
+
+
+# --------------------------------------------------------------------------------------------
+# Checking the input
+
+
+def _checked_priors(scenario, fit) -> list[Prior]:
+    priors = [as_prior(parameter) for parameter in fit]
+    if not priors:
+        raise PosteriorError("give at least one --fit key.path=low:high or --prior key.path=DIST")
+    keys = [prior.key for prior in priors]
+    if len(set(keys)) != len(keys):
+        raise PosteriorError(f"a key path is fitted twice: {', '.join(sorted({k for k in keys if keys.count(k) > 1}))}")
+    data = scenario.to_yaml_dict()
+    for prior in priors:
+        try:
+            value = get_path(data, parse_key_path(prior.key))
+        except (KeyPathError, KeyError, IndexError, TypeError):
+            raise PosteriorError(f"--fit {prior.key}: no such value in the scenario") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise PosteriorError(f"--fit {prior.key}: the value there is {value!r}, not a number")
+    return priors
+
+
+def _checked_series(scenario, observations, cutoff: dt.date | None) -> list[ObservedSeries]:
+    series = [s.until(cutoff) for s in as_series(observations)]
+    series = [s for s in series if s is not None]
+    if not series:
+        raise PosteriorError("no observed figures" + (f" up to the cutoff {cutoff}" if cutoff else ""))
+    for s in series:
+        s.check_against(scenario.period.start, scenario.period.end, list(scenario.crossings))
+    return series
+
+
+def _initial_point(scenario, priors: Sequence[Prior]) -> np.ndarray:
+    """The scenario's own values, or the prior median where the prior excludes them."""
+    data = scenario.to_yaml_dict()
+    point = []
+    for prior in priors:
+        value = float(get_path(data, parse_key_path(prior.key)))
+        low, high = prior.range()
+        inside = low + 0.01 * (high - low) <= value <= high - 0.01 * (high - low)
+        point.append(value if inside and math.isfinite(prior.logpdf(value)) else float(prior.ppf(0.5)))
+    return np.array(point)
+
+
+def _initial_walkers(center: np.ndarray, priors: Sequence[Prior], walkers: int, seed: int) -> np.ndarray:
+    rng = stream(seed, 0, "posterior/initial-walkers")
+    widths = np.array([prior.range()[1] - prior.range()[0] for prior in priors])
+    positions = np.empty((walkers, len(priors)))
+    for walker in range(walkers):
+        for _ in range(1000):
+            candidate = center + INITIAL_BALL * widths * rng.standard_normal(len(priors))
+            if all(math.isfinite(p.logpdf(v)) for p, v in zip(priors, candidate)):
+                break
+        else:  # pragma: no cover - the centre is inside every prior's support
+            candidate = np.array([p.ppf(rng.uniform()) for p in priors])
+        positions[walker] = candidate
+    return positions
+
+
+# --------------------------------------------------------------------------------------------
+# The fit
+
+
+def fit_posterior(
+    scenario,
+    observations,
+    fit: Sequence,
+    seed: int | None = None,
+    jobs: int = 1,
+    executor=None,
+    progress: ProgressCallback | None = None,
+    cutoff: dt.date | None = None,
+    *,
+    walkers: int | None = None,
+    steps: int = DEFAULT_STEPS,
+    burn: int | None = None,
+    thin: int = 1,
+    error_priors: dict[str, Prior] | None = None,
+    bias_sd: float = 0.0,
+    pilot_replications: int = 4,
+) -> PosteriorResult:
+    """Sample the posterior of ``fit`` (key paths with priors) given ``observations``.
+
+    ``observations``: a list of :class:`~sim.studies.observation.ObservedSeries` or a table
+    ``date,value[,series,kind,node,count_from]``; only figures up to ``cutoff`` are used (all if
+    None). ``fit``: :class:`~sim.calibrate.FitParameter` (uniform over low:high) or
+    :class:`~sim.studies.priors.Prior`. ``seed`` (default the scenario's) fixes both the model's
+    random numbers and the sampler's: the same seed gives identical samples, on any executor.
+    ``executor`` (:mod:`sim.executors`) runs the walkers' model evaluations; default: this process
+    for ``jobs`` 1, else ``jobs`` local processes. ``walkers`` defaults to 2 × parameters + 2;
+    ``burn`` to half the ``steps``. ``error_priors`` maps a series name to the prior of its error
+    scale (default half-normal(0.2)); ``bias_sd`` is the sd of a reporter bias shared by a series'
+    figures (0: none). Raises :class:`PosteriorError` (or ObservationError) on bad input.
+    """
+    import emcee
+
+    from sim import executors
+
+    clock = time.perf_counter()
+    seed = scenario.run.seed if seed is None else seed
+    priors = _checked_priors(scenario, fit)
+    series = _checked_series(scenario, observations, cutoff)
+    dimension = len(priors)
+    walkers = walkers or 2 * dimension + 2
+    if walkers < 2 * dimension or walkers % 2:
+        raise PosteriorError(f"--walkers {walkers}: need an even number, at least twice the {dimension} "
+                             f"fitted parameters ({2 * dimension})")
+    burn = steps // 2 if burn is None else burn
+    if not 0 <= burn < steps or thin < 1:
+        raise PosteriorError(f"--burn {burn} must lie in [0, steps={steps}) and --thin {thin} must be >= 1")
+    if bias_sd < 0:
+        raise PosteriorError(f"--reporter-bias {bias_sd}: must be >= 0")
+    errors = error_models(series, error_priors, bias_sd)
+    until = max(day for s in series for day in s.dates)
+    log_posterior = LogPosterior(CrossedEvaluator(scenario, seed, until), priors, series, errors)
+    center = _initial_point(scenario, priors)
+    planned = pilot_replications + walkers * (steps + 1)
+
+    owned = executor is None
+    if owned:
+        executor = executors.SerialExecutor() if jobs <= 1 else executors.ProcessExecutor(jobs)
+    try:
+        pool = ExecutorPool(executor, (lambda done: progress(done, planned)) if progress else None)
+        sim_sigma = _simulator_noise(log_posterior, center, pilot_replications, pool)
+        for s in series:
+            errors[s.name].sim_variance = sim_sigma[s.name] ** 2
+        sampler = emcee.EnsembleSampler(walkers, dimension, log_posterior, pool=pool)
+        sampler.random_state = np.random.RandomState(stable_hash(f"posterior/emcee/{seed}")).get_state()
+        sampler.run_mcmc(_initial_walkers(center, priors, walkers, seed), steps)
+    finally:
+        if owned:
+            executor.close()
+    return _result(scenario, priors, series, errors, log_posterior, sampler, seed, walkers, steps, burn, thin,
+                   bias_sd, sim_sigma, pool.evaluations, time.perf_counter() - clock, center)
+
+
+def _simulator_noise(log_posterior: LogPosterior, center: np.ndarray, replications: int, pool: ExecutorPool
+                     ) -> dict[str, float]:
+    """Per series: the sd of log(1 + model value) across replications at the starting point (RMS
+    over its dates) — the household randomness a single-replication evaluation leaves out."""
+    from sim.scenario_errors import ScenarioError
+
+    if replications < 2:
+        pool.map(_Pilot(log_posterior, center), range(replications))
+        return {s.name: 0.0 for s in log_posterior.series}
+    try:
+        vectors = np.array(pool.map(_Pilot(log_posterior, center), range(replications)))
+    except ScenarioError as error:
+        raise PosteriorError(f"the scenario rejects its own values with these changes: "
+                             f"{str(error).splitlines()[0]}") from None
+    sd = np.log1p(np.maximum(vectors, 0.0)).std(axis=0, ddof=1)
+    return {s.name: float(np.sqrt(np.mean(part ** 2))) for s, part in zip(log_posterior.series, log_posterior.split(sd))}
+
+
+# --------------------------------------------------------------------------------------------
+# From the chain to the tables
+
+
+def _result(scenario, priors, series, errors, log_posterior, sampler, seed, walkers, steps, burn, thin, bias_sd,
+            sim_sigma, evaluations, wall_seconds, center) -> PosteriorResult:
+    keys = [prior.key for prior in priors]
+    chain = sampler.get_chain()  # steps × walkers × parameters
+    log_prob = sampler.get_log_prob()
+    blobs = sampler.get_blobs()  # steps × walkers × observed points
+    kept = slice(burn, None, thin)
+    flat = chain[kept].reshape(-1, len(keys))
+    flat_model = blobs[kept].reshape(-1, blobs.shape[-1])
+    samples = pd.DataFrame(flat, columns=keys)
+    samples[WEIGHT] = 1.0
+    sigmas, predictive = _error_draws(series, errors, log_posterior, flat_model, bias_sd, seed)
+    error_scales = pd.DataFrame(sigmas)
+    steps_index, walker_index = np.meshgrid(np.arange(steps), np.arange(walkers), indexing="ij")
+    chain_table = pd.DataFrame({"step": steps_index.ravel(), "walker": walker_index.ravel(),
+                                "log_posterior": log_prob.ravel()})
+    for index, key in enumerate(keys):
+        chain_table[key] = chain[:, :, index].ravel()
+    return PosteriorResult(
+        scenario=scenario, priors=list(priors), series=list(series), samples=samples, error_scales=error_scales,
+        summary=_summary(priors, samples, error_scales, errors),
+        diagnostics=_diagnostics(sampler, chain, burn, keys, evaluations, wall_seconds, sim_sigma),
+        fit=_fit_table(series, flat_model, predictive, log_posterior), chain=chain_table, seed=seed,
+        walkers=walkers, steps=steps, burn=burn, thin=thin, bias_sd=bias_sd, sim_sigma=sim_sigma,
+        evaluations=evaluations, wall_seconds=wall_seconds,
+        initial_values={key: float(value) for key, value in zip(keys, center)},
+    )
+
+
+def _error_draws(series, errors, log_posterior, flat_model, bias_sd, seed):
+    """Each sample's error scale per series (from its conditional posterior) and a posterior
+    predictive draw of every observed figure (model value × observation error)."""
+    rng = stream(seed, 0, "posterior/error-scales")
+    sigmas = {s.name: np.empty(len(flat_model)) for s in series}
+    predictive = np.empty_like(flat_model)
+    edges = np.concatenate([[0], np.cumsum([len(s.dates) for s in series])])
+    for row, vector in enumerate(flat_model):
+        for index, s in enumerate(series):
+            model = vector[edges[index]:edges[index + 1]]
+            sigma = errors[s.name].draw_sigma(s.values, model, rng)
+            sigmas[s.name][row] = sigma
+            noise = rng.normal(0.0, math.sqrt(sigma ** 2 + errors[s.name].sim_variance), model.size)
+            predictive[row, edges[index]:edges[index + 1]] = np.expm1(
+                np.log1p(np.maximum(model, 0.0)) + bias_sd * rng.standard_normal() + noise)
+    return {ERROR_SCALE_PREFIX + name: values for name, values in sigmas.items()}, predictive
+
+
+def _summary(priors, samples, error_scales, errors) -> pd.DataFrame:
+    rows = []
+    described = [(p.key, p, samples[p.key].to_numpy()) for p in priors]
+    described += [(name, errors[name.removeprefix(ERROR_SCALE_PREFIX)].prior, error_scales[name].to_numpy())
+                  for name in error_scales.columns]
+    for name, prior, values in described:
+        low, high = prior.range()
+        p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
+        rows.append({"parameter": name, "prior": prior.describe(), "prior_low": low, "prior_high": high,
+                     "mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                     "p05": p05, "p50": p50, "p95": p95})
+    return pd.DataFrame(rows)
+
+
+def rhat_halves(chain: np.ndarray) -> np.ndarray:
+    """Gelman–Rubin R-hat per parameter, the two halves of the walkers taken as two chains.
+
+    ``chain`` is steps × walkers × parameters (after burn-in). Near 1 when both halves sample the
+    same distribution; above ~1.1 when the chain is too short to tell.
+    """
+    half = chain.shape[1] // 2
+    parts = [chain[:, :half].reshape(-1, chain.shape[2]), chain[:, half:2 * half].reshape(-1, chain.shape[2])]
+    n = parts[0].shape[0]
+    within = np.mean([part.var(axis=0, ddof=1) for part in parts], axis=0)
+    means = np.array([part.mean(axis=0) for part in parts])
+    between_over_n = means.var(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(((n - 1) / n * within + between_over_n) / within)
+
+
+def _diagnostics(sampler, chain, burn, keys, evaluations, wall_seconds, sim_sigma) -> pd.DataFrame:
+    import emcee
+
+    after = chain[burn:]
+    tau = emcee.autocorr.integrated_time(after, tol=0, quiet=True) if len(after) > 1 else np.ones(len(keys))
+    ess = after.shape[0] * after.shape[1] / np.maximum(tau, 1.0)
+    rhat = rhat_halves(after) if len(after) > 1 else np.full(len(keys), np.nan)
+    acceptance = sampler.acceptance_fraction
+    rows = [("acceptance_fraction", "", float(acceptance.mean())),
+            ("acceptance_fraction_min", "", float(acceptance.min())),
+            ("acceptance_fraction_max", "", float(acceptance.max()))]
+    for index, key in enumerate(keys):
+        rows += [("autocorrelation_time_steps", key, float(tau[index])),
+                 ("effective_sample_size", key, float(ess[index])),
+                 ("rhat_walker_halves", key, float(rhat[index]))]
+    rows += [("simulator_noise_log_sd", name, value) for name, value in sim_sigma.items()]
+    rows += [("model_evaluations", "", float(evaluations)), ("wall_seconds", "", float(wall_seconds)),
+             ("evaluations_per_second", "", evaluations / wall_seconds if wall_seconds > 0 else math.nan)]
+    return pd.DataFrame(rows, columns=["quantity", "parameter", "value"])
+
+
+def _fit_table(series, flat_model, predictive, log_posterior) -> pd.DataFrame:
+    rows = []
+    column = 0
+    for s in series:
+        for day, observed in zip(s.dates, s.values):
+            model, drawn = flat_model[:, column], predictive[:, column]
+            p05, p50, p95 = np.quantile(model, [0.05, 0.5, 0.95])
+            q05, q95 = np.quantile(drawn, [0.05, 0.95])
+            rows.append({"series": s.name, "kind": s.kind, "node": s.node,
+                         "count_from": s.count_from.isoformat() if s.count_from else "",
+                         "date": day.isoformat(), "observed": float(observed), "model_mean": float(model.mean()),
+                         "model_p05": p05, "model_p50": p50, "model_p95": p95,
+                         "predictive_p05": q05, "predictive_p95": q95})
+            column += 1
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "ERROR_SCALE_PREFIX",
+    "ExecutorPool",
+    "LogPosterior",
+    "ObservationError",
+    "PosteriorError",
+    "PosteriorResult",
+    "PriorError",
+    "fit_posterior",
+    "observations_table",
+    "rhat_halves",
+]
