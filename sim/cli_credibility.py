@@ -77,44 +77,165 @@ def observed(
     typer.echo(_guarded(work, debug), nl=False)
 
 
+Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes for model evaluations "
+                                          "(default: all cores for posterior, 1 for point).")]
+Scheduler = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS; "
+                        "none: local processes).")]
+
+
 def calibrate(
     file: Annotated[Path, typer.Argument(help="Scenario file.")],
-    observed_file: Annotated[Path, typer.Option("--observed", help="Observed cumulative series CSV "
-                                                "(date,value[,series,kind,node,count_from]).")],
-    fit: Annotated[list[str], typer.Option("--fit", help="key.path=low:high to fit (repeatable).")],
-    replications: Annotated[int, typer.Option("-n", "--replications", min=1,
-                                              help="Replications per evaluation (same seeds each time).")] = 4,
+    observed_files: Annotated[list[str], typer.Option(
+        "--observed", help="Observed series: a CSV date,value[,series,kind,node,count_from] (several series by "
+                           "a series column) or bundled:un / bundled:pak_kp (repeatable).")],
+    fit: Annotated[list[str] | None, typer.Option("--fit", help="key.path=low:high: fit with a uniform prior "
+                                                  "(repeatable).")] = None,
+    prior: Annotated[list[str] | None, typer.Option(
+        "--prior", help="key.path=DIST: fit with this prior, e.g. groups.g.never_leave=beta(2,2); "
+                        "error_scale.SERIES=DIST sets a series' error-scale prior (default halfnormal(0.2)); "
+                        "repeatable.")] = None,
+    method: Annotated[str, typer.Option("--method", help="posterior (emcee sample of the parameters) or point "
+                                        "(one best fit, Nelder-Mead).")] = "posterior",
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's).")] = None,
     set_values: Sets = None,
-    jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Worker processes per evaluation.")] = 1,
-    node: Annotated[str | None, typer.Option("--node", help="Compare with: all (crossings) or a crossing "
+    jobs: Jobs = None,
+    scheduler: Scheduler = None,
+    walkers: Annotated[int | None, typer.Option("--walkers", min=2, help="posterior: emcee walkers, even, >= 2 x "
+                                                "parameters (default 2 x parameters + 2).")] = None,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="posterior: steps of every walker.")] = 200,
+    burn: Annotated[int | None, typer.Option("--burn", min=0, help="posterior: first steps discarded "
+                                             "(default: half the steps).")] = None,
+    thin: Annotated[int, typer.Option("--thin", min=1, help="posterior: keep every n-th step.")] = 1,
+    reporter_bias: Annotated[float, typer.Option("--reporter-bias", min=0.0, help="posterior: sd (log units) of "
+                                                 "a bias shared by all figures of a series (0: none).")] = 0.0,
+    until: Annotated[str | None, typer.Option("--until", help="Use observed figures up to this date (ISO) "
+                                              "only.")] = None,
+    replications: Annotated[int, typer.Option("-n", "--replications", min=1,
+                                              help="point: replications per evaluation.")] = 4,
+    node: Annotated[str | None, typer.Option("--node", help="point: compare with all (crossings) or a crossing "
                                              "(default: the CSV's node column, else all).")] = None,
-    count_from: Annotated[str | None, typer.Option("--count-from", help="First day the observed figures count "
-                                                   "(default: the CSV's count_from, else period start).")] = None,
-    max_evaluations: Annotated[int, typer.Option("--max-evaluations", min=2, help="Evaluation budget.")] = 120,
-    write: Annotated[Path | None, typer.Option("--write", help="Also write the calibrated scenario here.")] = None,
+    count_from: Annotated[str | None, typer.Option("--count-from", help="point: first day the observed figures "
+                                                   "count (default: the CSV's count_from, else period start).")] = None,
+    max_evaluations: Annotated[int, typer.Option("--max-evaluations", min=2, help="point: evaluation "
+                                                 "budget.")] = 120,
+    write: Annotated[Path | None, typer.Option("--write", help="Also write a scenario here: posterior: one that "
+                                               "extends FILE and draws from FILE-posterior.csv written beside it; "
+                                               "point: the calibrated scenario.")] = None,
     out: Out = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Fit parameters to an observed cumulative series (common random numbers); fit.csv and calibrated.yaml."""
-    def work():
-        import datetime as dt
+    """Fit parameters to observed series: a posterior sample (default) or one best point."""
+    if method not in ("posterior", "point"):
+        _guarded(lambda: _reject(f"--method {method!r}: choose posterior or point"), debug)
+    if method == "point":
+        _calibrate_point(file, observed_files, fit or [], prior or [], replications, seed, set_values, jobs or 1,
+                         node, count_from, max_evaluations, write, out, quiet, debug)
+        return
+    options = dict(walkers=walkers, steps=steps, burn=burn, thin=thin, bias_sd=reporter_bias)
+    _calibrate_posterior(file, observed_files, fit or [], prior or [], seed, set_values, jobs, scheduler, until,
+                         options, write, out, quiet, debug)
 
+
+def _reject(message: str):
+    raise BadInput(message)
+
+
+def _date_option(option: str, text: str | None):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise BadInput(f"{option} {text!r}: not an ISO date (YYYY-MM-DD)") from None
+
+
+def _posterior_inputs(fit: list[str], prior: list[str], observed_files: list[str]):
+    """The priors (fitted key paths), the error-scale priors by series, and the observed series."""
+    from sim.calibrate import CalibrationError, FitParameter
+    from sim.studies.observation import ObservationError, combine, read_observations
+    from sim.studies.posterior import ERROR_SCALE_PREFIX
+    from sim.studies.priors import Prior, PriorError
+
+    try:
+        priors = [Prior.uniform(p.key, p.low, p.high) for p in map(FitParameter.parse, fit)]
+        parsed = [Prior.parse(text) for text in prior]
+    except (CalibrationError, PriorError) as error:
+        raise BadInput(str(error)) from None
+    error_priors = {p.key.removeprefix(ERROR_SCALE_PREFIX): p for p in parsed if p.key.startswith(ERROR_SCALE_PREFIX)}
+    priors += [p for p in parsed if not p.key.startswith(ERROR_SCALE_PREFIX)]
+    try:
+        series = combine([read_observations(source) for source in observed_files])
+    except ObservationError as error:
+        raise BadInput(str(error)) from None
+    return priors, error_priors, series
+
+
+def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, jobs, scheduler, until, options,
+                         write, out, quiet, debug) -> None:
+    def work():
+        from sim.executors import ExecutorError, make_executor
+        from sim.studies.observation import ObservationError
+        from sim.studies.posterior import PosteriorError, fit_posterior
+        from sim.studies.posterior_output import sample_file_for, save_posterior, write_forecast_scenario
+
+        _check_out(out)
+        if write is not None:
+            if set_values:
+                raise BadInput("--write with --set: the written scenario extends FILE and would lose the --set "
+                               "values; put them in a scenario file that extends FILE and calibrate that")
+            for path in (write, sample_file_for(write)):
+                if path.exists():
+                    raise BadInput(f"--write: {path} exists; choose another file (files are never overwritten)")
+        cutoff = _date_option("--until", until)
+        priors, error_priors, series = _posterior_inputs(fit, prior, observed_files)
+        scenario = _load(file, set_values or [])
+        try:
+            executor = make_executor(jobs, scheduler)
+        except ExecutorError as error:
+            raise BadInput(str(error)) from None
+        try:
+            with executor, _progress(quiet, "model evaluations") as advance:
+                result = fit_posterior(scenario, series, priors, seed, executor=executor, progress=advance,
+                                       cutoff=cutoff, error_priors=error_priors, **options)
+        except (PosteriorError, ObservationError) as error:
+            raise BadInput(str(error)) from None
+        sources = list(getattr(scenario, "source_files", None) or [str(file)])
+        folder = save_posterior(result, sources, out, sys.argv, extra_manifest={"executor": executor.describe()})
+        written = write_forecast_scenario(result, file, write, sys.argv) if write is not None else None
+        return result, folder, written
+
+    result, folder, written = _guarded(work, debug)
+    if not quiet:
+        for line in result.lines():
+            typer.echo(line)
+    if written:
+        typer.echo(f"forecast scenario: {written[0]} (draws from {written[1]})")
+    typer.echo(f"results: {folder}")
+
+
+def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_values, jobs, node, count_from,
+                     max_evaluations, write, out, quiet, debug) -> None:
+    def work():
         from sim.calibrate import CalibrationError, FitParameter, save_calibration
         from sim.calibrate import calibrate as run_calibration
 
         _check_out(out)
+        if prior:
+            raise BadInput("--prior needs --method posterior; a point calibration takes --fit key=low:high")
+        if len(observed_files) != 1 or observed_files[0].startswith("bundled:"):
+            raise BadInput("--method point fits one observed CSV file (export bundled series with bordersim "
+                           "observed --series NAME --out FILE)")
         if write is not None and write.exists():
             raise BadInput(f"--write {write}: exists; choose another file (files are never overwritten)")
         try:
             parameters = [FitParameter.parse(text) for text in fit]
-            start = dt.date.fromisoformat(count_from) if count_from else None
         except CalibrationError as error:
             raise BadInput(str(error)) from None
-        except ValueError:
-            raise BadInput(f"--count-from {count_from!r}: not an ISO date (YYYY-MM-DD)") from None
+        start = _date_option("--count-from", count_from)
         scenario = _load(file, set_values or [])
+        observed_file = Path(observed_files[0])
         table = _read_observed_with_extras(observed_file)
         try:
             with _progress(quiet, "evaluations") as advance:

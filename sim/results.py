@@ -318,6 +318,7 @@ def write_results_folder(
     manifest: Mapping[str, Any],
     scenario_sources: Sequence[str | os.PathLike[str]] = (),
     resolved_text: str | None = None,
+    files: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Write a complete results folder atomically and return its path.
 
@@ -325,7 +326,8 @@ def write_results_folder(
     DataFrames; the extension picks the format. ``scenario_sources`` are the scenario file as
     written followed by its ``extends`` bases, nearest first: the first is copied byte for byte to
     ``scenario.yaml``, the others to ``base-<n>-<file name>``. ``resolved_text`` (after
-    ``extends`` and ``--set``) goes to ``scenario.resolved.yaml``. ``manifest`` is completed
+    ``extends`` and ``--set``) goes to ``scenario.resolved.yaml``. ``files`` maps further plain
+    file names to their bytes (figures, a written scenario). ``manifest`` is completed
     with the scenario files' SHA-256 and the SHA-256 of every file written, and saved last.
     """
     file_tables = {_table_file_name(name): table for name, table in tables.items()}
@@ -345,6 +347,10 @@ def write_results_folder(
             (folder / RESOLVED_SCENARIO_NAME).write_bytes(resolved_text.encode("utf-8"))
         for name, table in file_tables.items():
             write_table(table, folder / name)
+        for name, content in (files or {}).items():
+            if name in RESERVED_NAMES or name in file_tables or Path(name).name != name:
+                raise ValueError(f"file name {name!r} is reserved or not a plain file name")
+            (folder / name).write_bytes(content)
         full_manifest = dict(manifest)
         full_manifest["scenario_files"] = scenario_files
         if resolved_text is not None:

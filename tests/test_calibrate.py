@@ -91,7 +91,8 @@ def test_cli_calibrate_writes_fit_table_and_calibrated_scenario(tmp_path) -> Non
     observed_series().assign(series="model", kind="cumulative").to_csv(observed_file, index=False)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
-        "calibrate", str(scenario_file), "--observed", str(observed_file), "--max-evaluations", "12",
+        "calibrate", str(scenario_file), "--method", "point", "--observed", str(observed_file),
+        "--max-evaluations", "12",
         "--fit", "groups.everyone.departures.hazard.0.rate=0.005:0.3", "--out", str(out), "-n", "2"])
     assert result.exit_code == 0, result.output
     assert "ARD" in result.output
@@ -106,7 +107,8 @@ def test_cli_calibrate_bad_fit_exits_2(tmp_path) -> None:
     scenario_file.write_text(scenario_at().to_yaml())
     observed_file = tmp_path / "obs.csv"
     observed_file.write_text("date,value\n2024-01-05,100\n")
-    result = CliRunner().invoke(app, ["calibrate", str(scenario_file), "--observed", str(observed_file),
-                                      "--fit", "crossings.border.lanes=9:1"])
-    assert result.exit_code == 2
-    assert "low must be below high" in result.output
+    for method in ("point", "posterior"):
+        result = CliRunner().invoke(app, ["calibrate", str(scenario_file), "--method", method,
+                                          "--observed", str(observed_file), "--fit", "crossings.border.lanes=9:1"])
+        assert result.exit_code == 2
+        assert "low must be below high" in result.output

@@ -1,0 +1,1 @@
+"""Outputs: statistics, tables, results folders, figures and reports made from model runs."""
