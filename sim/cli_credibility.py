@@ -133,7 +133,7 @@ def calibrate(
         _calibrate_point(file, observed_files, fit or [], prior or [], replications, seed, set_values, jobs or 1,
                          node, count_from, max_evaluations, write, out, quiet, debug)
         return
-    options = dict(walkers=walkers, steps=steps, burn=burn, thin=thin, bias_sd=reporter_bias)
+    options = {"walkers": walkers, "steps": steps, "burn": burn, "thin": thin, "bias_sd": reporter_bias}
     _calibrate_posterior(file, observed_files, fit or [], prior or [], seed, set_values, jobs, scheduler, until,
                          options, write, out, quiet, debug)
 
