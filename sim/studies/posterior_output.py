@@ -125,10 +125,10 @@ def forecast_scenario_text(result: PosteriorResult, base: Path, written: Path, s
     }
     shown = ["bordersim", *command_line[1:]] if command_line else ["bordersim"]
     header = [f"# Written by: {' '.join(shown)}",
-              f"# Posterior: {len(result.samples)} samples (emcee, {result.walkers} walkers x {result.steps} "
+              (f"# Posterior: {len(result.samples)} samples (emcee, {result.walkers} walkers x {result.steps} "
               f"steps, burn-in {result.burn}, thin {result.thin}, seed {result.seed}); reporter bias sd "
-              f"{result.bias_sd:g}.",
-              "# Observed: " + "; ".join(s.describe() for s in result.series) + "."]  # noqa: ISC004
+              f"{result.bias_sd:g}."),
+              "# Observed: " + "; ".join(s.describe() for s in result.series) + "."]
     for _, row in result.summary.iterrows():
         header.append(f"#   {row['parameter']}: mean {row['mean']:.4g}, 90% [{row['p05']:.4g}, {row['p95']:.4g}]"
                       f" (prior {row['prior']})")
