@@ -104,7 +104,7 @@ def bench_events(quick: bool) -> list[str]:
     import simpy
 
     from sim import load_scenario
-    from sim.engine import run_replication
+    from sim.model.engine import run_replication
 
     scenario = load_scenario(workloads.REFERENCE_SCENARIO)
     if quick:

@@ -1,7 +1,7 @@
 """The sweep benchmark: 20 points x 10 replications of phase1-2023 on each executor.
 
 Points vary Torkham's lanes (40, 42, ..., 78); every point runs replications 0-9 with the scenario's
-seed (common random numbers), reduced as they arrive (``sim.experiments.run_variants``, as
+seed (common random numbers), reduced as they arrive (``sim.studies.experiments.run_variants``, as
 ``bordersim sweep`` does, without writing a folder). Executors: ``-j 1`` (this process), ``-j 2``
 (local process pool) and a 2-worker Dask ``LocalCluster`` (processes, one thread each). Started
 once per measure (one run each: the full sweep takes minutes on one core); the cluster's start-up is
@@ -32,7 +32,7 @@ def _variants(quick: bool):
 
 
 def _time(variants, replications, seed, executor) -> tuple[float, list]:
-    from sim.experiments import run_variants
+    from sim.studies.experiments import run_variants
 
     started = time.perf_counter()
     results = run_variants(variants, replications, seed, executor)
@@ -44,7 +44,7 @@ def bench_sweep(runs: int, quick: bool) -> list[str]:
     import numpy as np
     from distributed import Client, LocalCluster
 
-    from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+    from sim.runs.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 
     variants, replications, seed = _variants(quick)
     runs = 1  # one run per executor whatever --runs says: the full sweep on one core takes minutes

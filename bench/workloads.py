@@ -45,7 +45,7 @@ def naive_run(naive, households: int, seed: int) -> dict:
 
 def bordersim_reference_run(scenario, replication: int) -> dict:
     """One replication of bench/reference.yaml through the engine (draws, event loop, recorder)."""
-    from sim.engine import run_replication
+    from sim.model.engine import run_replication
 
     started = time.perf_counter()
     outcome = run_replication(scenario, replication, trace=True)
@@ -63,7 +63,7 @@ def phase1_one_replication_in_subprocess(replication: int) -> dict:
     code = (
         "import json, resource, time\n"
         "from sim import load_scenario\n"
-        "from sim.engine import run_replication\n"
+        "from sim.model.engine import run_replication\n"
         f"scenario = load_scenario({str(PHASE1_SCENARIO)!r})\n"
         "started = time.perf_counter()\n"
         f"outcome = run_replication(scenario, {replication})\n"
@@ -81,7 +81,7 @@ def phase1_one_replication_in_subprocess(replication: int) -> dict:
 def phase1_replications(replications: int, jobs: int) -> dict:
     """Wall time of ``replications`` replications of phase1-2023 on ``jobs`` processes (no writing)."""
     from sim import load_scenario
-    from sim.runner import run_replications
+    from sim.runs.runner import run_replications
 
     scenario = load_scenario(PHASE1_SCENARIO)
     started = time.perf_counter()

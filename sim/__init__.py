@@ -12,8 +12,7 @@ from __future__ import annotations
 
 __all__ = ["__version__", "load_scenario", "run"]
 
-__version__ = "0.2.0"
-"""The release (pyproject reads it from here; ``bordersim --version`` and every manifest record it)."""
+from sim.version import __version__
 
 
 def __getattr__(name: str):
@@ -22,7 +21,7 @@ def __getattr__(name: str):
 
         return load_scenario
     if name == "run":
-        from sim.study import run
+        from sim.runs.study import run
 
         return run
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

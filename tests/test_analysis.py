@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import analysis
-from sim.outcome import (
+from sim.model.outcome import (
     VERDICT_CAPACITY_BINDS,
     VERDICT_DEPARTURES_BIND,
     VERDICT_REACHED,
     ReplicationOutcome,
 )
-from sim.statistics import quantiles_with_infinity, t_interval, wilson_interval
+from sim.outputs import analysis
+from sim.outputs.statistics import quantiles_with_infinity, t_interval, wilson_interval
 
 PERIOD_START = date(2023, 11, 1)
 N_DAYS = 20

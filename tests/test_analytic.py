@@ -16,7 +16,7 @@ Student-t 95% interval; each test asserts that
 
 The seeds are fixed, so the tests are deterministic; they were not chosen to pass (any seed passes
 but for the 5% of intervals that miss by construction — and a wrong model misses by far more).
-Theory is in :mod:`sim.queueing`. The whole file takes ~20 s on two cores.
+Theory is in :mod:`sim.analytic.queueing`. The whole file takes ~20 s on two cores.
 """
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ from functools import cache
 import numpy as np
 import pytest
 
-from sim import queueing
-from sim.engine import run_replication
-from sim.runner import run_replications
+from sim.analytic import queueing
+from sim.model.engine import run_replication
+from sim.outputs.statistics import t_interval
+from sim.runs.runner import run_replications
 from sim.scenario import scenario_from_dict
-from sim.statistics import t_interval
 
 REPLICATIONS = 20
 WARM_UP_DAYS = 10

@@ -1,4 +1,4 @@
-"""The analytic capacity ceiling (``sim.bound``) against the model, and ``bordersim bound``.
+"""The analytic capacity ceiling (``sim.analytic.bound``) against the model, and ``bordersim bound``.
 
 With fixed service times that divide the open hours and a queue that never empties, every lane
 works back to back whenever it may start, so the model's crossings must equal the ceiling within
@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from builders import build
-from sim.bound import TOTAL, capacity_bound, expected_disruption_factor
+from sim.analytic.bound import TOTAL, capacity_bound, expected_disruption_factor
 from sim.cli import app
-from sim.engine import run_replication
+from sim.model.engine import run_replication
 from sim.scenario import scenario_from_dict
 
 

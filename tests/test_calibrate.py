@@ -1,4 +1,4 @@
-"""``sim.calibrate`` and ``bordersim calibrate``: recovering known parameters from the model's own output.
+"""``sim.studies.calibrate`` and ``bordersim calibrate``: recovering known parameters from the model's own output.
 
 A small scenario (two departure phases, ample crossing capacity) is run at known hazards; its mean
 cumulative crossings on a few dates become the "observed" series. Calibrating from values far off
@@ -16,7 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from builders import build
-from sim.calibrate import (
+from sim.cli import app
+from sim.runs.runner import run_replications
+from sim.studies.calibrate import (
     CalibrationError,
     FitParameter,
     ard,
@@ -24,8 +26,6 @@ from sim.calibrate import (
     simulated_cumulative,
     substitute_values,
 )
-from sim.cli import app
-from sim.runner import run_replications
 
 KNOWN = {"groups.everyone.departures.hazard.0.rate": 0.04, "groups.everyone.departures.hazard.1.rate": 0.12}
 OBSERVED_DATES = [dt.date(2024, 1, day) for day in (4, 8, 11, 14, 18)]

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from experiment_scenarios import SCENARIOS, bordersim, write_tiny
 
-from sim import experiments
-from sim.compare import COMPARE_COLUMNS, compare
-from sim.executors import ProcessExecutor
+from sim.runs.executors import ProcessExecutor
 from sim.scenario import load_scenario
+from sim.studies import experiments
+from sim.studies.compare import COMPARE_COLUMNS, compare
 
 # Shortened so the test stays quick; the target date is deadline day (1 Nov 2023), when Torkham's
 # lanes bind, so the number crossed by then depends on capacity (as well as on departures).

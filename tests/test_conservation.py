@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import run_replication
+from sim.model.engine import run_replication
 from sim.scenario import scenario_from_dict
 
 DAYS = 6

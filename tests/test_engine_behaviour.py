@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from builders import build
-from sim.engine import run_replication
+from sim.model.engine import run_replication
 
 STEADY = {"groups": {"everyone": {
     "household_size": {"dist": "poisson", "mean": 2, "shift": 1},

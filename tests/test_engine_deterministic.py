@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from builders import build
-from sim.engine import run_replication
+from sim.model.engine import run_replication
 
 
 def daily(outcome, node: str, metric: str) -> list[float]:

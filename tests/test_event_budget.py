@@ -11,7 +11,7 @@ import pytest
 import simpy
 
 from builders import build
-from sim.engine import run_replication
+from sim.model.engine import run_replication
 
 
 @pytest.fixture

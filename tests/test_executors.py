@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from experiment_scenarios import write_tiny
 
-from sim.compare import compare
-from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
-from sim.runner import run_replications
+from sim.runs.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
+from sim.runs.runner import run_replications
 from sim.scenario import load_scenario
+from sim.studies.compare import compare
 
 
 def _square(value: int) -> int:

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.observed import SERIES, bundled_figures, read_observed, select_series
+from sim.outputs.observed import SERIES, bundled_figures, read_observed, select_series
 
 
 def test_bundled_figures_keep_their_sources_and_end_on_22_november() -> None:
@@ -52,7 +52,7 @@ def test_run_with_observed_reports_ard_in_summary_and_headline() -> None:
     import pandas as pd
 
     from builders import build
-    from sim.study import run
+    from sim.runs.study import run
 
     # 20 people, households of 1, 2 lanes × 1 h from time 0: 2 cross per hour, all 20 by 10:00 on day 1.
     scenario = build(people=20, household_size=1, lanes=2, service_hours=1.0, days=3)

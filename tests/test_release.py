@@ -33,7 +33,7 @@ def test_bordersim_version_prints_the_release():
 def test_pyproject_takes_the_version_from_the_package():
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dynamic = ["version"]' in text
-    assert 'version = { attr = "sim.__version__" }' in text
+    assert 'version = { attr = "sim.version.__version__" }' in text
 
 
 def test_changelog_newest_entry_is_this_release():

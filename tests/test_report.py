@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from sim import figures, load_scenario, run
 from sim.cli import app
-from sim.report import NotARunFolder, assumptions, load_run_folder
+from sim.outputs.report import NotARunFolder, assumptions, load_run_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

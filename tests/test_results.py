@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import results
-from sim.outcome import VERDICT_REACHED, ReplicationOutcome
-from sim.results import ResultsFolderExistsError, RunResult
+from sim.model.outcome import VERDICT_REACHED, ReplicationOutcome
+from sim.outputs import results
+from sim.outputs.results import ResultsFolderExistsError, RunResult
 
 PERIOD_START = date(2023, 11, 1)
 N_DAYS = 20

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from conftest import write_scenario
 
-from sim.distributions import Lognormal, Poisson, Triangular
 from sim.scenario import Scenario, load_scenario, load_scenario_with_warnings, scenario_from_dict
+from sim.scenario.distributions import Lognormal, Poisson, Triangular
 
 # The illustrative file of DESIGN.md §2, with the origins it names defined.
 DESIGN_EXAMPLE = """\

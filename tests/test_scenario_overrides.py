@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL_SCENARIO, minimal_scenario_dict, scenario_problems, write_scenario
 
-from sim.keypath import KeyPathError, get_path, parse_assignment, parse_key_path, parse_value, set_path
 from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.keypath import (
+    KeyPathError,
+    get_path,
+    parse_assignment,
+    parse_key_path,
+    parse_value,
+    set_path,
+)
 
 
 def test_parse_key_path_reads_list_indices() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from conftest import MINIMAL_SCENARIO, scenario_problems, write_scenario
 
 from sim.scenario import load_scenario
-from sim.scenario_yaml import Location, locate, parse_yaml_text
+from sim.scenario.yaml_lines import Location, locate, parse_yaml_text
 
 CAMP = """\
 camps:

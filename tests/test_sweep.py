@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from experiment_scenarios import bordersim, write_tiny
 
-from sim import sweep
-from sim.executors import SerialExecutor
+from sim.runs.executors import SerialExecutor
 from sim.scenario import load_scenario
-from sim.sensitivity import sensitivity
+from sim.studies import sweep
+from sim.studies.sensitivity import sensitivity
 
 
 @pytest.fixture()

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from experiment_scenarios import SCENARIOS, write_tiny
 
-from sim import uncertain
-from sim.engine import run_replication
-from sim.executors import ProcessExecutor
-from sim.runner import run_replications
+from sim.model.engine import run_replication
+from sim.model.streams import stream
+from sim.runs import uncertain
+from sim.runs.executors import ProcessExecutor
+from sim.runs.runner import run_replications
 from sim.scenario import ScenarioError, load_scenario
-from sim.streams import stream
 
 BLOCK = ("uncertain={groups.undocumented.never_leave: {dist: uniform, low: 0.0, high: 0.8}, "
          "crossings.torkham.lanes: {dist: uniform, low: 1, high: 5}}")

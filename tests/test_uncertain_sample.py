@@ -8,10 +8,10 @@ import pytest
 from experiment_scenarios import bordersim, write_tiny
 
 from sim import run, uncertain, uncertain_sample
-from sim.engine import run_replication
-from sim.runner import ReplicationJob, run_replications
+from sim.model.engine import run_replication
+from sim.model.streams import stream
+from sim.runs.runner import ReplicationJob, run_replications
 from sim.scenario import ScenarioError, load_scenario
-from sim.streams import stream
 
 NEVER = "groups.undocumented.never_leave"
 LANES = "crossings.torkham.lanes"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.clock import HOURS_PER_DAY, Clock
-from sim.streams import stream
+from sim.model.streams import stream
 
 
 @dataclass(frozen=True)

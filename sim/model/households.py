@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.distributions import Distribution
 from sim.model.clock import Clock
-from sim.streams import stream
+from sim.model.streams import stream
+from sim.scenario.distributions import Distribution
 
 NO_NODE = -1
 

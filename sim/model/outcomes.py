@@ -8,14 +8,14 @@ from sim.model import recorder
 from sim.model.capacity import CapacityTimeline
 from sim.model.clock import HOURS_PER_DAY
 from sim.model.households import HouseholdTable
-from sim.model.timestamps import Timestamps
-from sim.model.world import World
-from sim.outcome import (
+from sim.model.outcome import (
     VERDICT_CAPACITY_BINDS,
     VERDICT_DEPARTURES_BIND,
     VERDICT_REACHED,
     ReplicationOutcome,
 )
+from sim.model.timestamps import Timestamps
+from sim.model.world import World
 
 
 def build_outcome(scenario, world: World, households: HouseholdTable, timestamps: Timestamps,

@@ -1,1 +1,2 @@
-"""Outputs: statistics, tables, results folders, figures and reports made from model runs."""
+"""From replication outcomes to what people read: statistics over replications, tidy tables,
+results folders written atomically, observed series, figures and the HTML report."""

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sim.engine import build_world, run_replication
-from sim.keypath import get_path, parse_key_path, set_path
+from sim.model.engine import build_world, run_replication
+from sim.scenario.keypath import get_path, parse_key_path, set_path
 
 ALL = "all"
 LAYOUT_ROOTS = ("origins", "period")

@@ -8,7 +8,7 @@ Observed figures are not the model's quantities themselves. Each **series** name
 * its **start date** ``count_from`` (cumulative series): the model quantity is the difference of
   the cumulative crossings at the end of the date and at the end of the day before ``count_from``.
 
-The bundled series (:mod:`sim.observed`): ``un`` = cumulative crossed through all crossings since
+The bundled series (:mod:`sim.outputs.observed`): ``un`` = cumulative crossed through all crossings since
 15 Sep 2023; ``pak_kp`` = Torkham cumulative since 17 Sep 2023. A user CSV has
 ``date,value[,series,kind,node,count_from]`` (missing: one series, cumulative, node ``all``,
 counted from the period start).
@@ -194,7 +194,7 @@ def read_observations(source: str | Path) -> list[ObservedSeries]:
 
 def bundled_series(name: str, until: dt.date | None = None) -> ObservedSeries:
     """A bundled consistent series (``un``, ``pak_kp``) as an :class:`ObservedSeries`."""
-    from sim.observed import SERIES, select_series
+    from sim.outputs.observed import SERIES, select_series
 
     if name not in SERIES:
         raise ObservationError(f"unknown bundled series {name!r}; choose one of {', '.join(SERIES)}")

@@ -1,7 +1,7 @@
 """Bayesian calibration: the posterior of a scenario's parameters given observed series.
 
 ``bordersim calibrate --method posterior`` (the default) and :func:`fit_posterior`. The point
-calibration (:mod:`sim.calibrate`) finds one parameter set; a forecast made from it carries only the
+calibration (:mod:`sim.studies.calibrate`) finds one parameter set; a forecast made from it carries only the
 randomness of households (about ±0.5 % on the bundled scenario) while the data it was fitted to
 disagree by tens of percent. Here the answer is a *sample* of parameter sets, each as plausible as
 the priors and the observations allow, so projections made from it carry what the data leave open.
@@ -18,7 +18,7 @@ measured on ``pilot_replications`` replications at the starting point) is added 
 
 **Sampler**: emcee's affine-invariant ensemble (Goodman & Weare stretch move). Its walkers move in
 two halves; each half's log posteriors are one ``pool.map``, which this module hands to an executor
-(:mod:`sim.executors`: serial, processes or Dask), tagging each walker and putting the results back
+(:mod:`sim.runs.executors`: serial, processes or Dask), tagging each walker and putting the results back
 in order — so the chain is identical whatever the executor. emcee's own random state is seeded from
 ``seed``: the same seed gives the same ``posterior.csv``, byte for byte. Walkers start in a small
 ball (1 % of each prior's width) around the scenario's own values; the first ``burn`` steps are
@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.keypath import KeyPathError, get_path, parse_key_path
+from sim.model.streams import stable_hash, stream
 from sim.runs.evaluate import CrossedEvaluator
-from sim.streams import stable_hash, stream
+from sim.scenario.keypath import KeyPathError, get_path, parse_key_path
 from sim.studies.observation import (
     ObservationError,
     ObservedSeries,
@@ -161,7 +161,7 @@ class LogPosterior:
                    for s, model in zip(self.series, self.split(vector)))
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        from sim.scenario_errors import ScenarioError
+        from sim.scenario.errors import ScenarioError
 
         missing = np.full(self.points, np.nan)
         log_prior = sum(prior.logpdf(value) for prior, value in zip(self.priors, theta))
@@ -300,10 +300,10 @@ def fit_posterior(
 
     ``observations``: a list of :class:`~sim.studies.observation.ObservedSeries` or a table
     ``date,value[,series,kind,node,count_from]``; only figures up to ``cutoff`` are used (all if
-    None). ``fit``: :class:`~sim.calibrate.FitParameter` (uniform over low:high) or
+    None). ``fit``: :class:`~sim.studies.calibrate.FitParameter` (uniform over low:high) or
     :class:`~sim.studies.priors.Prior`. ``seed`` (default the scenario's) fixes both the model's
     random numbers and the sampler's: the same seed gives identical samples, on any executor.
-    ``executor`` (:mod:`sim.executors`) runs the walkers' model evaluations; default: this process
+    ``executor`` (:mod:`sim.runs.executors`) runs the walkers' model evaluations; default: this process
     for ``jobs`` 1, else ``jobs`` local processes. ``walkers`` defaults to 2 × parameters + 2;
     ``burn`` to half the ``steps``. ``error_priors`` maps a series name to the prior of its error
     scale (default half-normal(0.2)); ``bias_sd`` is the sd of a reporter bias shared by a series'
@@ -355,7 +355,7 @@ def _simulator_noise(log_posterior: LogPosterior, center: np.ndarray, replicatio
                      ) -> dict[str, float]:
     """Per series: the sd of log(1 + model value) across replications at the starting point (RMS
     over its dates) — the household randomness a single-replication evaluation leaves out."""
-    from sim.scenario_errors import ScenarioError
+    from sim.scenario.errors import ScenarioError
 
     if replications < 2:
         pool.map(_Pilot(log_posterior, center), range(replications))

@@ -36,7 +36,7 @@ POSTERIOR_FILE = "posterior.csv"
 
 def posterior_csv_text(samples: pd.DataFrame) -> str:
     """The bytes of ``posterior.csv`` as text: fixed float format (12 significant digits), ``\\n`` ends."""
-    from sim.results import CSV_FLOAT_FORMAT
+    from sim.outputs.results import CSV_FLOAT_FORMAT
 
     return samples.to_csv(index=False, float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
 
@@ -66,7 +66,13 @@ def save_posterior(result: PosteriorResult, scenario_sources: Sequence[str], des
                    extra_manifest: dict | None = None) -> Path:
     """Write the results folder of a posterior calibration (see the module doc); return its path."""
     from sim.outputs.posterior_figures import fit_png, marginals_png, pairs_png
-    from sim.results import default_run_folder, environment_versions, git_state, run_hash, unique_folder
+    from sim.outputs.results import (
+        default_run_folder,
+        environment_versions,
+        git_state,
+        run_hash,
+        unique_folder,
+    )
 
     scenario = result.scenario
     resolved = scenario.to_yaml()
@@ -87,7 +93,7 @@ def save_posterior(result: PosteriorResult, scenario_sources: Sequence[str], des
         "model_evaluations": result.evaluations, "wall_seconds": result.wall_seconds,
         "initial_values": result.initial_values, **(extra_manifest or {}),
     }
-    from sim.results import write_results_folder
+    from sim.outputs.results import write_results_folder
 
     tables = {"posterior-summary.csv": result.summary, "diagnostics.csv": result.diagnostics,
               "fit.csv": result.fit, "error-scales.csv": result.error_scales, "chain.csv": result.chain,

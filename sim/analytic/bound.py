@@ -184,7 +184,7 @@ def save_bound(bound: Bound, scenario, destination=None, command_line=None, star
     import sys
     from pathlib import Path
 
-    from sim.results import (
+    from sim.outputs.results import (
         _iso,
         default_run_folder,
         environment_versions,

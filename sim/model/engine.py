@@ -18,10 +18,10 @@ from sim.model.camps import Camp, CampRecords
 from sim.model.capacity import CapacityTimeline, build_timeline
 from sim.model.crossings import Crossing, CrossingRecords, RerouteRule
 from sim.model.households import NO_NODE, HouseholdTable, draw_households
+from sim.model.outcome import ReplicationOutcome
 from sim.model.outcomes import build_outcome
 from sim.model.timestamps import Timestamps
 from sim.model.world import World, build_world, dispatch_hours
-from sim.outcome import ReplicationOutcome
 
 __all__ = ["ConservationError", "World", "build_world", "run_replication"]
 

@@ -11,7 +11,7 @@ Bundled data. ``sim/data/`` ships the dated figures gathered up to 22 Nov 2023 (
 same reporter, same counting start, same scope, point values only (no lower bounds) — from
 :data:`SERIES`, in the ``--observed`` format (``bordersim observed --series un --out obs.csv``).
 Two extra columns say what the figures count: ``node`` (``all`` crossings, or one crossing) and
-``count_from`` (the first day counted); :mod:`sim.calibrate` compares like with like through them.
+``count_from`` (the first day counted); :mod:`sim.studies.calibrate` compares like with like through them.
 """
 from __future__ import annotations
 

@@ -161,7 +161,7 @@ BOUND_VALUE_COLUMNS = ("ceiling_people_cumulative", "ceiling_people", "ceiling",
 
 
 def bound_daily(bound: pd.DataFrame | None, node: str) -> pd.DataFrame | None:
-    """The daily capacity ceiling of one node (``date, ceiling``) from ``bound.csv`` (``sim.bound``:
+    """The daily capacity ceiling of one node (``date, ceiling``) from ``bound.csv`` (``sim.analytic.bound``:
     ``date, node, ..., ceiling_people, ceiling_people_cumulative``), or None."""
     if bound is None or not {"date", "node", "ceiling_people"} <= set(bound.columns):
         return None
@@ -579,7 +579,7 @@ TORNADO_METRICS = (("p_target", "P(target reached)", "share"),
 def tornado_rows(sensitivity: pd.DataFrame, metric: str) -> pd.DataFrame | None:
     """``parameter, low, high`` effects on ``metric`` (against the base run) from ``sensitivity.csv``.
 
-    The table (``sim.sensitivity``) has ``key, base_value, low, high`` and, for ``metric`` in
+    The table (``sim.studies.sensitivity``) has ``key, base_value, low, high`` and, for ``metric`` in
     ``p_target`` and ``crossed``, ``<metric>_base``, ``<metric>_at_low``, ``<metric>_at_high``.
     Rows keep the table's order (largest effect first) and are returned largest last, for barh.
     """

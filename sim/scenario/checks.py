@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from sim.distributions import (
+from sim.scenario.distributions import (
     Distribution,
     Empirical,
     Exponential,
@@ -30,8 +30,8 @@ from sim.distributions import (
     Triangular,
     Uniform,
 )
-from sim.keypath import KeyPath, format_key_path
-from sim.scenario_messages import Finding
+from sim.scenario.keypath import KeyPath, format_key_path
+from sim.scenario.messages import Finding
 
 SHARE_TOLERANCE = 1e-6
 _DISTRIBUTION = TypeAdapter(Distribution)

@@ -1,6 +1,6 @@
 """Joint draws: ``uncertain: {sample: FILE}``, one row of a weighted sample per replication.
 
-Per-key distributions (:mod:`sim.uncertain`) draw each uncertain value on its own, as if the values
+Per-key distributions (:mod:`sim.runs.uncertain`) draw each uncertain value on its own, as if the values
 were independent. A calibration does not give independent values: a higher departure hazard fits
 the same observed crossings only with more stayers (``never_leave``), so the parameters that fit
 are *correlated*. A posterior sample keeps that: each row is one set of values that fits together.

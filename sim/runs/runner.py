@@ -1,4 +1,4 @@
-"""Replications as independent tasks on an executor (:mod:`sim.executors`): serial, processes or Dask.
+"""Replications as independent tasks on an executor (:mod:`sim.runs.executors`): serial, processes or Dask.
 
 A replication's random streams depend only on (seed, replication index, stream name), so the
 results are identical whichever executor runs them and in whatever order they finish; the runner
@@ -6,15 +6,16 @@ sorts them by replication before anything is written.
 
 Local workers are started with ``fork`` where the platform has it: they inherit the imported engine
 and the parsed scenario, so start-up costs nothing. Only the small per-replication counters travel
-back. A scenario's ``uncertain:`` values are drawn in the worker, per replication (:mod:`sim.uncertain`).
+back. A scenario's ``uncertain:`` values are drawn in the worker, per replication (:mod:`sim.runs.uncertain`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sim import executors, uncertain, uncertain_sample
-from sim.engine import World, build_world, run_replication
-from sim.outcome import ReplicationOutcome
+from sim.model.engine import World, build_world, run_replication
+from sim.model.outcome import ReplicationOutcome
+from sim.runs import executors, uncertain
+from sim.scenario import uncertain_sample
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of replications finished so far."""
@@ -77,7 +78,7 @@ def run_replications(
 ) -> list[ReplicationOutcome]:
     """Run the given replication indices and return their outcomes in replication order.
 
-    ``executor`` (see :mod:`sim.executors`) defaults to this process for ``jobs`` 1 and to a pool
+    ``executor`` (see :mod:`sim.runs.executors`) defaults to this process for ``jobs`` 1 and to a pool
     of ``jobs`` local processes otherwise.
     """
     indices = list(replications)

@@ -1,7 +1,7 @@
 """``report.html``: one self-contained page answering a run's question, for planners.
 
 :func:`write_report` reads a results folder (the tables, ``manifest.json`` and the scenario files
-as written), draws the figures of :mod:`sim.figures` (saved beside the report as
+as written), draws the figures of :mod:`sim.outputs.figures` (saved beside the report as
 ``figures/<name>.png`` and ``.svg``), and writes ``report.html`` into the folder. The page needs
 nothing else: figures are embedded as base64 PNG, the style sheet is inline, there is no script
 and no network access, so it can be mailed or opened offline.
@@ -26,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim import analysis
-from sim.results import MANIFEST_NAME, RESOLVED_SCENARIO_NAME, SCENARIO_COPY_NAME
+from sim.outputs import analysis
+from sim.outputs.results import MANIFEST_NAME, RESOLVED_SCENARIO_NAME, SCENARIO_COPY_NAME
 
 REPORT_NAME = "report.html"
 FIGURES_FOLDER = "figures"
@@ -152,7 +152,7 @@ def _band(summary: pd.DataFrame | None, metric: str) -> analysis.Band:
 
 
 def headline_from_tables(run: RunFolder) -> analysis.Headline | None:
-    """The :class:`~sim.analysis.Headline` of a run, from ``summary.csv`` and ``replications.csv``."""
+    """The :class:`~sim.outputs.analysis.Headline` of a run, from ``summary.csv`` and ``replications.csv``."""
     summary = run.table("summary")
     if summary is None:
         return None
@@ -301,7 +301,7 @@ class ScenarioSource:
 
     @classmethod
     def read(cls, path: Path, name: str) -> ScenarioSource | None:
-        from sim.scenario_yaml import locate, read_yaml_file
+        from sim.scenario.yaml_lines import locate, read_yaml_file
 
         try:
             data = read_yaml_file(path, name)
@@ -427,7 +427,7 @@ def scenario_sources(run: RunFolder) -> list[ScenarioSource]:
 
 def assumptions(run: RunFolder, sources: list[ScenarioSource] | None = None) -> list[Assumption]:
     """Every parameter of the resolved scenario, its value, and the comment written beside it."""
-    from sim.keypath import format_key_path
+    from sim.scenario.keypath import format_key_path
 
     sources = scenario_sources(run) if sources is None else sources
     overridden = _set_paths(run.manifest)
@@ -553,7 +553,7 @@ def _facts(head: analysis.Headline, ceiling: str | None = None) -> str:
 
 def _ceiling_fact(run: RunFolder) -> str | None:
     """The analytic capacity ceiling (bound.csv) by the target date, and when it reaches the target."""
-    from sim.figures import bound_series
+    from sim.outputs.figures import bound_series
 
     series = bound_series(run.table("bound"))
     if series is None or series.empty or run.target_by is None:
@@ -681,7 +681,7 @@ def render_report(run: RunFolder, figures: list[tuple[str, str, bytes]]) -> str:
 
 def write_report(run_dir: str | Path) -> Path:
     """Draw the figures of a results folder into ``figures/`` and write ``report.html``; return its path."""
-    from sim import figures as figure_module
+    from sim.outputs import figures as figure_module
 
     run = load_run_folder(run_dir)
     figure_folder = run.path / FIGURES_FOLDER

@@ -6,7 +6,7 @@ The steps, each adding located problems to one list so that the user sees them a
 2. ``extends``: load the base first (relative to the child), merge the child into it;
 3. ``--set key.path=value`` overrides, in the order given;
 4. pydantic validation of the models, and the cross-reference/semantic checks of
-   :mod:`sim.scenario_checks` on the same data, both mapped back to file and line.
+   :mod:`sim.scenario.checks` on the same data, both mapped back to file and line.
 """
 from __future__ import annotations
 
@@ -18,13 +18,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.keypath import KeyPath, KeyPathError, format_key_path, parse_assignment, parse_key_path, set_path
-from sim.scenario import Scenario
-from sim.scenario_checks import check_scenario_data
-from sim.scenario_errors import Problem, ScenarioError
-from sim.scenario_extends import forget_below, read_with_extends
-from sim.scenario_messages import Finding, translate_errors
-from sim.scenario_yaml import Location, LocationMap, location_of
+from sim.scenario.checks import check_scenario_data
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.extends import forget_below, read_with_extends
+from sim.scenario.keypath import (
+    KeyPath,
+    KeyPathError,
+    format_key_path,
+    parse_assignment,
+    parse_key_path,
+    set_path,
+)
+from sim.scenario.messages import Finding, translate_errors
+from sim.scenario.models import Scenario, register_loader
+from sim.scenario.yaml_lines import Location, LocationMap, location_of
 
 OVERRIDE_FILE = "--set"
 """The ``file`` of problems in values given on the command line."""
@@ -97,7 +104,7 @@ SAMPLE_PATH = ("uncertain", "sample")
 
 def _resolve_sample_path(data: dict[str, Any], locations: LocationMap, source: str) -> None:
     """Make ``uncertain.sample`` absolute, relative to the folder of the file that wrote it."""
-    from sim.uncertain_sample import resolve_path
+    from sim.scenario.uncertain_sample import resolve_path
 
     block = data.get("uncertain")
     if isinstance(block, dict) and isinstance(block.get("sample"), str) and block["sample"].strip():
@@ -107,7 +114,7 @@ def _resolve_sample_path(data: dict[str, Any], locations: LocationMap, source: s
 
 def _sample_problems(data: dict[str, Any], scenario: Scenario | None) -> list[Finding]:
     """The sample file's problems (read once, cached), located at ``uncertain.sample``."""
-    from sim.uncertain import check_sample
+    from sim.scenario.uncertain_paths import check_sample
 
     block = data.get("uncertain")
     if not isinstance(block, dict):
@@ -167,3 +174,31 @@ def scenario_from_dict_with_overrides(
     locations: LocationMap = {(): Location(source, None)}
     problems = apply_overrides(data, locations, overrides)
     return validate_data(data, locations, source, problems)
+
+
+def load_scenario_with_warnings(
+    path: str | Path, overrides: Sequence[str] = ()
+) -> tuple[Scenario, list[Problem]]:
+    """Load a scenario file (resolving ``extends``, then ``--set`` overrides) and its warnings.
+
+    Raises :class:`ScenarioError` listing every problem, each located by file, line and key path.
+    """
+    scenario = load(path, overrides)
+    return scenario, scenario.warnings
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load and validate a scenario file; warnings are on ``scenario.warnings``.
+
+    ``overrides`` are ``key.path=value`` texts as given to ``--set``, e.g.
+    ``["crossings.torkham.lanes=30", "slowdowns.0.factor=0.5"]``.
+    """
+    return load_scenario_with_warnings(path, overrides)[0]
+
+
+def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate plain scenario data (already merged, no ``extends`` resolution) with all checks."""
+    return scenario_from_dict_with_overrides(data, (), source=source)
+
+
+register_loader(lambda data, values, source: scenario_from_dict_with_overrides(data, values, source=source))

@@ -7,7 +7,7 @@ households, departures and service draws as that replication of every other vari
 random numbers): differences between variants are then measured replication by replication
 (paired), which removes most of the noise the variants share.
 
-Tasks are ``(variant, replication)`` pairs on any :mod:`sim.executors` executor. A worker reduces
+Tasks are ``(variant, replication)`` pairs on any :mod:`sim.runs.executors` executor. A worker reduces
 its replication to a handful of numbers (:data:`METRICS`) before sending it back, so memory stays
 flat however many replications and points run; the daily arrays travel only with ``--daily``.
 """
@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from sim import analysis
-from sim.runner import ReplicationJob
-from sim.statistics import finite_mean, quantiles_with_infinity, t_interval, wilson_interval
+from sim.outputs import analysis
+from sim.outputs.statistics import finite_mean, quantiles_with_infinity, t_interval, wilson_interval
+from sim.runs.runner import ReplicationJob
 
 METRICS: tuple[str, ...] = (
     "p_target",
@@ -263,7 +263,7 @@ def run_manifest(command: str, command_line: Sequence[str] | None, seed: int, re
     """The manifest of a compare / sweep / sensitivity folder (files are added when written)."""
     import sys
 
-    from sim.results import _iso, environment_versions, git_state
+    from sim.outputs.results import _iso, environment_versions, git_state
 
     git = git_state()
     return {

@@ -1,16 +1,16 @@
 """From replications to the tables a planner reads: daily series, projections, summary, headline.
 
-Every function here is pure: it takes the list of :class:`~sim.outcome.ReplicationOutcome` the
+Every function here is pure: it takes the list of :class:`~sim.model.outcome.ReplicationOutcome` the
 runner collected plus plain values describing the period and the target (``period_start``, the
 target date and people), and returns a pandas DataFrame or a small dataclass. Nothing is printed
-or written; :mod:`sim.results` writes the tables and the CLI prints the :class:`Headline`.
+or written; :mod:`sim.outputs.results` writes the tables and the CLI prints the :class:`Headline`.
 
 Dates. Day index ``i`` of a daily series is the PKT calendar day ``period_start + i days``. The
 target is reached on the PKT day ``period_start + floor(target_reached_hours / 24)``; "reached by
 the end of day d" means that day is on or before d.
 
 Replications that never reach the target within the period have ``target_reached_hours = inf``.
-They stay in every quantile as ``+inf`` (see :mod:`sim.statistics`), so a median date of "not
+They stay in every quantile as ``+inf`` (see :mod:`sim.outputs.statistics`), so a median date of "not
 within the period" means at least half of the replications never got there.
 
 pandas and scipy are imported here, never by the model: this module runs once in the parent
@@ -27,14 +27,14 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from sim.outcome import (
+from sim.model.outcome import (
     VERDICT_CAPACITY_BINDS,
     VERDICT_DEPARTURES_BIND,
     VERDICT_REACHED,
     DailyKey,
     ReplicationOutcome,
 )
-from sim.statistics import finite_mean, quantiles_with_infinity, t_interval, wilson_interval
+from sim.outputs.statistics import finite_mean, quantiles_with_infinity, t_interval, wilson_interval
 
 PROJECTION_LEVEL_METRICS: tuple[str, ...] = (
     "queue_people",

@@ -22,18 +22,18 @@ from typing import Any
 
 import pandas as pd
 
-from sim import experiments
-from sim.executors import Executor, SerialExecutor
-from sim.keypath import get_path
-from sim.results import (
+from sim.outputs.results import (
     DEFAULT_RESULTS_ROOT,
     default_run_folder,
     run_hash,
     unique_folder,
     write_results_folder,
 )
-from sim.statistics import finite_mean
-from sim.sweep import build_variants, parse_ranges
+from sim.outputs.statistics import finite_mean
+from sim.runs.executors import Executor, SerialExecutor
+from sim.scenario.keypath import get_path
+from sim.studies import experiments
+from sim.studies.sweep import build_variants, parse_ranges
 
 
 @dataclass

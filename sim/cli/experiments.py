@@ -1,7 +1,7 @@
 """The ``compare``, ``sweep`` and ``sensitivity`` commands (registered on :data:`sim.cli.app`).
 
-Thin like the rest of the CLI: parse, call :mod:`sim.compare`, :mod:`sim.sweep` or
-:mod:`sim.sensitivity` on an executor from :func:`sim.executors.make_executor`, print.
+Thin like the rest of the CLI: parse, call :mod:`sim.studies.compare`, :mod:`sim.studies.sweep` or
+:mod:`sim.studies.sensitivity` on an executor from :func:`sim.runs.executors.make_executor`, print.
 """
 from __future__ import annotations
 
@@ -11,36 +11,30 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import BadInput, Debug, Quiet, Sets, _fail, _guarded, _load, _progress
+from sim.cli.common import (
+    BadInput,
+    Debug,
+    Jobs,
+    Out,
+    Quiet,
+    Replications,
+    Scheduler,
+    Seed,
+    Sets,
+    check_out,
+    executor_for,
+    fail,
+    guarded,
+    load,
+    progress,
+)
 
-Replications = Annotated[int | None, typer.Option("-n", "--replications", min=1,
-                                                     help="Replications (default: the scenario's run.replications).")]
-Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's run.seed).")]
-Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Local worker processes (default: all cores).")]
-Scheduler = Annotated[str | None, typer.Option(
-    "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS; "
-                        "none: local processes).")]
-Out = Annotated[Path | None, typer.Option("--out", help="Results folder (must not exist, or be empty).")]
 Daily = Annotated[bool, typer.Option("--daily", help="Also write the daily tables (memory grows with replications).")]
 Ranges = Annotated[list[str] | None, typer.Option("--range", help="key.path=low:high (repeatable).")]
 
 
-def _executor(jobs, scheduler):
-    from sim.executors import ExecutorError, make_executor
-
-    try:
-        return make_executor(jobs, scheduler)
-    except ExecutorError as error:
-        raise BadInput(str(error)) from None
-
-
-def _check_out(out: Path | None) -> None:
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BadInput(f"--out {out}: exists and is not an empty folder; results are never overwritten")
-
-
 def _bad_sweep_input(function):
-    from sim.sweep import SweepError
+    from sim.studies.sweep import SweepError
 
     try:
         return function()
@@ -64,15 +58,15 @@ def compare(
     def work():
         if len(files) < 2:
             raise BadInput("compare needs at least two scenario files")
-        _check_out(out)
-        scenarios = [_load(path, set_values or []) for path in files]
-        from sim.compare import compare as run_compare
+        check_out(out)
+        scenarios = [load(path, set_values or []) for path in files]
+        from sim.studies.compare import compare as run_compare
 
-        with _executor(jobs, scheduler) as executor, _progress(quiet, "tasks") as advance:
+        with executor_for(jobs, scheduler) as executor, progress(quiet, "tasks") as advance:
             result = run_compare(scenarios, replications, seed, executor, advance, daily, sys.argv)
         return result, result.save(out)
 
-    result, folder = _guarded(work, debug)
+    result, folder = guarded(work, debug)
     if not quiet:
         for line in result.lines():
             typer.echo(line)
@@ -98,7 +92,7 @@ def sweep(
     debug: Debug = False,
 ) -> None:
     """Run a scenario over a grid (--vary) or a Latin hypercube (--lhs N --range); one row per point (sweep.csv)."""
-    from sim import sweep as sweeps
+    from sim.studies import sweep as sweeps
 
     state: dict = {}
 
@@ -115,8 +109,8 @@ def sweep(
             raise BadInput("nothing to sweep: give --vary key=a:b:step, or --lhs N --range key=low:high")
         if ranges and lhs is None:
             raise BadInput("--range needs --lhs N (or use --vary for a grid)")
-        _check_out(out)
-        scenario = _load(file, set_values or [])
+        check_out(out)
+        scenario = load(file, set_values or [])
         chosen_seed = scenario.run.seed if seed is None else seed
         if vary:
             points, design = sweeps.grid_points(scenario, vary), "grid"
@@ -130,16 +124,16 @@ def sweep(
     def work():
         sweep_plan = _bad_sweep_input(plan)
         state["plan"] = sweep_plan
-        with _executor(jobs, scheduler) as executor, _progress(quiet, "tasks") as advance:
+        with executor_for(jobs, scheduler) as executor, progress(quiet, "tasks") as advance:
             try:
                 return _bad_sweep_input(lambda: sweeps.run_sweep(sweep_plan, executor, advance))
             except KeyboardInterrupt:
                 return None
 
-    result = _guarded(work, debug)
+    result = guarded(work, debug)
     if result is None:
         sweep_plan = state["plan"]
-        _fail(f"interrupted: {len(sweep_plan.done)} of {len(sweep_plan.points)} points kept in {sweep_plan.partial}; "
+        fail(f"interrupted: {len(sweep_plan.done)} of {len(sweep_plan.points)} points kept in {sweep_plan.partial}; "
               f"finish with: bordersim sweep --resume {sweep_plan.partial}", 130)
     if not quiet:
         plan_keys = state["plan"].keys
@@ -167,16 +161,16 @@ def sensitivity(
     def work():
         if not ranges:
             raise BadInput("give at least one --range key.path=low:high")
-        _check_out(out)
-        scenario = _load(file, set_values or [])
-        from sim.sensitivity import sensitivity as run_sensitivity
+        check_out(out)
+        scenario = load(file, set_values or [])
+        from sim.studies.sensitivity import sensitivity as run_sensitivity
 
-        with _executor(jobs, scheduler) as executor, _progress(quiet, "tasks") as advance:
+        with executor_for(jobs, scheduler) as executor, progress(quiet, "tasks") as advance:
             result = _bad_sweep_input(lambda: run_sensitivity(scenario, ranges, replications, seed, executor,
                                                               advance, daily, sys.argv))
         return result, result.save(out)
 
-    result, folder = _guarded(work, debug)
+    result, folder = guarded(work, debug)
     if not quiet:
         for line in result.lines():
             typer.echo(line)

@@ -15,7 +15,7 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from sim.keypath import KeyPath
+from sim.scenario.keypath import KeyPath
 
 Finding = tuple[KeyPath, str]
 """A problem or warning before it is located in a file: (key path, message)."""

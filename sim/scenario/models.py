@@ -7,21 +7,28 @@ service times, hours and quotas, reception on the Afghan side, the people alread
 start, and dated slowdowns or random disruptions of the crossings.
 
 Loading happens in one place and reports every problem at once, each located by file, line and
-key path (see :mod:`sim.scenario_loading`). The models are frozen: a scenario is a value; to vary
+key path (see :mod:`sim.scenario.loading`). The models are frozen: a scenario is a value; to vary
 it, use :meth:`Scenario.with_values` (as sweeps and calibration do).
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 
-from sim.distributions import Distribution, Hours
-from sim.scenario_errors import Problem, ScenarioError
-from sim.scenario_types import (
+from sim.scenario.distributions import Distribution, Hours
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.types import (
     NonNegative,
     OpeningHours,
     People,
@@ -30,7 +37,7 @@ from sim.scenario_types import (
     TimeOfDay,
     Weekday,
 )
-from sim.scenario_yaml import TIME_OF_DAY_TEXT
+from sim.scenario.yaml_lines import TIME_OF_DAY_TEXT
 
 __all__ = [
     "Camp",
@@ -54,9 +61,6 @@ __all__ = [
     "ScheduleStep",
     "Slowdown",
     "Target",
-    "load_scenario",
-    "load_scenario_with_warnings",
-    "scenario_from_dict",
 ]
 
 
@@ -246,8 +250,8 @@ class Scenario(_Model):
     initial: Initial = Initial()
     slowdowns: list[Slowdown] = Field(default_factory=list)
     disruptions: list[Disruption] = Field(default_factory=list)
-    # Last, so that its validator sees every other field (sim.uncertain: drawn once per replication).
-    # Besides key paths, the block may hold ``sample: FILE`` (sim.uncertain_sample: joint draws),
+    # Last, so that its validator sees every other field (sim.runs.uncertain: drawn once per replication).
+    # Besides key paths, the block may hold ``sample: FILE`` (sim.scenario.uncertain_sample: joint draws),
     # kept as the file's absolute path (resolved when the scenario is loaded).
     uncertain: dict[str, Distribution] = Field(
         default_factory=dict,
@@ -260,8 +264,8 @@ class Scenario(_Model):
     @field_validator("uncertain", mode="wrap")
     @classmethod
     def _uncertain_block(cls, value: Any, handler: Any, info: ValidationInfo) -> dict[str, Any]:
-        from sim.uncertain import check_paths
-        from sim.uncertain_sample import SAMPLE_KEY
+        from sim.scenario.uncertain_paths import check_paths
+        from sim.scenario.uncertain_sample import SAMPLE_KEY
 
         sample = None
         if isinstance(value, Mapping) and SAMPLE_KEY in value:
@@ -348,35 +352,23 @@ class Scenario(_Model):
         ``values`` maps key paths to values (``{"crossings.torkham.lanes": 30}``) or is a list of
         ``key.path=value`` texts like ``--set``. Raises :class:`ScenarioError` if the result is invalid.
         """
-        from sim.scenario_loading import scenario_from_dict_with_overrides
-
-        return scenario_from_dict_with_overrides(self.to_yaml_dict(), values, source=self._source or "<scenario>")
+        return _apply_overrides(self.to_yaml_dict(), values, self._source or "<scenario>")
 
 
-def load_scenario_with_warnings(
-    path: str | Path, overrides: Sequence[str] = ()
-) -> tuple[Scenario, list[Problem]]:
-    """Load a scenario file (resolving ``extends``, then ``--set`` overrides) and its warnings.
+OverridesApplier = Callable[[Mapping[str, Any], "Mapping[str, Any] | Sequence[str]", str], Scenario]
+_loader: list[OverridesApplier] = []
 
-    Raises :class:`ScenarioError` listing every problem, each located by file, line and key path.
+
+def register_loader(apply_overrides: OverridesApplier) -> None:
+    """Called once by :mod:`sim.scenario.loading`, which validates scenarios.
+
+    The loader needs these models, and :meth:`Scenario.with_values` needs the loader: the loader
+    registers itself here rather than being imported, so the two modules form no import cycle.
     """
-    from sim.scenario_loading import load
-
-    scenario = load(path, overrides)
-    return scenario, scenario.warnings
+    _loader[:] = [apply_overrides]
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Load and validate a scenario file; warnings are on ``scenario.warnings``.
-
-    ``overrides`` are ``key.path=value`` texts as given to ``--set``, e.g.
-    ``["crossings.torkham.lanes=30", "slowdowns.0.factor=0.5"]``.
-    """
-    return load_scenario_with_warnings(path, overrides)[0]
-
-
-def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Scenario:
-    """Validate plain scenario data (already merged, no ``extends`` resolution) with all checks."""
-    from sim.scenario_loading import scenario_from_dict_with_overrides
-
-    return scenario_from_dict_with_overrides(data, (), source=source)
+def _apply_overrides(data: Mapping[str, Any], values: Mapping[str, Any] | Sequence[str], source: str) -> Scenario:
+    if not _loader:  # importing sim.scenario (the package) always registers it
+        raise RuntimeError("sim.scenario.loading has not been imported")
+    return _loader[0](data, values, source)

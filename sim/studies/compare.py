@@ -1,7 +1,7 @@
 """``bordersim compare``: scenarios side by side under common random numbers, with paired differences.
 
 Every scenario runs replications ``0..n-1`` with the same seed, so replication *r* of each sees the
-same households, departures, routes and service draws. The key metrics (:data:`sim.experiments.METRICS`)
+same households, departures, routes and service draws. The key metrics (:data:`sim.studies.experiments.METRICS`)
 are reported for each scenario (mean with a 95% interval; Wilson for P(target)), and each scenario
 after the first is compared with the first replication by replication: the mean of the paired
 differences with a Student-t interval on them (for P(target), the paired difference of the 0/1
@@ -22,16 +22,16 @@ from typing import Any
 
 import pandas as pd
 
-from sim import experiments
-from sim.executors import Executor, SerialExecutor
-from sim.experiments import LABELS, METRICS, VariantResult
-from sim.results import (
+from sim.outputs.results import (
     DEFAULT_RESULTS_ROOT,
     default_run_folder,
     run_hash,
     unique_folder,
     write_results_folder,
 )
+from sim.runs.executors import Executor, SerialExecutor
+from sim.studies import experiments
+from sim.studies.experiments import LABELS, METRICS, VariantResult
 
 COMPARE_COLUMNS = ["scenario", "file", "metric", "mean", "ci95_low", "ci95_high", "p05", "p50", "p95",
                    "diff_vs_first", "diff_ci95_low", "diff_ci95_high"]

@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim.keypath import KeyPath
-from sim.scenario_errors import Problem, ScenarioError
-from sim.scenario_yaml import Location, LocationMap, locate, plain, read_yaml_file
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.keypath import KeyPath
+from sim.scenario.yaml_lines import Location, LocationMap, locate, plain, read_yaml_file
 
 NOT_INHERITED = ("name", "extends")
 

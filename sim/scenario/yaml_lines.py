@@ -11,7 +11,7 @@ Two YAML traps are caught while reading rather than producing silently wrong val
   text is checked when it resolved to an int, and the value is kept as the text ``"20:00"`` so
   that validation can carry on and report the other problems of the file too.
 
-Both are reported as located :class:`~sim.scenario_errors.Problem` objects by
+Both are reported as located :class:`~sim.scenario.errors.Problem` objects by
 :func:`locate`, which also flattens the line information into a :data:`LocationMap`.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from sim.keypath import KeyPath, format_key_path
-from sim.scenario_errors import Problem, ScenarioError
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.keypath import KeyPath, format_key_path
 
 TIME_OF_DAY_TEXT = re.compile(r"^\d{1,2}:\d{2}$")
 UNQUOTED_TIME_MESSAGE = 'write times of day as quoted strings, e.g. "08:00"'

@@ -50,8 +50,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim import analysis
-from sim.outcome import ReplicationOutcome
+from sim.model.outcome import ReplicationOutcome
+from sim.outputs import analysis
 
 TABLE_FORMATS: tuple[str, ...] = ("parquet", "csv")
 CSV_FLOAT_FORMAT = "%.12g"
@@ -278,7 +278,7 @@ def environment_versions() -> dict[str, Any]:
     The tool's version is ``sim.__version__``, the code that ran, not the metadata of whatever
     installation happens to be on the path (an editable install keeps the version it was installed at).
     """
-    from sim import __version__
+    from sim.version import __version__
 
     return {
         "tool": DISTRIBUTION_NAME,

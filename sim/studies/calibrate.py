@@ -20,7 +20,7 @@ series on its dates. The method:
   RMSE in people.
 * **Like with like.** The simulated series is the cumulative crossings of ``node`` (``all`` or one
   crossing) counted from ``count_from`` (people who crossed before it are not counted), as the
-  observed series says it counts (:mod:`sim.observed` adds ``node`` and ``count_from`` columns).
+  observed series says it counts (:mod:`sim.outputs.observed` adds ``node`` and ``count_from`` columns).
 * **Only what is needed is simulated.** The period is cut at the last observed date (windows
   wholly after it are dropped, the target is ignored), which changes nothing before that date.
 
@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.keypath import get_path, parse_key_path
-from sim.runner import run_replications
+from sim.runs.runner import run_replications
+from sim.scenario.keypath import get_path, parse_key_path
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (evaluations done, evaluation budget)."""
@@ -336,7 +336,7 @@ def substitute_values(path: Path, values: dict[str, float]) -> str | None:
     Comments and layout are kept. Returns None when a value is not written in this file (it comes
     from an ``extends`` base) or cannot be found on its line.
     """
-    from sim.scenario_yaml import locate, read_yaml_file
+    from sim.scenario.yaml_lines import locate, read_yaml_file
 
     text = path.read_text(encoding="utf-8")
     locations, _ = locate(read_yaml_file(path), str(path))
@@ -382,7 +382,7 @@ def save_calibration(calibration: Calibration, source: Path, destination: Path |
     """
     import sys
 
-    from sim.results import (
+    from sim.outputs.results import (
         default_run_folder,
         environment_versions,
         git_state,

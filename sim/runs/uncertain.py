@@ -7,7 +7,7 @@ A scenario's ``uncertain:`` block maps key paths to distributions::
       groups.undocumented.departures.hazard.11.rate: {dist: triangular, low: 0.003, mode: 0.0055, high: 0.009}
 
 In each replication every listed value is replaced by one draw from its distribution, taken from
-its own stream ``uncertain/<key.path>`` (``sim.streams.stream(seed, replication, name)``), so a
+its own stream ``uncertain/<key.path>`` (``sim.model.streams.stream(seed, replication, name)``), so a
 replication's draws depend only on (seed, replication, key path) — never on the executor or on
 the other keys — and two scenarios with the same ``uncertain:`` block get the same draws (common
 random numbers still hold). Projections then carry what we do not know about the parameters, not
@@ -16,93 +16,19 @@ rounded to the nearest integer; the varied scenario is validated like any ``--se
 
 Beside (or instead of) per-key distributions, ``sample: FILE`` draws all the values of one row of a
 weighted sample at once, e.g. a posterior from ``bordersim calibrate`` (joint draws, with their
-correlations; see :mod:`sim.uncertain_sample`). A key path is either in the sample or has a
+correlations; see :mod:`sim.scenario.uncertain_sample`). A key path is either in the sample or has a
 distribution, not both.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
-from sim import uncertain_sample
-from sim.keypath import KeyPathError, get_path, parse_key_path
-from sim.streams import stream
-from sim.uncertain_sample import SAMPLE_KEY, JointSample
+from sim.model.streams import stream
+from sim.scenario import uncertain_sample
+from sim.scenario.keypath import get_path
+from sim.scenario.uncertain_sample import SAMPLE_KEY, JointSample
 
 STREAM_PREFIX = "uncertain/"
-FORBIDDEN_ROOTS = ("uncertain", "run", "name", "description", "extends")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="python", by_alias=True)
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def check_paths(fields: Mapping[str, Any], keys: list[str], all_fields: set[str]) -> list[str]:
-    """Problems with the key paths of an ``uncertain:`` block (empty when all are fine).
-
-    ``fields`` are the scenario's validated fields (those that failed validation are missing and
-    their paths are not judged again); ``all_fields`` the names a scenario may have.
-    """
-    problems = []
-    data = {name: _plain(value) for name, value in fields.items()}
-    for key in keys:
-        try:
-            path = parse_key_path(key)
-        except KeyPathError as error:
-            problems.append(f"{key}: {error}")
-            continue
-        root = str(path[0])
-        if root in FORBIDDEN_ROOTS:
-            problems.append(f"{key}: '{root}' values cannot be uncertain; allowed: numeric values of the model "
-                            "(e.g. groups.<group>.never_leave, crossings.<crossing>.lanes)")
-            continue
-        if root not in data:
-            if root not in all_fields:
-                problems.append(f"{key}: unknown key path: the scenario has no key '{root}'")
-            continue
-        try:
-            value = get_path(data, path)
-        except KeyPathError as error:
-            problems.append(f"{key}: unknown key path: {error}")
-            continue
-        if not is_number(value):
-            problems.append(f"{key}: must name a numeric value, but the scenario has {value!r} there")
-    return problems
-
-
-def check_sample(fields: Mapping[str, Any], block: Mapping[str, Any], all_fields: set[str]) -> list[str]:
-    """Problems with the ``sample`` file of an ``uncertain:`` block (its absolute path in ``block``):
-    unreadable rows (located in the CSV), columns that are not numeric key paths of the scenario, or
-    key paths that also have a distribution in the block. ``fields`` as for :func:`check_paths`;
-    empty when there is no sample or no validated fields to judge its columns against."""
-    path = block.get(SAMPLE_KEY)
-    if not isinstance(path, str):
-        return []
-    try:
-        sample = uncertain_sample.read_sample(path)
-    except uncertain_sample.SampleError as error:
-        return error.problems
-    if not fields:
-        return []
-    shown = f"{uncertain_sample.display_path(path)}:1"
-    problems = [f"{shown}: column {problem}" for problem in check_paths(fields, list(sample.columns), all_fields)]
-    both = sorted(set(sample.columns) & (set(block) - {SAMPLE_KEY}))
-    problems += [f"{shown}: column {key}: also given a distribution in the uncertain block; keep one" for key in both]
-    return problems
-
-
 TOTALS_PREFIX = "uncertain:"
 """Drawn values are reported per replication as totals (and ``replications.csv`` columns) named
 ``uncertain:<key.path>``."""
@@ -162,8 +88,8 @@ def apply(scenario, seed: int, replication: int):
     values = draw(scenario, seed, replication)
     if not values:
         return scenario
-    from sim.scenario_errors import Problem, ScenarioError
-    from sim.scenario_loading import scenario_from_dict_with_overrides
+    from sim.scenario.errors import Problem, ScenarioError
+    from sim.scenario.loading import scenario_from_dict_with_overrides
 
     # The replication's scenario is concrete: its uncertain block is dropped, so the sample file is
     # neither re-read nor needed where the replication runs.

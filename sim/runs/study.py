@@ -7,8 +7,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from sim.results import RunResult
-from sim.runner import ProgressCallback, default_jobs, run_replications
+from sim.outputs.results import RunResult
+from sim.runs.runner import ProgressCallback, default_jobs, run_replications
 
 
 def run(
@@ -23,9 +23,9 @@ def run(
     executor=None,
 ) -> RunResult:
     """Run ``replications`` of ``scenario`` (defaults: its ``run:`` block) on ``jobs`` processes, or
-    on ``executor`` (:mod:`sim.executors`, e.g. a Dask cluster) when given.
+    on ``executor`` (:mod:`sim.runs.executors`, e.g. a Dask cluster) when given.
 
-    Returns a :class:`~sim.results.RunResult` whose ``.daily``, ``.replications``, ``.projection``
+    Returns a :class:`~sim.outputs.results.RunResult` whose ``.daily``, ``.replications``, ``.projection``
     and ``.summary`` are pandas DataFrames and whose ``.save(path)`` writes the results folder.
     """
     replications = scenario.run.replications if replications is None else replications
@@ -40,7 +40,7 @@ def run(
 
     outcomes = run_replications(scenario, range(replications), seed, jobs, report, trace, executor)
     extra_tables = {"trace.parquet": _trace_table(scenario, outcomes)} if trace else {}
-    from sim.bound import capacity_bound
+    from sim.analytic.bound import capacity_bound
 
     extra_tables["bound"] = capacity_bound(scenario).table  # the analytic ceiling beside the simulated crossings
     target = scenario.target
@@ -88,8 +88,8 @@ def _trace_table(scenario, outcomes) -> pd.DataFrame:
 
 def _sample_manifest(scenario) -> dict:
     """Which joint sample the replications drew from (``uncertain: {sample: FILE}``), by content."""
-    from sim.results import sha256_file
-    from sim.uncertain import sample_of
+    from sim.outputs.results import sha256_file
+    from sim.runs.uncertain import sample_of
 
     sample = sample_of(scenario)
     if sample is None:

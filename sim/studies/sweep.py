@@ -40,15 +40,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim import experiments
-from sim.keypath import KeyPathError, get_path, parse_key_path, parse_value
-from sim.results import (
+from sim.outputs.results import (
     DEFAULT_RESULTS_ROOT,
     default_run_folder,
     run_hash,
     unique_folder,
     write_results_folder,
 )
+from sim.scenario.keypath import KeyPathError, get_path, parse_key_path, parse_value
+from sim.studies import experiments
 
 PARTIAL_SUFFIX = ".partial"
 SPEC_NAME = "spec.json"
@@ -178,7 +178,7 @@ def lhs_points(scenario, ranges: Sequence[str], n: int, seed: int) -> list[dict[
 
 def build_variants(scenario, points: Sequence[dict[str, Any]]) -> list[Any]:
     """Each point as a validated scenario (raises ScenarioError for a point the scenario rejects)."""
-    from sim.scenario_errors import ScenarioError
+    from sim.scenario.errors import ScenarioError
 
     variants = []
     for index, point in enumerate(points):
@@ -355,7 +355,7 @@ def run_sweep(plan: SweepPlan, executor, progress=None) -> SweepResult:
     def keep(result: experiments.VariantResult) -> None:
         values = {metric: [float(value) for value in array] for metric, array in result.values.items()}
         if result.daily is not None:
-            from sim.results import write_parquet
+            from sim.outputs.results import write_parquet
 
             write_parquet(result.daily, plan.partial / _daily_name(result.index))
         _fsync_write(points_file, json.dumps({"point": result.index, "values": values}) + "\n", mode="a")

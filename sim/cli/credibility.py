@@ -1,7 +1,7 @@
 """The ``bound``, ``observed`` and ``calibrate`` commands (registered on :data:`sim.cli.app`).
 
-Thin like the rest of the CLI: parse, call :mod:`sim.bound`, :mod:`sim.observed` or
-:mod:`sim.calibrate`, print.
+Thin like the rest of the CLI: parse, call :mod:`sim.analytic.bound`, :mod:`sim.outputs.observed` or
+:mod:`sim.studies.calibrate`, print.
 """
 from __future__ import annotations
 
@@ -11,14 +11,20 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import BadInput, Debug, Quiet, Sets, _guarded, _load, _progress
-
-Out = Annotated[Path | None, typer.Option("--out", help="Results folder (must not exist, or be empty).")]
-
-
-def _check_out(out: Path | None) -> None:
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BadInput(f"--out {out}: exists and is not an empty folder; results are never overwritten")
+from sim.cli.common import (
+    BadInput,
+    Debug,
+    Out,
+    Quiet,
+    Scheduler,
+    Sets,
+    check_out,
+    executor_for,
+    guarded,
+    load,
+    progress,
+    read_observed,
+)
 
 
 def bound(
@@ -30,14 +36,14 @@ def bound(
 ) -> None:
     """Analytic capacity ceiling by date (lanes × open hours × factors ÷ service time); writes bound.csv."""
     def work():
-        _check_out(out)
-        scenario = _load(file, set_values or [])
-        from sim.bound import capacity_bound, save_bound
+        check_out(out)
+        scenario = load(file, set_values or [])
+        from sim.analytic.bound import capacity_bound, save_bound
 
         result = capacity_bound(scenario)
         return result, save_bound(result, scenario, out, sys.argv)
 
-    result, folder = _guarded(work, debug)
+    result, folder = guarded(work, debug)
     if not quiet:
         for line in result.lines():
             typer.echo(line)
@@ -56,7 +62,7 @@ def observed(
     def work():
         import datetime as dt
 
-        from sim.observed import select_series
+        from sim.outputs.observed import select_series
 
         try:
             last = dt.date.fromisoformat(until) if until else None
@@ -74,14 +80,11 @@ def observed(
         out.write_text(text, encoding="utf-8")
         return f"observed: {out} ({len(table)} dates of series {series})\n"
 
-    typer.echo(_guarded(work, debug), nl=False)
+    typer.echo(guarded(work, debug), nl=False)
 
 
 Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes for model evaluations "
                                           "(default: all cores for posterior, 1 for point).")]
-Scheduler = Annotated[str | None, typer.Option(
-    "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS; "
-                        "none: local processes).")]
 
 
 def calibrate(
@@ -128,7 +131,7 @@ def calibrate(
 ) -> None:
     """Fit parameters to observed series: a posterior sample (default) or one best point."""
     if method not in ("posterior", "point"):
-        _guarded(lambda: _reject(f"--method {method!r}: choose posterior or point"), debug)
+        guarded(lambda: _reject(f"--method {method!r}: choose posterior or point"), debug)
     if method == "point":
         _calibrate_point(file, observed_files, fit or [], prior or [], replications, seed, set_values, jobs or 1,
                          node, count_from, max_evaluations, write, out, quiet, debug)
@@ -153,7 +156,7 @@ def _date_option(option: str, text: str | None):
 
 def _posterior_inputs(fit: list[str], prior: list[str], observed_files: list[str]):
     """The priors (fitted key paths), the error-scale priors by series, and the observed series."""
-    from sim.calibrate import CalibrationError, FitParameter
+    from sim.studies.calibrate import CalibrationError, FitParameter
     from sim.studies.observation import ObservationError, combine, read_observations
     from sim.studies.posterior import ERROR_SCALE_PREFIX
     from sim.studies.priors import Prior, PriorError
@@ -175,12 +178,11 @@ def _posterior_inputs(fit: list[str], prior: list[str], observed_files: list[str
 def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, jobs, scheduler, until, options,
                          write, out, quiet, debug) -> None:
     def work():
-        from sim.executors import ExecutorError, make_executor
         from sim.studies.observation import ObservationError
         from sim.studies.posterior import PosteriorError, fit_posterior
         from sim.studies.posterior_output import sample_file_for, save_posterior, write_forecast_scenario
 
-        _check_out(out)
+        check_out(out)
         if write is not None:
             if set_values:
                 raise BadInput("--write with --set: the written scenario extends FILE and would lose the --set "
@@ -190,13 +192,10 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
                     raise BadInput(f"--write: {path} exists; choose another file (files are never overwritten)")
         cutoff = _date_option("--until", until)
         priors, error_priors, series = _posterior_inputs(fit, prior, observed_files)
-        scenario = _load(file, set_values or [])
+        scenario = load(file, set_values or [])
+        executor = executor_for(jobs, scheduler)
         try:
-            executor = make_executor(jobs, scheduler)
-        except ExecutorError as error:
-            raise BadInput(str(error)) from None
-        try:
-            with executor, _progress(quiet, "model evaluations") as advance:
+            with executor, progress(quiet, "model evaluations") as advance:
                 result = fit_posterior(scenario, series, priors, seed, executor=executor, progress=advance,
                                        cutoff=cutoff, error_priors=error_priors, **options)
         except (PosteriorError, ObservationError) as error:
@@ -206,7 +205,7 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
         written = write_forecast_scenario(result, file, write, sys.argv) if write is not None else None
         return result, folder, written
 
-    result, folder, written = _guarded(work, debug)
+    result, folder, written = guarded(work, debug)
     if not quiet:
         for line in result.lines():
             typer.echo(line)
@@ -218,10 +217,10 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
 def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_values, jobs, node, count_from,
                      max_evaluations, write, out, quiet, debug) -> None:
     def work():
-        from sim.calibrate import CalibrationError, FitParameter, save_calibration
-        from sim.calibrate import calibrate as run_calibration
+        from sim.studies.calibrate import CalibrationError, FitParameter, save_calibration
+        from sim.studies.calibrate import calibrate as run_calibration
 
-        _check_out(out)
+        check_out(out)
         if prior:
             raise BadInput("--prior needs --method posterior; a point calibration takes --fit key=low:high")
         if len(observed_files) != 1 or observed_files[0].startswith("bundled:"):
@@ -234,11 +233,11 @@ def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_v
         except CalibrationError as error:
             raise BadInput(str(error)) from None
         start = _date_option("--count-from", count_from)
-        scenario = _load(file, set_values or [])
+        scenario = load(file, set_values or [])
         observed_file = Path(observed_files[0])
         table = _read_observed_with_extras(observed_file)
         try:
-            with _progress(quiet, "evaluations") as advance:
+            with progress(quiet, "evaluations") as advance:
                 result = run_calibration(scenario, table, parameters, replications, seed, jobs, node, start,
                                          max_evaluations, advance)
         except CalibrationError as error:
@@ -248,7 +247,7 @@ def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_v
             write.write_text(calibrated.read_text(encoding="utf-8"), encoding="utf-8")
         return result, folder, calibrated
 
-    result, folder, calibrated = _guarded(work, debug)
+    result, folder, calibrated = guarded(work, debug)
     if not quiet:
         for line in result.lines():
             typer.echo(line)
@@ -260,9 +259,7 @@ def _read_observed_with_extras(path: Path):
     """The observed series (``read_observed``) with its ``node`` and ``count_from`` columns if present."""
     import pandas as pd
 
-    from sim.cli import _read_observed
-
-    table = _read_observed(path)
+    table = read_observed(path)
     raw = pd.read_csv(path)
     for column in ("node", "count_from"):
         if column in raw.columns and raw[column].notna().any():

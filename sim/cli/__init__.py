@@ -1,0 +1,66 @@
+"""The ``bordersim`` command: parse arguments, call the library, print. Nothing else lives here.
+
+One module per command group registers its commands on :data:`app`; what they share (exit codes,
+errors, options, progress) is in :mod:`sim.cli.common`, which imports no command module.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from sim.cli import credibility, experiments, run_commands, scenario_commands
+from sim.cli.common import BAD_INPUT
+
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        from sim.version import __version__
+
+        typer.echo(f"bordersim {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Discrete-event simulation of departures through transit camps and the Torkham and Chaman
+    crossings: can N people cross by date D, and what limits it?"""
+
+
+for _group in (scenario_commands, run_commands, experiments, credibility):
+    _group.register(app)
+
+
+def _click_exceptions():
+    """Click's exception classes as typer uses them (recent typer vendors click as typer._click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older typer on the real click
+        from click import exceptions
+    return exceptions
+
+
+def main() -> None:
+    """Entry point. Usage errors (a bad option value, a missing argument) become one line and exit 2,
+    like every other bad input, instead of click's boxed usage text."""
+    exceptions = _click_exceptions()
+    try:
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
+    except exceptions.UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError" and error.ctx is not None:
+            typer.echo(error.ctx.get_help())
+            sys.exit(0)
+        context = f"{error.ctx.command_path}: " if error.ctx is not None else ""
+        typer.echo(f"error: {context}{error.format_message()} (see --help)", err=True)
+        sys.exit(BAD_INPUT)
+    except typer.Abort:
+        typer.echo("error: interrupted: nothing was written", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,129 @@
+"""What every ``bordersim`` command shares: exit codes, one-line errors, loading a scenario,
+the common options, the progress bar.
+
+Exit codes: 0 success, 2 bad input (scenario, arguments, files), 1 internal error, 130 interrupted.
+Errors are one line per problem on stderr; ``--debug`` adds the traceback.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+BAD_INPUT = 2
+INTERNAL_ERROR = 1
+
+
+class BadInput(Exception):
+    """A problem with what the user gave us (exit 2); each line of the message is one problem."""
+
+
+def fail(message: str, code: int, debug: bool = False) -> None:
+    """Print one line per problem and exit with ``code`` (the same code with --debug, which adds
+    the traceback of the exception being handled)."""
+    if debug:
+        traceback.print_exc()
+    for line in message.splitlines() or [message]:
+        typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(function, debug: bool):
+    """Run ``function`` mapping bad input to exit 2 and anything else to exit 1 (trace with --debug)."""
+    from sim.scenario import ScenarioError
+
+    try:
+        return function()
+    except (ScenarioError, BadInput, FileExistsError) as error:
+        fail(str(error), BAD_INPUT, debug)
+    except KeyboardInterrupt:
+        fail("interrupted: nothing was written", 130, debug)
+    except Exception as error:  # noqa: BLE001 - the last line of defence of a command-line tool
+        fail(f"internal error: {type(error).__name__}: {error} (run again with --debug for the traceback)",
+              INTERNAL_ERROR, debug)
+
+
+def load(path: Path, overrides: list[str]):
+    from sim.scenario import load_scenario
+
+    if not path.is_file():
+        raise BadInput(f"{path}: no such scenario file")
+    scenario = load_scenario(path, overrides)
+    for warning in scenario.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return scenario
+
+
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")]
+Sets = Annotated[list[str] | None, typer.Option("--set", help="Override a value: key.path=value (repeatable).")]
+
+
+Replications = Annotated[int | None, typer.Option("-n", "--replications", min=1,
+                                                     help="Replications (default: the scenario's run.replications).")]
+Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's run.seed).")]
+Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes (default: all cores).")]
+Scheduler = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS; "
+                        "none: local processes).")]
+Out = Annotated[Path | None, typer.Option("--out", help="Results folder (must not exist, or be empty).")]
+
+
+def check_out(out: Path | None) -> None:
+    """Results are never overwritten: ``--out`` must not exist, or be an empty folder."""
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInput(f"--out {out}: exists and is not empty; results are never overwritten")
+
+
+def executor_for(jobs: int | None, scheduler: str | None):
+    """The executor of ``-j``/``--scheduler`` (:func:`sim.runs.executors.make_executor`); bad addresses are bad input."""
+    from sim.runs.executors import ExecutorError, make_executor
+
+    try:
+        return make_executor(jobs, scheduler)
+    except ExecutorError as error:
+        raise BadInput(str(error)) from None
+
+
+def read_observed(path: Path):
+    from sim.outputs.observed import read_observed
+
+    try:
+        return read_observed(path)
+    except (OSError, ValueError) as error:
+        raise BadInput(f"{path}: {error}") from None
+
+
+class progress:
+    """A rich progress bar over tasks, off when quiet or when stderr is not a terminal."""
+
+    def __init__(self, quiet: bool, what: str) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.what = what
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn(f"[bold]{self.what}"), BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        self.task = None
+
+        def advance(done: int, total: int | None = None) -> None:
+            if self.task is None:
+                self.task = self.bar.add_task(self.what, total=total)
+            self.bar.update(self.task, completed=done, total=total)
+
+        return advance
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc_info)

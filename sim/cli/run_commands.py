@@ -1,0 +1,88 @@
+"""The ``run`` and ``report`` commands: replications of one scenario, and the report of a results folder."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.common import (
+    BadInput,
+    Debug,
+    Jobs,
+    Out,
+    Quiet,
+    Replications,
+    Scheduler,
+    Seed,
+    Sets,
+    check_out,
+    executor_for,
+    guarded,
+    load,
+    progress,
+    read_observed,
+)
+
+
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario file.")],
+    replications: Replications = None,
+    seed: Seed = None,
+    set_values: Sets = None,
+    jobs: Jobs = None,
+    out: Out = None,
+    table_format: Annotated[str, typer.Option("--format", help="Format of the daily table: parquet or csv.")] = "parquet",
+    observed: Annotated[Path | None, typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
+    trace: Annotated[bool, typer.Option("--trace", help="Also write per-household timestamps (trace.parquet).")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write figures and report.html into the folder.")] = False,
+    scheduler: Scheduler = None,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Run replications of a scenario and write its results folder and summary."""
+    def work():
+        if table_format not in ("parquet", "csv"):
+            raise BadInput(f"--format must be parquet or csv, got {table_format!r}")
+        check_out(out)
+        scenario = load(file, set_values or [])
+        observed_table = read_observed(observed) if observed else None
+        from sim.runs.study import run as run_study  # pandas: imported only once the input is known good
+
+        with executor_for(jobs, scheduler) as executor, progress(quiet, "replications") as advance:
+            result = run_study(scenario, replications=replications, seed=seed, jobs=jobs, progress=advance,
+                               trace=trace, observed=observed_table, command_line=sys.argv, executor=executor)
+        folder = result.save(out, format=table_format)
+        return result, folder
+
+    result, folder = guarded(work, debug)
+    if not quiet:
+        for line in result.headline.lines():
+            typer.echo(line)
+    typer.echo(f"results: {folder}")
+    if report:
+        from sim.outputs.report import write_report
+
+        typer.echo(f"report: {guarded(lambda: write_report(folder), debug)}")
+
+
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A results folder (written by bordersim run).")],
+    debug: Debug = False,
+) -> None:
+    """Draw the figures of a results folder and write its self-contained report.html."""
+    def work():
+        from sim.outputs.report import NotARunFolder, write_report
+
+        try:
+            return write_report(run_dir)
+        except NotARunFolder as error:
+            raise BadInput(str(error)) from None
+
+    typer.echo(f"report: {guarded(work, debug)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command("report")(report_command)
