@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim import figures, load_scenario, run
+from sim import load_scenario, run
 from sim.cli import app
+from sim.outputs import figures
 from sim.outputs.report import NotARunFolder, assumptions, load_run_folder
 
 ROOT = Path(__file__).resolve().parent.parent

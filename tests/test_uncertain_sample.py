@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from experiment_scenarios import bordersim, write_tiny
 
-from sim import run, uncertain, uncertain_sample
+from sim import run
 from sim.model.engine import run_replication
 from sim.model.streams import stream
+from sim.runs import uncertain
 from sim.runs.runner import ReplicationJob, run_replications
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario, uncertain_sample
 
 NEVER = "groups.undocumented.never_leave"
 LANES = "crossings.torkham.lanes"

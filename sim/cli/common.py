@@ -127,3 +127,13 @@ class progress:
     def __exit__(self, *exc_info) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc_info)
+
+
+def echo_result(lines: list[str], folder: Path, quiet: bool, *notes: str) -> None:
+    """A command's answer on stdout: its summary lines (unless quiet), any notes, then the folder."""
+    if not quiet:
+        for line in lines:
+            typer.echo(line)
+    for note in notes:
+        typer.echo(note)
+    typer.echo(f"results: {folder}")

@@ -19,6 +19,7 @@ from sim.cli.common import (
     Scheduler,
     Sets,
     check_out,
+    echo_result,
     executor_for,
     guarded,
     load,
@@ -44,10 +45,7 @@ def bound(
         return result, save_bound(result, scenario, out, sys.argv)
 
     result, folder = guarded(work, debug)
-    if not quiet:
-        for line in result.lines():
-            typer.echo(line)
-    typer.echo(f"results: {folder}")
+    echo_result(result.lines(), folder, quiet)
 
 
 
@@ -248,11 +246,7 @@ def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_v
         return result, folder, calibrated
 
     result, folder, calibrated = guarded(work, debug)
-    if not quiet:
-        for line in result.lines():
-            typer.echo(line)
-    typer.echo(f"calibrated scenario: {write or calibrated}")
-    typer.echo(f"results: {folder}")
+    echo_result(result.lines(), folder, quiet, f"calibrated scenario: {write or calibrated}")
 
 
 def _read_observed_with_extras(path: Path):

@@ -22,6 +22,7 @@ from sim.cli.common import (
     Seed,
     Sets,
     check_out,
+    echo_result,
     executor_for,
     fail,
     guarded,
@@ -67,10 +68,7 @@ def compare(
         return result, result.save(out)
 
     result, folder = guarded(work, debug)
-    if not quiet:
-        for line in result.lines():
-            typer.echo(line)
-    typer.echo(f"results: {folder}")
+    echo_result(result.lines(), folder, quiet)
 
 
 def sweep(
@@ -94,36 +92,15 @@ def sweep(
     """Run a scenario over a grid (--vary) or a Latin hypercube (--lhs N --range); one row per point (sweep.csv)."""
     from sim.studies import sweep as sweeps
 
-    state: dict = {}
-
-    def plan():
-        if resume is not None:
-            if file is not None or vary or lhs or ranges or set_values or out or replications or seed is not None or daily:
-                raise BadInput("--resume takes the sweep's .partial folder only (and -j/--scheduler/-q)")
-            return sweeps.load_plan(resume)
-        if file is None:
-            raise BadInput("give a scenario file, or --resume FOLDER")
-        if vary and (lhs or ranges):
-            raise BadInput("use either --vary (a grid) or --lhs N with --range (a Latin hypercube), not both")
-        if not vary and lhs is None:
-            raise BadInput("nothing to sweep: give --vary key=a:b:step, or --lhs N --range key=low:high")
-        if ranges and lhs is None:
-            raise BadInput("--range needs --lhs N (or use --vary for a grid)")
-        check_out(out)
-        scenario = load(file, set_values or [])
-        chosen_seed = scenario.run.seed if seed is None else seed
-        if vary:
-            points, design = sweeps.grid_points(scenario, vary), "grid"
-        else:
-            points, design = sweeps.lhs_points(scenario, ranges or [], lhs, chosen_seed), f"lhs {lhs}"
-        sweeps.build_variants(scenario, points)  # every point valid before anything is written
-        return sweeps.plan_sweep(scenario, points, seed=chosen_seed,
-                                 replications=scenario.run.replications if replications is None else replications,
-                                 design=design, daily=daily, out=out, command_line=sys.argv)
+    if resume is not None:
+        if file is not None or vary or lhs or ranges or set_values or out or replications or seed is not None or daily:
+            guarded(lambda: _reject("--resume takes the sweep's .partial folder only (and -j/--scheduler/-q)"), debug)
+        sweep_plan = guarded(lambda: _bad_sweep_input(lambda: sweeps.load_plan(resume)), debug)
+    else:
+        sweep_plan = guarded(lambda: _bad_sweep_input(lambda: _new_sweep_plan(
+            file, vary, lhs, ranges, replications, seed, set_values, out, daily)), debug)
 
     def work():
-        sweep_plan = _bad_sweep_input(plan)
-        state["plan"] = sweep_plan
         with executor_for(jobs, scheduler) as executor, progress(quiet, "tasks") as advance:
             try:
                 return _bad_sweep_input(lambda: sweeps.run_sweep(sweep_plan, executor, advance))
@@ -132,16 +109,41 @@ def sweep(
 
     result = guarded(work, debug)
     if result is None:
-        sweep_plan = state["plan"]
         fail(f"interrupted: {len(sweep_plan.done)} of {len(sweep_plan.points)} points kept in {sweep_plan.partial}; "
-              f"finish with: bordersim sweep --resume {sweep_plan.partial}", 130)
-    if not quiet:
-        plan_keys = state["plan"].keys
-        if result.resumed_points:
-            typer.echo(f"Resumed: {result.resumed_points} of {len(result.table)} points were already done")
-        for line in sweeps.summary_lines(result.table, plan_keys):
-            typer.echo(line)
-    typer.echo(f"results: {result.folder}")
+             f"finish with: bordersim sweep --resume {sweep_plan.partial}", 130)
+    resumed = ([f"Resumed: {result.resumed_points} of {len(result.table)} points were already done"]
+               if result.resumed_points else [])
+    echo_result(resumed + sweeps.summary_lines(result.table, sweep_plan.keys), result.folder, quiet)
+
+
+def _reject(message: str):
+    raise BadInput(message)
+
+
+def _new_sweep_plan(file, vary, lhs, ranges, replications, seed, set_values, out, daily):
+    """The plan of a new sweep: its points (a grid or a Latin hypercube), every one checked valid
+    before anything is written."""
+    from sim.studies import sweep as sweeps
+
+    if file is None:
+        raise BadInput("give a scenario file, or --resume FOLDER")
+    if vary and (lhs or ranges):
+        raise BadInput("use either --vary (a grid) or --lhs N with --range (a Latin hypercube), not both")
+    if not vary and lhs is None:
+        raise BadInput("nothing to sweep: give --vary key=a:b:step, or --lhs N --range key=low:high")
+    if ranges and lhs is None:
+        raise BadInput("--range needs --lhs N (or use --vary for a grid)")
+    check_out(out)
+    scenario = load(file, set_values or [])
+    chosen_seed = scenario.run.seed if seed is None else seed
+    if vary:
+        points, design = sweeps.grid_points(scenario, vary), "grid"
+    else:
+        points, design = sweeps.lhs_points(scenario, ranges or [], lhs, chosen_seed), f"lhs {lhs}"
+    sweeps.build_variants(scenario, points)
+    return sweeps.plan_sweep(scenario, points, seed=chosen_seed,
+                             replications=scenario.run.replications if replications is None else replications,
+                             design=design, daily=daily, out=out, command_line=sys.argv)
 
 
 def sensitivity(
@@ -171,10 +173,7 @@ def sensitivity(
         return result, result.save(out)
 
     result, folder = guarded(work, debug)
-    if not quiet:
-        for line in result.lines():
-            typer.echo(line)
-    typer.echo(f"results: {folder}")
+    echo_result(result.lines(), folder, quiet)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from sim.cli.common import (
     Seed,
     Sets,
     check_out,
+    echo_result,
     executor_for,
     guarded,
     load,
@@ -57,10 +58,7 @@ def run(
         return result, folder
 
     result, folder = guarded(work, debug)
-    if not quiet:
-        for line in result.headline.lines():
-            typer.echo(line)
-    typer.echo(f"results: {folder}")
+    echo_result(result.headline.lines(), folder, quiet)
     if report:
         from sim.outputs.report import write_report
 

@@ -311,7 +311,7 @@ def fit_posterior(
     """
     import emcee
 
-    from sim import executors
+    from sim.runs import executors
 
     clock = time.perf_counter()
     seed = scenario.run.seed if seed is None else seed
