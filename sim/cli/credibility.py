@@ -51,7 +51,7 @@ def bound(
 
 
 def observed(
-    series: Annotated[str, typer.Option("--series", help="Which consistent series: un or pak_kp.")] = "un",
+    series: Annotated[str, typer.Option("--series", help="Which consistent series: un, pak_kp or pak_federal_daily.")] = "un",
     until: Annotated[str | None, typer.Option("--until", help="Last date kept (ISO), e.g. 2023-11-22.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="CSV file to write (default: print).")] = None,
     debug: Debug = False,

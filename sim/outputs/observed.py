@@ -67,7 +67,8 @@ class SeriesSelection:
     scope_pattern: str  # regular expression the ``scope`` text must match (the counting convention)
     crossing: str | None  # the file's ``crossing`` column must equal this (None: any)
     node: str  # what the model compares with: "all" crossings or a crossing's name
-    count_from: str  # ISO date of the first day the figures count
+    count_from: str  # ISO date of the first day the figures count ("" for daily tallies)
+    kind: str = "cumulative"  # or "daily": each figure is one day's count
 
 
 SERIES: dict[str, SeriesSelection] = {
@@ -77,11 +78,16 @@ SERIES: dict[str, SeriesSelection] = {
     "pak_kp": SeriesSelection(
         "Khyber Pakhtunkhwa/Torkham officials (Dawn): people returned via Torkham since 17 Sep 2023",
         "pak_kp", "cumulative_returns", r"since 17 Sep", "Torkham", "torkham", "2023-09-17"),
+    "pak_federal_daily": SeriesSelection(
+        "Pakistan federal tally: people who left on one day through Torkham and Chaman (daily figures)",
+        "pak_federal", "daily_returns", r"federal tally|repatriated on", None, "all", "", "daily"),
 }
 """The consistent series of the bundled data. ``un`` counts like the 1-million target (all
 returns from 15 Sep 2023): 160,000 on 3 Nov, 261,240 on 13 Nov, ~375,000 on 18 Nov; the UN's lower
 bounds ("327,000+") and its count since 3 Oct are left out. ``pak_kp`` is the densest dated series:
-Torkham only, daily from 31 Oct to 5 Nov 2023."""
+Torkham only, daily from 31 Oct to 5 Nov 2023. ``pak_federal_daily`` is one day's departures
+through both crossings (3,043 on 12 Nov, 2,668 on 22 Nov): the only figures on the rate after
+mid-November (kind ``daily``; :mod:`sim.studies.observation` compares it with one day's crossings)."""
 
 
 def _data_path(name: str):
@@ -122,5 +128,5 @@ def select_series(name: str, until: date | None = None) -> pd.DataFrame:
     rows = table[chosen].drop_duplicates("date", keep="last").sort_values("date")
     return pd.DataFrame({
         "date": rows["date"].to_numpy(), "value": rows["value"].astype(float).to_numpy(),
-        "series": name, "kind": "cumulative", "node": selection.node, "count_from": selection.count_from,
+        "series": name, "kind": selection.kind, "node": selection.node, "count_from": selection.count_from,
     })

@@ -21,7 +21,7 @@ two halves; each half's log posteriors are one ``pool.map``, which this module h
 (:mod:`sim.runs.executors`: serial, processes or Dask), tagging each walker and putting the results back
 in order — so the chain is identical whatever the executor. emcee's own random state is seeded from
 ``seed``: the same seed gives the same ``posterior.csv``, byte for byte. Walkers start in a small
-ball (1 % of each prior's width) around the scenario's own values; the first ``burn`` steps are
+ball (2 % of each prior's width) around the scenario's own values; the first ``burn`` steps are
 discarded and every ``thin``-th step kept.
 
 **Result** (:class:`PosteriorResult`): ``samples`` (a column per key path and ``weight``, what
@@ -60,7 +60,7 @@ ProgressCallback = Callable[[int, int], None]
 WEIGHT = "weight"
 ERROR_SCALE_PREFIX = "error_scale."
 DEFAULT_STEPS = 200
-INITIAL_BALL = 0.01
+INITIAL_BALL = 0.02
 """Walkers start within this fraction of each prior's width around the scenario's values."""
 
 
