@@ -45,7 +45,9 @@ def test_cli_exports_a_file_read_observed_accepts(tmp_path) -> None:
     assert CliRunner().invoke(app, ["observed", "--series", "un", "--out", str(out)]).exit_code == 2
     bad = CliRunner().invoke(app, ["observed", "--series", "bogus"])
     assert bad.exit_code == 2 and "choose one of" in bad.output
-    assert set(SERIES) == {"un", "pak_kp"}
+    assert set(SERIES) == {"un", "pak_kp", "pak_federal_daily"}
+    daily = select_series("pak_federal_daily")
+    assert daily["value"].tolist() == [3_043, 2_668] and set(daily["kind"]) == {"daily"}
 
 
 def test_run_with_observed_reports_ard_in_summary_and_headline() -> None:

@@ -7,13 +7,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from posterior_synthetic import KEYS, PRIOR_HIGH, PRIOR_LOW, synthetic_series, tiny_scenario
 from typer.testing import CliRunner
 
-from posterior_synthetic import KEYS, PRIOR_HIGH, PRIOR_LOW, synthetic_series, tiny_scenario
-from sim.calibrate import FitParameter
 from sim.cli import app
-from sim.executors import ProcessExecutor
+from sim.runs.executors import ProcessExecutor
 from sim.scenario import load_scenario
+from sim.studies.calibrate import FitParameter
 from sim.studies.posterior import fit_posterior, rhat_halves
 from sim.studies.posterior_output import posterior_csv_text
 

@@ -11,9 +11,9 @@ under-coverage, which is the point of the test.
 from __future__ import annotations
 
 import numpy as np
-
 from posterior_synthetic import KEYS, PRIOR_HIGH, PRIOR_LOW, synthetic_series, tiny_scenario
-from sim.calibrate import FitParameter
+
+from sim.studies.calibrate import FitParameter
 from sim.studies.posterior import fit_posterior
 
 DATA_SETS = 20
