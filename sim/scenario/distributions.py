@@ -117,10 +117,10 @@ class Exponential(_Spec):
         return rng.exponential(self.mean_, size)
 
 
-class Lognormal(_Spec):
-    """Lognormal with the given mean and sd of the variable (not of its log)."""
+class _MeanAndSd(_Spec):
+    """A positive distribution given by its mean and standard deviation; sd 0 means always the mean."""
 
-    dist: Literal["lognormal"]
+    dist: str  # narrowed to one name by each subclass (first, as written in scenario files)
     mean_: Hours = Field(alias="mean", gt=0)
     sd: Hours = Field(ge=0)
 
@@ -132,26 +132,29 @@ class Lognormal(_Spec):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         if self.sd == 0:
             return np.full(size, self.mean_, dtype=float)
+        return self._sample_spread(rng, size)
+
+    def _sample_spread(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Lognormal(_MeanAndSd):
+    """Lognormal with the given mean and sd of the variable (not of its log)."""
+
+    dist: Literal["lognormal"]
+
+    def _sample_spread(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma_squared = math.log1p((self.sd / self.mean_) ** 2)
         mu = math.log(self.mean_) - sigma_squared / 2
         return rng.lognormal(mu, math.sqrt(sigma_squared), size)
 
 
-class Gamma(_Spec):
+class Gamma(_MeanAndSd):
     """Gamma with the given mean and sd (shape = (mean/sd)², scale = sd²/mean)."""
 
     dist: Literal["gamma"]
-    mean_: Hours = Field(alias="mean", gt=0)
-    sd: Hours = Field(ge=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def mean(self) -> float:
-        return self.mean_
-
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        if self.sd == 0:
-            return np.full(size, self.mean_, dtype=float)
+    def _sample_spread(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = (self.mean_ / self.sd) ** 2
         return rng.gamma(shape, self.sd**2 / self.mean_, size)
 

@@ -31,7 +31,7 @@ from sim.outputs.results import (
 )
 from sim.runs.executors import Executor, SerialExecutor
 from sim.studies import experiments
-from sim.studies.experiments import LABELS, METRICS, VariantResult
+from sim.studies.experiments import LABELS, METRICS
 
 COMPARE_COLUMNS = ["scenario", "file", "metric", "mean", "ci95_low", "ci95_high", "p05", "p50", "p95",
                    "diff_vs_first", "diff_ci95_low", "diff_ci95_high"]
@@ -47,18 +47,10 @@ def _labels(scenarios) -> list[str]:
     return labels
 
 
-@dataclass
-class CompareResult:
+@dataclass(kw_only=True)
+class CompareResult(experiments.StudyRun):
     scenarios: list[Any]
     labels: list[str]
-    seed: int
-    replications: int
-    variants: dict[int, VariantResult]
-    executor_description: str
-    started_at: datetime
-    ended_at: datetime
-    wall_seconds: float
-    command_line: list[str] | None = None
 
     @property
     def table(self) -> pd.DataFrame:
@@ -195,5 +187,7 @@ def compare(
     clock = time.perf_counter()
     variants = experiments.run_variants(scenarios, replications, seed, executor, keep_daily=daily,
                                         progress=progress)
-    return CompareResult(list(scenarios), _labels(scenarios), seed, replications, variants, executor.describe(),
-                         started, datetime.now().astimezone(), time.perf_counter() - clock, command_line)
+    return CompareResult(scenarios=list(scenarios), labels=_labels(scenarios), seed=seed, replications=replications,
+                         variants=variants, executor_description=executor.describe(), started_at=started,
+                         ended_at=datetime.now().astimezone(), wall_seconds=time.perf_counter() - clock,
+                         command_line=command_line)

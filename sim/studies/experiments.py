@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -88,6 +88,20 @@ class VariantResult:
     @property
     def replications(self) -> int:
         return len(next(iter(self.values.values())))
+
+
+@dataclass(kw_only=True)
+class StudyRun:
+    """What every study of variants records besides its own inputs: how it was run and its results."""
+
+    seed: int
+    replications: int
+    variants: dict[int, VariantResult]
+    executor_description: str
+    started_at: datetime
+    ended_at: datetime
+    wall_seconds: float
+    command_line: list[str] | None = None
 
 
 @dataclass

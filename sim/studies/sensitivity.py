@@ -36,19 +36,11 @@ from sim.studies import experiments
 from sim.studies.sweep import build_variants, parse_ranges
 
 
-@dataclass
-class SensitivityResult:
+@dataclass(kw_only=True)
+class SensitivityResult(experiments.StudyRun):
     scenario: Any
     ranges: list[tuple[str, Any, Any]]
     base_values: list[Any]
-    seed: int
-    replications: int
-    variants: dict[int, experiments.VariantResult]
-    executor_description: str
-    started_at: datetime
-    ended_at: datetime
-    wall_seconds: float
-    command_line: list[str] | None = None
 
     @property
     def table(self) -> pd.DataFrame:
@@ -169,5 +161,7 @@ def sensitivity(
     started = datetime.now().astimezone()
     clock = time.perf_counter()
     results = experiments.run_variants(variants, replications, seed, executor, keep_daily=daily, progress=progress)
-    return SensitivityResult(scenario, normalised, base_values, seed, replications, results, executor.describe(),
-                             started, datetime.now().astimezone(), time.perf_counter() - clock, command_line)
+    return SensitivityResult(scenario=scenario, ranges=normalised, base_values=base_values, seed=seed,
+                             replications=replications, variants=results, executor_description=executor.describe(),
+                             started_at=started, ended_at=datetime.now().astimezone(),
+                             wall_seconds=time.perf_counter() - clock, command_line=command_line)
