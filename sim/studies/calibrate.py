@@ -214,6 +214,98 @@ def _format(value: float) -> str:
     return f"{value:.6g}"
 
 
+def _checked_observations(scenario, observed: pd.DataFrame, node: str | None,
+                          count_from: dt.date | None) -> tuple[pd.DataFrame, str, dt.date | None]:
+    """The observed series sorted by date, the node it measures and the day it counts from,
+    checked against the scenario (dates inside the period, positive values, a known node)."""
+    observed = observed.copy()
+    observed["date"] = pd.to_datetime(observed["date"]).dt.date
+    observed = observed.sort_values("date").reset_index(drop=True)
+    if node is None:
+        node = str(observed["node"].iloc[0]) if "node" in observed.columns else "all"
+    if count_from is None and "count_from" in observed.columns and pd.notna(observed["count_from"].iloc[0]):
+        count_from = pd.to_datetime(observed["count_from"].iloc[0]).date()
+    start, end = scenario.period.start, scenario.period.end
+    outside = observed[(observed["date"] < start) | (observed["date"] > end)]
+    if len(outside):
+        raise CalibrationError(f"observed dates {', '.join(d.isoformat() for d in outside['date'][:3])} lie "
+                               f"outside the period {start}..{end}")
+    if count_from is not None and not start <= count_from <= observed["date"].iloc[0]:
+        raise CalibrationError(f"count_from {count_from} must lie between the period start and the first "
+                               "observed date")
+    if (observed["value"] <= 0).any():
+        raise CalibrationError("observed values must be positive (relative differences divide by them)")
+    if node != "all" and node not in scenario.crossings:
+        raise CalibrationError(f"observed node {node!r} is neither 'all' nor a crossing "
+                               f"({', '.join(scenario.crossings)})")
+    return observed, node, count_from
+
+
+def _initial_values(scenario, parameters: Sequence[FitParameter]) -> dict[str, float]:
+    """The scenario's own value of every fitted key path (the search starts there)."""
+    data = scenario.to_yaml_dict()
+    for parameter in parameters:
+        try:
+            _value_for(scenario, parameter, parameter.low)
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            if isinstance(error, CalibrationError):
+                raise
+            raise CalibrationError(f"--fit {parameter.key}: no such value in the scenario") from None
+    return {p.key: float(get_path(data, parse_key_path(p.key))) for p in parameters}
+
+
+class _Objective:
+    """Sum of squared relative differences between the mean simulated and the observed cumulative
+    series, over the unit cube of the fitted parameters. Every evaluation uses the same replication
+    seeds (common random numbers), so the objective is a deterministic function of the parameters;
+    results are cached by parameter values, and each new one is kept in ``history``."""
+
+    def __init__(self, scenario, observed: pd.DataFrame, parameters: Sequence[FitParameter], replications: int,
+                 seed: int, jobs: int, node: str, count_from: dt.date | None) -> None:
+        self.scenario, self.parameters = scenario, list(parameters)
+        self.replications, self.seed, self.jobs = replications, seed, jobs
+        self.node, self.count_from = node, count_from
+        self.short = _shortened(scenario, observed["date"].iloc[-1])  # nothing after the last observation
+        self.dates = list(observed["date"])
+        self.target = observed["value"].to_numpy(float)
+        self.lows = np.array([p.low for p in parameters])
+        self.spans = np.array([p.high - p.low for p in parameters])
+        self.history: list[tuple[dict[str, float], float]] = []
+        self.cache: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
+
+    def values_of(self, unit: np.ndarray) -> dict[str, float]:
+        clipped = np.clip(unit, 0.0, 1.0)
+        return {p.key: _value_for(self.scenario, p, low + span * u)
+                for p, low, span, u in zip(self.parameters, self.lows, self.spans, clipped)}
+
+    def unit_of(self, values: dict[str, float]) -> np.ndarray:
+        return np.clip((np.array([values[p.key] for p in self.parameters]) - self.lows) / self.spans, 0.0, 1.0)
+
+    def simulate(self, values: dict[str, float]) -> np.ndarray:
+        outcomes = run_replications(self.short.with_values(values), range(self.replications), self.seed, self.jobs)
+        return simulated_cumulative(outcomes, self.scenario.period.start, self.dates, self.node, self.count_from)
+
+    def __call__(self, unit: np.ndarray) -> float:
+        values = self.values_of(unit)
+        key = tuple(values.values())
+        if key not in self.cache:
+            simulated = self.simulate(values)
+            mean = simulated.mean(axis=0)
+            self.cache[key] = (float(np.sum(((mean - self.target) / self.target) ** 2)), simulated)
+            self.history.append((values, self.cache[key][0]))
+        return self.cache[key][0]
+
+
+def _initial_simplex(initial_unit: np.ndarray) -> np.ndarray:
+    """Nelder–Mead's first simplex: the start and one step of 0.2 (a fifth of the range) per parameter."""
+    simplex = [initial_unit]
+    for index in range(len(initial_unit)):
+        vertex = initial_unit.copy()
+        vertex[index] += 0.2 if vertex[index] <= 0.8 else -0.2
+        simplex.append(vertex)
+    return np.array(simplex)
+
+
 def calibrate(
     scenario,
     observed: pd.DataFrame,
@@ -239,84 +331,31 @@ def calibrate(
     seed = scenario.run.seed if seed is None else seed
     if not parameters:
         raise CalibrationError("give at least one --fit key.path=low:high")
-    observed = observed.copy()
-    observed["date"] = pd.to_datetime(observed["date"]).dt.date
-    observed = observed.sort_values("date").reset_index(drop=True)
-    if node is None:
-        node = str(observed["node"].iloc[0]) if "node" in observed.columns else "all"
-    if count_from is None and "count_from" in observed.columns and pd.notna(observed["count_from"].iloc[0]):
-        count_from = pd.to_datetime(observed["count_from"].iloc[0]).date()
-    start, end = scenario.period.start, scenario.period.end
-    outside = observed[(observed["date"] < start) | (observed["date"] > end)]
-    if len(outside):
-        raise CalibrationError(f"observed dates {', '.join(d.isoformat() for d in outside['date'][:3])} lie "
-                               f"outside the period {start}..{end}")
-    if count_from is not None and not start <= count_from <= observed["date"].iloc[0]:
-        raise CalibrationError(f"count_from {count_from} must lie between the period start and the first "
-                               "observed date")
-    if (observed["value"] <= 0).any():
-        raise CalibrationError("observed values must be positive (relative differences divide by them)")
-    if node != "all" and node not in scenario.crossings:
-        raise CalibrationError(f"observed node {node!r} is neither 'all' nor a crossing "
-                               f"({', '.join(scenario.crossings)})")
-    data = scenario.to_yaml_dict()
-    for parameter in parameters:
-        try:
-            _value_for(scenario, parameter, parameter.low)
-        except (KeyError, IndexError, TypeError, ValueError) as error:
-            if isinstance(error, CalibrationError):
-                raise
-            raise CalibrationError(f"--fit {parameter.key}: no such value in the scenario") from None
-    initial_values = {p.key: float(get_path(data, parse_key_path(p.key))) for p in parameters}
-    short = _shortened(scenario, observed["date"].iloc[-1])
-    dates = list(observed["date"])
-    target = observed["value"].to_numpy(float)
-    lows = np.array([p.low for p in parameters])
-    spans = np.array([p.high - p.low for p in parameters])
-    history: list[tuple[dict[str, float], float]] = []
-    cache: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
+    observed, node, count_from = _checked_observations(scenario, observed, node, count_from)
+    initial_values = _initial_values(scenario, parameters)
+    objective = _Objective(scenario, observed, parameters, replications, seed, jobs, node, count_from)
 
-    def values_of(unit: np.ndarray) -> dict[str, float]:
-        clipped = np.clip(unit, 0.0, 1.0)
-        return {p.key: _value_for(scenario, p, low + span * u)
-                for p, low, span, u in zip(parameters, lows, spans, clipped)}
+    def objective_with_progress(unit: np.ndarray) -> float:
+        value = objective(unit)
+        if progress is not None:
+            progress(min(len(objective.history), max_evaluations), max_evaluations)
+        return value
 
-    def simulate(values: dict[str, float]) -> np.ndarray:
-        candidate = short.with_values(values)
-        outcomes = run_replications(candidate, range(replications), seed, jobs)
-        return simulated_cumulative(outcomes, start, dates, node, count_from)
-
-    def objective(unit: np.ndarray) -> float:
-        values = values_of(unit)
-        key = tuple(values.values())
-        if key not in cache:
-            simulated = simulate(values)
-            mean = simulated.mean(axis=0)
-            cache[key] = (float(np.sum(((mean - target) / target) ** 2)), simulated)
-            history.append((values, cache[key][0]))
-            if progress is not None:
-                progress(min(len(history), max_evaluations), max_evaluations)
-        return cache[key][0]
-
-    initial_unit = np.clip((np.array([initial_values[p.key] for p in parameters]) - lows) / spans, 0.0, 1.0)
-    initial_simulated = simulate(values_of(initial_unit))
-    simplex = [initial_unit]
-    for index in range(len(parameters)):
-        vertex = initial_unit.copy()
-        vertex[index] += 0.2 if vertex[index] <= 0.8 else -0.2
-        simplex.append(vertex)
-    result = minimize(objective, initial_unit, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(parameters),
-                      options={"initial_simplex": np.array(simplex), "maxfev": max_evaluations,
+    initial_unit = objective.unit_of(initial_values)
+    initial_simulated = objective.simulate(objective.values_of(initial_unit))
+    result = minimize(objective_with_progress, initial_unit, method="Nelder-Mead",
+                      bounds=[(0.0, 1.0)] * len(parameters),
+                      options={"initial_simplex": _initial_simplex(initial_unit), "maxfev": max_evaluations,
                                "xatol": 1e-3, "fatol": 1e-6})
-    best_values = values_of(result.x)
+    best_values = objective.values_of(result.x)
     objective(result.x)
-    best_simulated = cache[tuple(best_values.values())][1]
+    best_simulated = objective.cache[tuple(best_values.values())][1]
     return Calibration(
         scenario=scenario.with_values(best_values), parameters=list(parameters), values=best_values,
         initial_values=initial_values, observed=observed[["date", "value"]], simulated=best_simulated,
         initial_simulated=initial_simulated, node=node, count_from=count_from, replications=replications,
-        seed=seed, evaluations=len(history), wall_seconds=time.perf_counter() - clock,
-        converged=bool(result.success), message=str(result.message), history=history,
+        seed=seed, evaluations=len(objective.history), wall_seconds=time.perf_counter() - clock,
+        converged=bool(result.success), message=str(result.message), history=objective.history,
     )
 
 
