@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import credibility, experiments, run_commands, scenario_commands
+from sim.cli import backtest, credibility, experiments, run_commands, scenario_commands
 from sim.cli.common import BAD_INPUT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
@@ -33,7 +33,7 @@ def _main_options(
     crossings: can N people cross by date D, and what limits it?"""
 
 
-for _group in (scenario_commands, run_commands, experiments, credibility):
+for _group in (scenario_commands, run_commands, experiments, credibility, backtest):
     _group.register(app)
 
 
