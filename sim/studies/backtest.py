@@ -109,7 +109,11 @@ def split_checked(series: Sequence[ObservedSeries], cutoff: dt.date, until: dt.d
         raise BacktestError(f"--cutoff {cutoff}: outside the scenario's period {start}..{end}")
     if cutoff < first:
         raise BacktestError(f"--cutoff {cutoff}: before the first observed figure ({first}): nothing to calibrate on")
-    until = last if until is None else until
+    if until is None:
+        if last <= cutoff:
+            raise BacktestError(f"--cutoff {cutoff}: no observed figure after it: nothing to score "
+                                f"(the figures run {first}..{last})")
+        until = last
     if until <= cutoff:
         raise BacktestError(f"--until {until}: must come after the cutoff {cutoff}")
     if until > end:
