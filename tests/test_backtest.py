@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from experiment_scenarios import bordersim, write_tiny
 
-from sim.calibrate import FitParameter
+from sim.studies.calibrate import FitParameter
 from sim.runs.evaluate import daily_crossed
 from sim.scenario import load_scenario
 from sim.studies.backtest import BacktestError, backtest, split_checked
