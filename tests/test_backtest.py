@@ -112,3 +112,17 @@ def test_bad_input_exits_2_with_one_line_and_no_folder(tiny, arguments, message)
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], completed.stderr
     assert not (folder / "out").exists()
+
+
+def test_daily_series_baseline_by_hand() -> None:
+    from sim.studies.backtest import daily_baseline
+
+    series = ObservedSeries("tallies", "daily", "all", None, (D(2023, 10, 20), D(2023, 11, 1), D(2023, 11, 3),
+                                                               D(2023, 11, 5), D(2023, 11, 9)),
+                            np.array([9000.0, 100, 200, 300, 5000]))
+    baseline = daily_baseline(series, D(2023, 11, 5), [D(2023, 11, 6), D(2023, 11, 9)], (0.1, 0.5))
+    # Last 7 days up to 5 Nov: 100, 200, 300 -> 200 a day, flat. The spread over the last 28 days
+    # (20 Oct included): 9000, 100, 200, 300 -> median 250; numpy quantiles 0.05: 115, 0.95: 7695 (linear between 300 and 9000).
+    assert baseline.median.tolist() == [200, 200]
+    assert baseline.band(0.1)[0].tolist() == pytest.approx([200 + 115 - 250] * 2)
+    assert baseline.band(0.1)[1].tolist() == pytest.approx([200 + 7695 - 250] * 2)

@@ -160,3 +160,18 @@ def test_a_row_the_scenario_rejects_is_reported(tmp_path) -> None:
     scenario = load_scenario(_with_sample(tmp_path, text=f"{NEVER},weight\n2.0,1\n"))
     with pytest.raises(ScenarioError, match="replication 0 drew values the scenario rejects"):
         run_replications(scenario, range(1), seed=1)
+
+
+def test_dask_workers_draw_the_same_rows_without_the_file(tmp_path) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    from sim.runs.executors import DaskExecutor
+
+    scenario = load_scenario(_with_sample(tmp_path))
+    serial = run_replications(scenario, range(4), seed=6)
+    (tmp_path / "posterior.csv").unlink()  # the workers (separate processes) can only get it from the job
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        remote = run_replications(scenario, range(4), seed=6, executor=DaskExecutor(client=client))
+    assert [o.totals for o in remote] == [o.totals for o in serial]
+    assert {o.totals["uncertain:sample_row"] for o in remote} <= {2, 3}
