@@ -658,9 +658,9 @@ def _summary_html(run: RunFolder, head) -> list[str]:
         return []
     return ['<h2 id="summary">Summary</h2><p>The terminal summary of the run:</p>',
             f'<pre class="terminal">{_e(chr(10).join(head.lines()))}</pre>',
-            "<p>summary.csv: means with 95% intervals (Student t; Wilson for shares) and quantiles over "
+            ("<p>summary.csv: means with 95% intervals (Student t; Wilson for shares) and quantiles over "
             "replications. <code>target_reached_day</code> counts days from the period start "
-            "(∞: not reached within the period).</p>",
+            "(∞: not reached within the period).</p>"),
             html_table(run.table("summary"))]
 
 
@@ -680,11 +680,11 @@ def _projection_html(run: RunFolder) -> list[str]:
     projection = run.table("projection")
     if projection is None:
         return []
-    return ['<h2 id="projection">Projection</h2><p>Weekly dates, the target date and the last day; '
-            "totals over all crossings (median p50, band p05–p95 across replications).</p>",
+    return [('<h2 id="projection">Projection</h2><p>Weekly dates, the target date and the last day; '
+            "totals over all crossings (median p50, band p05–p95 across replications).</p>"),
             html_table(_projection_overview(projection)),
-            f"<details><summary>Every node ({len(projection):,} rows of projection.csv)</summary>"
-            f"{html_table(projection)}</details>"]
+            (f"<details><summary>Every node ({len(projection):,} rows of projection.csv)</summary>"
+            f"{html_table(projection)}</details>")]
 
 
 def _assumptions_html(run: RunFolder) -> list[str]:
@@ -692,9 +692,9 @@ def _assumptions_html(run: RunFolder) -> list[str]:
     if not run.scenario:
         return []
     sources = scenario_sources(run)
-    parts = ['<h2 id="assumptions">Assumptions</h2><p>Every parameter of the scenario as run (after '
+    parts = [('<h2 id="assumptions">Assumptions</h2><p>Every parameter of the scenario as run (after '
              "<code>extends</code> and <code>--set</code>), its value, and the comment written beside it "
-             "in the scenario file (its source or the reasoning behind it).</p>"]
+             "in the scenario file (its source or the reasoning behind it).</p>")]
     body = "".join(f'<tr><td class="key">{_e(row.key)}</td><td class="value">{_e(row.value)}</td>'
                    f"<td>{_e(row.comment)}</td><td>{_e(row.where)}</td></tr>" for row in assumptions(run, sources))
     parts.append("<table><thead><tr><th>parameter</th><th>value</th><th>source / comment</th>"
