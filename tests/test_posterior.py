@@ -53,6 +53,19 @@ def test_same_seed_same_samples_serial_or_parallel() -> None:
     assert posterior_csv_text(fit(observations, seed=10, steps=12, burn=4).samples) != text
 
 
+def test_a_dask_cluster_gives_the_same_samples() -> None:
+    from dask.distributed import Client, LocalCluster
+
+    from sim.runs.executors import DaskExecutor
+
+    observations = [synthetic_series(TRUTH, 0.05, noise_seed=2)]
+    serial = fit(observations, seed=9, steps=6, burn=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        on_dask = fit(observations, seed=9, steps=6, burn=2, executor=DaskExecutor(client=client))
+    assert posterior_csv_text(on_dask.samples) == posterior_csv_text(serial.samples)
+
+
 def test_rhat_of_two_identical_halves_and_of_two_separated_halves() -> None:
     rng = np.random.default_rng(0)
     same = rng.normal(size=(400, 8, 1))
