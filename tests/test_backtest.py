@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from experiment_scenarios import bordersim, write_tiny
 
-from sim.studies.calibrate import FitParameter
 from sim.runs.evaluate import daily_crossed
 from sim.scenario import load_scenario
 from sim.studies.backtest import BacktestError, backtest, split_checked
+from sim.studies.calibrate import FitParameter
 from sim.studies.observation import ObservedSeries
 from sim.studies.scoring import naive_baseline
 
@@ -70,7 +70,7 @@ def test_the_command_writes_scores_that_follow_from_its_own_rows(tiny) -> None:
 
 
 def test_same_seed_same_backtest(tiny) -> None:
-    folder, scenario, observed, _ = tiny
+    _, scenario, observed, _ = tiny
     series = [ObservedSeries("s", "cumulative", "all", D(2023, 11, 1), tuple(DATES),
                              pd.read_csv(observed)["value"].to_numpy(float))]
     runs = [backtest(load_scenario(scenario), series, [FitParameter("groups.undocumented.never_leave", 0.0, 0.5)],

@@ -8,7 +8,19 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.common import BadInput, Debug, Out, Quiet, Scheduler, Sets, check_out, executor_for, guarded, load, progress
+from sim.cli.common import (
+    BadInput,
+    Debug,
+    Out,
+    Quiet,
+    Scheduler,
+    Sets,
+    check_out,
+    executor_for,
+    guarded,
+    load,
+    progress,
+)
 
 
 def _date(text: str | None, option: str):

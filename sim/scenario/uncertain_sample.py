@@ -106,8 +106,8 @@ def read_sample(path: str) -> JointSample:
     try:
         status = os.stat(path)
     except OSError:
-        raise SampleError([f"{display_path(path)}: no such file (a CSV of key paths and weight, relative to "
-                           "the folder of the scenario file that names it)"]) from None
+        raise SampleError([(f"{display_path(path)}: no such file (a CSV of key paths and weight, relative to "
+                            "the folder of the scenario file that names it)")]) from None
     stamp = (status.st_mtime_ns, status.st_size)
     entry = _CACHE.get(path)
     if entry is not None and entry[0] in (stamp, None):

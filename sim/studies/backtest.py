@@ -29,13 +29,22 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.studies.observation import ObservedSeries
-from sim.studies.scoring import HUB_ALPHAS, QuantileForecast, Scores, inside, naive_baseline, score
-from sim.studies.scoring import relative_differences, weighted_interval_scores
+from sim.studies.scoring import (
+    HUB_ALPHAS,
+    QuantileForecast,
+    Scores,
+    inside,
+    naive_baseline,
+    relative_differences,
+    score,
+    weighted_interval_scores,
+)
 
 ProgressCallback = Callable[[int, int], None]
 BAND_LEVELS = {"p05": 0.05, "p25": 0.25, "p75": 0.75, "p95": 0.95}
@@ -79,9 +88,9 @@ class BacktestResult:
     def lines(self) -> list[str]:
         """What the command prints: the data split, the posterior, and the scores against the baseline."""
         scored = self.scores["all"].points
-        lines = [f"Backtest: calibrated on figures up to {self.cutoff}, forecast to {self.until} "
-                 f"({self.replications} replications drawing from {len(self.posterior.samples)} posterior samples); "
-                 f"{scored} figures scored"]
+        lines = [(f"Backtest: calibrated on figures up to {self.cutoff}, forecast to {self.until} "
+                  f"({self.replications} replications drawing from {len(self.posterior.samples)} posterior samples); "
+                  f"{scored} figures scored")]
         for _, row in self.posterior.summary.iterrows():
             lines.append(f"  posterior {row['parameter']}: p50 {row['p50']:.4g}, 90% [{row['p05']:.4g}, {row['p95']:.4g}]"
                          f" (prior {row['prior']})")
@@ -163,9 +172,9 @@ def _error_scale(posterior, name: str, row: int, rng: np.random.Generator) -> fl
 def predictive_draws(outcomes, scenario, seed: int, series: ObservedSeries, days: list[dt.date], posterior,
                      bias_sd: float = 0.0) -> np.ndarray:
     """(replications × days): each replication's model value of ``series`` with observation error."""
+    from sim.model.streams import stream
     from sim.runs import uncertain
     from sim.runs.evaluate import crossed_by_node
-    from sim.model.streams import stream
 
     crossings = list(scenario.crossings)
     on_days = ObservedSeries(series.name, series.kind, series.node, series.count_from, tuple(days),
@@ -242,11 +251,7 @@ def backtest(
     the posterior sample the forecast draws from is written (``posterior.csv``; default a temporary
     folder). ``progress`` is called with (tasks done, tasks planned) over both stages.
     """
-    import tempfile
-
     from sim.runs import executors
-    from sim.runs.runner import run_replications
-    from sim.studies.posterior import PosteriorError, fit_posterior
 
     clock = time.perf_counter()
     seed = scenario.run.seed if seed is None else seed
@@ -256,28 +261,11 @@ def backtest(
     owned = executor is None
     if owned:
         executor = executors.SerialExecutor() if jobs <= 1 else executors.ProcessExecutor(jobs)
-    steps_planned: list[int] = []
-
+    progress_of = _TwoStages(progress, replications)
     try:
-        def posterior_progress(done: int, total: int) -> None:
-            if not steps_planned:
-                steps_planned.append(total)
-            if progress is not None:
-                progress(done, total + replications)
-
-        try:
-            posterior = fit_posterior(scenario, list(series), fit, seed=seed, executor=executor,
-                                      progress=posterior_progress, cutoff=cutoff, **posterior_options)
-        except PosteriorError as error:
-            raise BacktestError(str(error)) from None
-        folder = sample_folder or tempfile.mkdtemp(prefix="bordersim-backtest-")
-        sample_path = f"{folder}/posterior.csv"
-        posterior.samples.to_csv(sample_path, index=False, float_format="%.10g", lineterminator="\n")
-        future = forecast_scenario(scenario, sample_path, posterior.keys, until)
-        offset = steps_planned[0] if steps_planned else 0
-        outcomes = run_replications(future, range(replications), seed, executor=executor,
-                                    progress=(lambda done: progress(offset + done, offset + replications))
-                                    if progress else None)
+        posterior = _calibrate(scenario, series, fit, cutoff, seed, executor, progress_of.first, posterior_options)
+        future, outcomes = _forecast(scenario, posterior, until, replications, seed, executor, progress_of.second,
+                                     sample_folder)
     finally:
         if owned:
             executor.close()
@@ -290,6 +278,60 @@ def backtest(
                             _scores(forecasts, cutoff, until), time.perf_counter() - clock, tuple(alphas))
     result.table = backtest_table(result)
     return result
+
+
+class _TwoStages:
+    """One progress count over both stages: the calibration's model runs, then the forecast's."""
+
+    def __init__(self, progress: ProgressCallback | None, replications: int) -> None:
+        self.progress = progress
+        self.replications = replications
+        self.calibration_total = 0
+
+    def first(self, done: int, total: int) -> None:
+        self.calibration_total = total
+        if self.progress is not None:
+            self.progress(done, total + self.replications)
+
+    def second(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress(self.calibration_total + done, self.calibration_total + self.replications)
+
+
+def _calibrate(scenario, series, fit, cutoff: dt.date, seed: int, executor, progress, options: dict):
+    """The posterior of ``fit`` given the figures up to the cutoff (``fit_posterior``)."""
+    from sim.studies.posterior import PosteriorError, fit_posterior
+
+    try:
+        return fit_posterior(scenario, list(series), fit, seed=seed, executor=executor, progress=progress,
+                             cutoff=cutoff, **options)
+    except PosteriorError as error:
+        raise BacktestError(str(error)) from None
+
+
+def _forecast(scenario, posterior, until: dt.date, replications: int, seed: int, executor, progress,
+              sample_folder: str | None):
+    """The forecast scenario (drawing posterior rows) and its replications' outcomes.
+
+    The posterior is written where the scenario can name it (``sample_folder``, else a temporary
+    folder removed afterwards: once loaded, the sample lives in memory and travels with the jobs).
+    """
+    import shutil
+    import tempfile
+
+    from sim.runs.runner import run_replications
+    from sim.studies.posterior_output import posterior_csv_text
+
+    folder = sample_folder or tempfile.mkdtemp(prefix="bordersim-backtest-")
+    try:
+        sample_path = str(Path(folder) / "posterior.csv")
+        Path(sample_path).write_text(posterior_csv_text(posterior.samples), encoding="utf-8")
+        future = forecast_scenario(scenario, sample_path, posterior.keys, until)
+        outcomes = run_replications(future, range(replications), seed, executor=executor, progress=progress)
+    finally:
+        if sample_folder is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return future, outcomes
 
 
 def _scored_arrays(item: SeriesForecast, cutoff: dt.date, until: dt.date):
@@ -398,7 +440,7 @@ def observed_table(result: BacktestResult) -> pd.DataFrame:
 
 
 def save_backtest(result: BacktestResult, destination=None, command_line: Sequence[str] | None = None,
-                  started_at=None) -> "Path":
+                  started_at=None) -> Path:
     """Write the results folder atomically (an interrupt leaves nothing) and return its path.
 
     ``backtest.csv`` (scores per figure and summary rows), ``forecast.csv`` (daily bands),
@@ -412,7 +454,6 @@ def save_backtest(result: BacktestResult, destination=None, command_line: Sequen
     import json
     import shutil
     from datetime import datetime
-    from pathlib import Path
 
     from sim.outputs.backtest_figures import backtest_chart
     from sim.outputs.figures import save_figure
@@ -426,6 +467,7 @@ def save_backtest(result: BacktestResult, destination=None, command_line: Sequen
         write_csv,
     )
     from sim.scenario.uncertain_sample import SAMPLE_KEY
+    from sim.studies.posterior_output import posterior_csv_text
 
     started_at = started_at or datetime.now().astimezone()
     resolved = result.scenario.to_yaml()
@@ -436,13 +478,15 @@ def save_backtest(result: BacktestResult, destination=None, command_line: Sequen
     posterior = result.posterior
     tables = {
         "backtest.csv": result.table, "forecast.csv": bands_table(result), "observed.csv": observed_table(result),
-        "posterior.csv": posterior.samples, "posterior-summary.csv": posterior.summary,
+        "posterior-summary.csv": posterior.summary,
         "posterior-diagnostics.csv": posterior.diagnostics, "posterior-fit.csv": posterior.fit,
         "posterior-error-scales.csv": posterior.error_scales,
     }
     forecast_data = result.forecast_scenario.to_yaml_dict()
     forecast_data["uncertain"][SAMPLE_KEY] = "posterior.csv"
     with atomic_folder(destination) as folder:
+        # The very bytes the forecast drew from (forecast.yaml beside it draws the same rows).
+        (folder / "posterior.csv").write_bytes(posterior_csv_text(posterior.samples).encode("utf-8"))
         for name, table in tables.items():
             write_csv(table, folder / name)
         (folder / "forecast.yaml").write_bytes(_yaml_text(result.forecast_scenario, forecast_data).encode("utf-8"))
