@@ -1,0 +1,79 @@
+"""The documentation site builds strictly, its generated reference pages match the code, and no page
+a user reads depends on files outside the repository.
+
+``mkdocs build --strict`` fails on any warning: a broken link between pages, a missing anchor, a
+page that cannot be read. The site is built into a temporary folder, so the tree stays clean.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_site_builds_strictly_in_reading_order(tmp_path):
+    site = tmp_path / "site"
+    completed = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+         "--site-dir", str(site)],
+        cwd=ROOT, capture_output=True, text=True, check=False, env={**_environment(), "NO_MKDOCS_2_WARNING": "1"})
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for page in ("reference/scenario-format/index.html", "reference/commands/index.html",
+                 "tutorial/first-scenario/index.html", "explanation/model/index.html"):
+        assert (site / page).is_file(), page
+    # The nav hook orders the sections as a reader needs them, whatever pages exist.
+    positions = [home.find(f">{title}<") for title in ("Tutorial", "How-to guides", "Reference", "Explanation")]
+    positions = [position for position in (home.find(f'"md-nav__link">{t}') if p < 0 else p
+                                           for p, t in zip(positions, ("Tutorial", "How-to guides", "Reference", "Explanation"),
+                                                           strict=True))]
+    assert all(position >= 0 for position in positions), positions
+    assert positions == sorted(positions)
+
+
+def _environment() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def test_generated_reference_pages_are_current():
+    completed = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_reference.py"), "--check"],
+                               cwd=ROOT, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_every_scenario_model_field_is_in_the_reference():
+    from sim.scenario import Scenario
+
+    page = (ROOT / "docs" / "reference" / "scenario-format.md").read_text(encoding="utf-8")
+    definitions = Scenario.model_json_schema(by_alias=True)["$defs"]
+    for name, model in definitions.items():
+        for field in model.get("properties", {}):
+            if field != "dist":
+                assert f"| `{field}` |" in page, f"{name}.{field}"
+
+
+USER_FACING = ["README.md", "scenarios/README.md", "results/README.md", "CHANGELOG.md"]
+
+
+def _user_facing_pages() -> list[Path]:
+    pages = [ROOT / name for name in USER_FACING if (ROOT / name).is_file()]
+    return pages + sorted((ROOT / "docs").rglob("*.md"))
+
+
+def test_no_user_facing_page_depends_on_files_beside_the_repository():
+    offenders = [str(page.relative_to(ROOT)) for page in _user_facing_pages()
+                 if "../shared" in page.read_text(encoding="utf-8")]
+    assert not offenders, f"these pages send readers to ../shared/, which a clone does not have: {offenders}"
+
+
+def test_the_benchmark_mentions_the_shared_folder_only_as_an_optional_extra():
+    for path in sorted((ROOT / "bench").glob("*.*")):
+        if path.suffix not in {".py", ".md"}:
+            continue
+        for mention in re.finditer(r"\.\./shared/\S*", path.read_text(encoding="utf-8")):
+            assert "naive_reference.py" in mention.group(0), f"{path.name}: {mention.group(0)}"
