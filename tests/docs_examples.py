@@ -3,12 +3,13 @@
 A page's fenced code blocks are found by sybil and evaluated in order, in one scratch folder per
 page (holding a copy of ``scenarios/``, so relative paths work as they do in a clone):
 
-* ```` ```yaml title="NAME" ```` — written to ``NAME`` (the reader saves it; so does the test);
+* ```` ```yaml title="NAME" ```` (or ``csv``) — written to ``NAME`` (the reader saves it; so does
+  the test);
 * ```` ```console ```` — lines starting ``$ `` are commands (a trailing ``\\`` continues one), run
   with ``bash`` using this environment's ``bordersim``; the lines after a command are its expected
   output (stdout and stderr together), compared loosely: ``...`` on a line of its own stands for
-  any number of lines, ``...`` within a line for any text, and numbers may differ by 10% (or two
-  units of their last digit), since a page may be written with slightly different random numbers
+  any number of lines, ``...`` within a line for any text, and numbers may differ by 10% (or one
+  unit of their last digit), since a page may be written with slightly different random numbers
   in mind. A command expects exit code 0, or the ``N`` of a trailing ``# exit N``;
 * ```` ```python ```` — executed (in the scratch folder), sharing one namespace per page;
 * ```` ```bash ```` — the installation one-liners at the top of the README: the part that runs
@@ -17,6 +18,10 @@ page (holding a copy of ``scenarios/``, so relative paths work as they do in a c
   are not (the test command is the one CI runs, which is checked instead).
 
 Blocks in any other language (``text``, ``yaml`` without a title …) are not run.
+
+After changing a page, ``python tests/docs_examples.py PAGE...`` runs it and writes the actual
+output of every console command whose page output no longer matches back into the page (outputs
+that still match, ``...`` included, are left as written): sample outputs are pasted, never typed.
 """
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-INFO = re.compile(r'(?P<language>console|yaml|python|bash)(?:[ \t]+title="(?P<title>[^"]+)")?[^\n]*$\n', re.M)
+INFO = re.compile(r'(?P<language>console|yaml|csv|python|bash)(?:[ \t]+title="(?P<title>[^"]+)")?[^\n]*$\n', re.M)
 NUMBER = re.compile(r"-?\d[\d,_]*(?:\.\d+)?")
 EXIT = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
 
@@ -59,9 +64,24 @@ def parse(path: Path) -> Document:
     return Document.parse(str(path), _blocks)
 
 
+TUTORIAL = ROOT / "docs" / "tutorial" / "first-scenario.md"
+
+
+def prepare(path: Path, scratch: Path) -> None:
+    """What a reader has when starting ``path``: the repository's scenarios and, for every page but
+    the README and the tutorial, the tutorial's ``first-scenario.yaml`` (the how-tos build on it)."""
+    shutil.copytree(ROOT / "scenarios", scratch / "scenarios")
+    if path.resolve() in (TUTORIAL, ROOT / "README.md"):
+        return
+    for region in _blocks(Document(TUTORIAL.read_text(encoding="utf-8"), str(TUTORIAL))):
+        block = region.parsed
+        if block.language == "yaml" and block.title:
+            (scratch / block.title).write_text(block.source, encoding="utf-8")
+
+
 def run_page(path: Path, scratch: Path) -> int:
     """Evaluate every example of ``path`` in ``scratch``; returns how many blocks ran."""
-    shutil.copytree(ROOT / "scenarios", scratch / "scenarios")
+    prepare(path, scratch)
     document = parse(path)
     document.namespace.update({"scratch": scratch, "outputs": {}, "page": path})
     ran = 0
@@ -71,15 +91,42 @@ def run_page(path: Path, scratch: Path) -> int:
     return ran
 
 
+def update_page(path: Path, scratch: Path) -> int:
+    """Run ``path``'s examples and rewrite the outputs that no longer match; returns how many changed."""
+    prepare(path, scratch)
+    document = parse(path)
+    document.namespace.update({"scratch": scratch, "outputs": {}, "page": path})
+    text = path.read_text(encoding="utf-8")
+    changed = 0
+    for example in document:
+        block: Block = example.parsed
+        if block.language != "console":
+            example.evaluate()
+            continue
+        rewritten = []
+        for command, expected, written in _console_commands(block.source):
+            match = EXIT.search(command)
+            completed = run_command(command[: match.start()] if match else command, document.namespace)
+            actual = (completed.stdout + completed.stderr).splitlines()
+            keep = any(line.strip() for line in expected) and compare_output(expected, actual, exact=True) is None
+            changed += not keep
+            rewritten += [*written, *[line.rstrip() for line in (expected if keep else actual)]]
+        while rewritten and not rewritten[-1]:
+            rewritten.pop()
+        text = text.replace(block.source, "\n".join(rewritten) + "\n", 1)
+    path.write_text(text, encoding="utf-8")
+    return changed
+
+
 def evaluate(example) -> None:
     block: Block = example.parsed
     namespace = example.namespace
     where = f"{namespace['page'].relative_to(ROOT)}:{block.line}"
-    if block.language == "yaml":
+    if block.language in ("yaml", "csv"):
         if block.title:
             (namespace["scratch"] / block.title).write_text(block.source, encoding="utf-8")
     elif block.language == "console":
-        for command, expected in _console_commands(block.source):
+        for command, expected, _ in _console_commands(block.source):
             _check_command(command, expected, namespace, where)
     elif block.language == "python":
         _run_python(block.source, namespace, where)
@@ -87,8 +134,9 @@ def evaluate(example) -> None:
         _run_install_line(block.source, namespace, where)
 
 
-def _console_commands(source: str) -> list[tuple[str, list[str]]]:
-    commands: list[tuple[str, list[str]]] = []
+def _console_commands(source: str) -> list[tuple[str, list[str], list[str]]]:
+    """(command, expected output lines, the command's lines as written) of a console block."""
+    commands: list[tuple[str, list[str], list[str]]] = []
     lines = source.splitlines()
     index = 0
     while index < len(lines):
@@ -98,11 +146,13 @@ def _console_commands(source: str) -> list[tuple[str, list[str]]]:
                 commands[-1][1].append(line)
             index += 1
             continue
+        written = [line]
         command = line[2:]
         while command.endswith("\\") and index + 1 < len(lines):
             index += 1
+            written.append(lines[index])
             command = command[:-1] + " " + lines[index].strip()
-        commands.append((command, []))
+        commands.append((command, [], written))
         index += 1
     return commands
 
@@ -138,28 +188,28 @@ def _check_command(command: str, expected: list[str], namespace: dict, where: st
     assert problem is None, f"{where}: `{command}`: {problem}\n--- actual output:\n" + "\n".join(actual)
 
 
-def compare_output(expected: list[str], actual: list[str]) -> str | None:
+def compare_output(expected: list[str], actual: list[str], exact: bool = False) -> str | None:
     """None if ``actual`` matches ``expected`` loosely (see the module docstring), else why not."""
     expected = [line.rstrip() for line in expected]
     while expected and not expected[-1]:
         expected.pop()
     if not expected:
         return None
-    return _match(expected, [line.rstrip() for line in actual], 0, 0)
+    return _match(expected, [line.rstrip() for line in actual], 0, 0, exact)
 
 
-def _match(expected: list[str], actual: list[str], i: int, j: int) -> str | None:
+def _match(expected: list[str], actual: list[str], i: int, j: int, exact: bool) -> str | None:
     while i < len(expected):
         if expected[i].strip() == "...":
             if i + 1 == len(expected):
                 return None
             for start in range(j, len(actual) + 1):
-                if _match(expected, actual, i + 1, start) is None:
+                if _match(expected, actual, i + 1, start, exact) is None:
                     return None
             return f"nothing matches from the page's line {expected[i + 1]!r} on"
         if j >= len(actual):
             return f"output ended; the page expects {expected[i]!r}"
-        problem = line_problem(expected[i], actual[j])
+        problem = line_problem(expected[i], actual[j], exact)
         if problem:
             return problem
         i += 1
@@ -169,7 +219,7 @@ def _match(expected: list[str], actual: list[str], i: int, j: int) -> str | None
     return None
 
 
-def line_problem(expected: str, actual: str) -> str | None:
+def line_problem(expected: str, actual: str, exact: bool = False) -> str | None:
     """Compare one line: text exactly (``...`` = anything), numbers within tolerance."""
     pattern, numbers = "", []
     position = 0
@@ -186,7 +236,7 @@ def line_problem(expected: str, actual: str) -> str | None:
     if found is None:
         return f"line differs:\n  page:   {expected}\n  actual: {actual}"
     for written, got in zip(numbers, found.groups(), strict=True):
-        if not _close(written, got):
+        if (written != got) if exact else not _close(written, got):
             return f"number {written} on the page, {got} now:\n  page:   {expected}\n  actual: {actual}"
     return None
 
@@ -194,7 +244,7 @@ def line_problem(expected: str, actual: str) -> str | None:
 def _close(written: str, got: str) -> bool:
     a, b = float(written.replace(",", "").replace("_", "")), float(got.replace(",", "").replace("_", ""))
     decimals = len(written.split(".")[1]) if "." in written else 0
-    return abs(a - b) <= max(0.10 * abs(a), 2 * 10 ** -decimals)
+    return abs(a - b) <= max(0.10 * abs(a), 10 ** -decimals)
 
 
 def _run_python(source: str, namespace: dict, where: str) -> None:
@@ -218,3 +268,11 @@ def _run_install_line(source: str, namespace: dict, where: str) -> None:
         command = "bordersim " + parts[-1][len(".venv/bin/bordersim "):]
         completed = run_command(command, namespace)
         assert completed.returncode == 0, f"{where}: `{command}` failed:\n{completed.stderr[-3000:]}"
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    for name in sys.argv[1:]:
+        with tempfile.TemporaryDirectory() as folder:
+            print(f"{name}: {update_page(Path(name).resolve(), Path(folder))} outputs rewritten")

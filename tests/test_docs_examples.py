@@ -21,6 +21,7 @@ def test_output_comparison_is_loose_about_numbers_and_strict_about_words():
     assert line_problem("Crossed: median 1,000 people", "Crossed: median 1,200 people") is not None
     assert line_problem("Crossed: median 1,000 people", "Queued: median 1,000 people") is not None
     assert line_problem("P = 0.00 [0.00, 0.16]", "P = 0.00 [0.00, 0.17]") is None
+    assert line_problem("P = 1.0", "P = 0.85") is not None
     assert line_problem("results: results/x/run-...", "results: results/x/run-20261201-1a2b") is None
     assert compare_output(["a", "...", "z"], ["a", "b", "c", "z"]) is None
     assert compare_output(["a", "z"], ["a", "b", "z"]) is not None
