@@ -54,7 +54,10 @@ FIELD_NOTES: dict[str, tuple[str, str]] = {
     "Scenario.slowdowns": ("", "Dated windows that change a crossing's capacity factor, hours or quota."),
     "Scenario.disruptions": ("", "Random spells of reduced capacity at a crossing."),
     "Scenario.uncertain": ("", "Parameter uncertainty: each listed key path (which must exist and hold a number) "
-                           "is drawn once per replication from its distribution, from its own random stream."),
+                           "is drawn once per replication from its distribution, from its own random stream. "
+                           "The block may also hold `sample: FILE`, a CSV of joint draws (one column per key "
+                           "path, and `weight`; e.g. a calibration's `posterior.csv`), relative to the scenario "
+                           "file: each replication then takes one weighted row."),
     "Period.start": ("", "First simulated day; time 0 is this day at 00:00 Pakistan time (UTC+5)."),
     "Period.end": ("", "Last simulated day, included (the run ends at 24:00 that day)."),
     "Target.people": ("people", "How many people must have crossed."),

@@ -1,5 +1,7 @@
-"""The examples of the README and of the tutorial run, and print what the pages say they print
-(see tests/docs_examples.py for how blocks are run and compared)."""
+"""The examples of the README, the tutorial and the how-to guides run, and print what the pages say
+they print (see tests/docs_examples.py for how blocks are run and compared; after editing a page,
+``python tests/docs_examples.py PAGE`` pastes the actual outputs in). The Dask guide's commands need
+a running cluster and are not run here; tests/test_run_on_dask.py checks the same path."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +10,9 @@ import pytest
 
 from docs_examples import ROOT, compare_output, line_problem, run_page
 
-PAGES = ["README.md", "docs/tutorial/first-scenario.md"]
+PAGES = ["README.md", "docs/tutorial/first-scenario.md", "docs/how-to/compare-capacity-options.md",
+         "docs/how-to/sweep-and-sensitivity.md", "docs/how-to/bring-your-own-observed-data.md",
+         "docs/how-to/read-results-with-pandas.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -10,6 +10,26 @@ from __future__ import annotations
 
 SECTIONS = {"tutorial": "Tutorial", "how-to": "How-to guides", "reference": "Reference", "explanation": "Explanation"}
 
+# Within a section, these pages come first, in this order (those missing are skipped); any other
+# page follows, alphabetically by file name.
+READING_ORDER = {
+    "how-to": ["compare-capacity-options.md", "sweep-and-sensitivity.md", "bring-your-own-observed-data.md",
+               "calibrate-and-forecast.md", "backtest.md", "run-on-a-dask-cluster.md",
+               "read-results-with-pandas.md"],
+    "reference": ["scenario-format.md", "commands.md", "outputs.md"],
+    "explanation": ["model.md", "verification-and-validation.md", "limitations.md", "bundled-scenarios.md"],
+}
+
+
+def _reading_order(folder: str, children: list) -> list:
+    preferred = READING_ORDER.get(folder, [])
+
+    def key(item) -> tuple[int, str]:
+        name = item.file.src_uri.split("/")[-1] if getattr(item, "file", None) is not None else item.title
+        return (preferred.index(name) if name in preferred else len(preferred), name)
+
+    return sorted(children, key=key)
+
 
 def _folder(item) -> str | None:
     """The docs/ folder a section was built from (its first page's folder)."""
@@ -29,6 +49,7 @@ def on_nav(nav, config, files):
             folder = _folder(item)
             if folder in SECTIONS:
                 item.title = SECTIONS[folder]
+                item.children = _reading_order(folder, item.children)
                 sections[folder] = item
                 continue
             loose.append(item)
