@@ -81,3 +81,18 @@ def test_the_benchmark_mentions_the_shared_folder_only_as_an_optional_extra():
             continue
         for mention in re.finditer(r"\.\./shared/\S*", path.read_text(encoding="utf-8")):
             assert "naive_reference.py" in mention.group(0), f"{path.name}: {mention.group(0)}"
+
+
+def test_every_output_column_and_metric_is_documented():
+    """Run the golden scenario (every part of the model) once and look up every column and daily
+    metric it writes in docs/reference/outputs.md."""
+    from sim import load_scenario, run
+
+    page = (ROOT / "docs" / "reference" / "outputs.md").read_text(encoding="utf-8")
+    result = run(load_scenario(ROOT / "tests" / "golden" / "small-scenario.yaml"), replications=2, seed=3, jobs=1)
+    names = set(result.daily["metric"]) | set(result.daily["node_type"]) | set(result.summary["metric"])
+    for table in (result.daily, result.replications, result.projection, result.summary):
+        names |= set(table.columns)
+    missing = sorted(name for name in names if f"`{name}`" not in page and f"{name}," not in page
+                     and f", {name}" not in page)
+    assert not missing, f"not described in docs/reference/outputs.md: {missing}"
