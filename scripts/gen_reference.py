@@ -39,9 +39,9 @@ MAPPING_KEY_NAMES = {
 FIELD_NOTES: dict[str, tuple[str, str]] = {
     "Scenario.name": ("", "Name of the scenario; results go to `results/<name>/`. Not inherited through `extends`."),
     "Scenario.description": ("", "Free text: the question this scenario answers."),
-    "Scenario.extends": ("", "Path of a base scenario, relative to this file. The base is loaded first; this "
+    "Scenario.extends": ("", ("Path of a base scenario, relative to this file. The base is loaded first; this "
                          "file merges over it (mappings key by key, lists replaced whole, `null` deletes a key, a "
-                         "distribution replaced whole)."),
+                         "distribution replaced whole).")),
     "Scenario.period": ("", "The simulated days."),
     "Scenario.target": ("", "The question: N people crossed by a date. Without it, runs report flows but no P(target)."),
     "Scenario.run": ("", "Default replications and seed (the command line can override both)."),
@@ -53,11 +53,11 @@ FIELD_NOTES: dict[str, tuple[str, str]] = {
     "Scenario.initial": ("", "People already queued or in camps at the period start."),
     "Scenario.slowdowns": ("", "Dated windows that change a crossing's capacity factor, hours or quota."),
     "Scenario.disruptions": ("", "Random spells of reduced capacity at a crossing."),
-    "Scenario.uncertain": ("", "Parameter uncertainty: each listed key path (which must exist and hold a number) "
+    "Scenario.uncertain": ("", ("Parameter uncertainty: each listed key path (which must exist and hold a number) "
                            "is drawn once per replication from its distribution, from its own random stream. "
                            "The block may also hold `sample: FILE`, a CSV of joint draws (one column per key "
                            "path, and `weight`; e.g. a calibration's `posterior.csv`), relative to the scenario "
-                           "file: each replication then takes one weighted row."),
+                           "file: each replication then takes one weighted row.")),
     "Period.start": ("", "First simulated day; time 0 is this day at 00:00 Pakistan time (UTC+5)."),
     "Period.end": ("", "Last simulated day, included (the run ends at 24:00 that day)."),
     "Target.people": ("people", "How many people must have crossed."),
@@ -67,17 +67,17 @@ FIELD_NOTES: dict[str, tuple[str, str]] = {
     "RunSettings.replications": ("replications", "How many independent replications `bordersim run` makes (`-n` overrides)."),
     "RunSettings.seed": ("", "Seed every random stream derives from (`--seed` overrides)."),
     "Group.people": ("people", "Everyone in the stock at the period start (leavers and stayers)."),
-    "Group.household_size": ("people", "Household size distribution; households are cut from the stock until "
-                             "it is used up (the last one trimmed). Sizes below 1 are errors."),
+    "Group.household_size": ("people", ("Household size distribution; households are cut from the stock until "
+                             "it is used up (the last one trimmed). Sizes below 1 are errors.")),
     "Group.never_leave": ("share of households", "Households that stay whatever happens (drawn once per household)."),
     "Group.departures": ("", "When the leavers leave: a hazard or a schedule."),
     "Group.origins": ("share", "Share of the group living in each origin (keys of `origins`); the shares sum to 1."),
-    "Group.deported_share": ("share of departures", "Departures that are deportations (they take the routes' "
-                             "`deported` shares)."),
-    "Departures.hazard": ("", "Piecewise-constant departure hazard: each leaver departs when its cumulative hazard "
-                          "reaches an Exp(1) draw. Give exactly one of `hazard` and `schedule`."),
-    "Departures.schedule": ("", "People per day, piecewise constant: a Poisson process of households at `per_day` "
-                            "÷ mean household size, until the leavers run out."),
+    "Group.deported_share": ("share of departures", ("Departures that are deportations (they take the routes' "
+                             "`deported` shares).")),
+    "Departures.hazard": ("", ("Piecewise-constant departure hazard: each leaver departs when its cumulative hazard "
+                          "reaches an Exp(1) draw. Give exactly one of `hazard` and `schedule`.")),
+    "Departures.schedule": ("", ("People per day, piecewise constant: a Poisson process of households at `per_day` "
+                            "÷ mean household size, until the leavers run out.")),
     "HazardStep.from": ("", "From this day on (until the next step) the rate applies; 0 before the first step."),
     "HazardStep.rate": ("per day", "Departure hazard of each leaver that has not left yet."),
     "ScheduleStep.from": ("", "From this day on (until the next step) the rate applies; 0 before the first step."),
@@ -97,8 +97,8 @@ FIELD_NOTES: dict[str, tuple[str, str]] = {
     "Dispatch.max_people": ("people", "Most people one dispatch takes; default: no limit."),
     "Crossing.lanes": ("lanes", "Households served in parallel from one FIFO queue."),
     "Crossing.service": ("hours per household", "Service time of one household (at capacity factor 1)."),
-    "Crossing.hours": ("", "Opening hours, Pakistan time: `\"24h\"` or `\"HH:MM-HH:MM\"` (past midnight wraps: "
-                       "`\"20:00-04:00\"`; `\"06:00-24:00\"` closes at midnight). Services start only while open."),
+    "Crossing.hours": ("", ("Opening hours, Pakistan time: `\"24h\"` or `\"HH:MM-HH:MM\"` (past midnight wraps: "
+                       "`\"20:00-04:00\"`; `\"06:00-24:00\"` closes at midnight). Services start only while open.")),
     "Crossing.max_people_per_day": ("people per day", "Daily quota: people whose service starts that day; default: none."),
     "Crossing.reception": ("", "Name of the reception centre crossed households go to; default: none."),
     "Crossing.reroute": ("", "Households waiting at this crossing while it is closed may leave for another; default: none."),
@@ -113,10 +113,10 @@ FIELD_NOTES: dict[str, tuple[str, str]] = {
     "Slowdown.at": ("", "Name of the crossing."),
     "Slowdown.from": ("", "First day of the window, included."),
     "Slowdown.to": ("", "Last day of the window, included. Windows partly outside the period are clipped (warning)."),
-    "Slowdown.factor": ("× capacity", "Multiplies the crossing's capacity: service time ÷ factor. 0 closes it, above 1 adds "
-                        "capacity; overlapping factors multiply."),
-    "Slowdown.hours": ("", "Opening hours during the window (same syntax as `crossings.<crossing>.hours`); the last listed "
-                       "slowdown wins where several overlap."),
+    "Slowdown.factor": ("× capacity", ("Multiplies the crossing's capacity: service time ÷ factor. 0 closes it, above 1 adds "
+                        "capacity; overlapping factors multiply.")),
+    "Slowdown.hours": ("", ("Opening hours during the window (same syntax as `crossings.<crossing>.hours`); the last listed "
+                       "slowdown wins where several overlap.")),
     "Slowdown.max_people_per_day": ("people per day", "Daily quota during the window; the last listed wins where several overlap."),
     "Slowdown.reason": ("", "Free text: why (shown in reports)."),
     "Disruption.at": ("", "Name of the crossing."),

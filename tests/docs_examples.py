@@ -38,7 +38,7 @@ from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-INFO = re.compile(r'(?P<language>console|yaml|csv|python|bash)(?:[ \t]+title="(?P<title>[^"]+)")?[^\n]*$\n', re.M)
+INFO = re.compile(r'(?P<language>console|yaml|csv|python|bash)(?:[ \t]+title="(?P<title>[^"]+)")?[^\n]*$\n', re.MULTILINE)
 NUMBER = re.compile(r"-?\d[\d,_]*(?:\.\d+)?")
 EXIT = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from docs_examples import ROOT, compare_output, line_problem, run_page
 
 PAGES = ["README.md", "docs/tutorial/first-scenario.md", "docs/how-to/compare-capacity-options.md",

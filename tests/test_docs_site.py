@@ -96,3 +96,14 @@ def test_every_output_column_and_metric_is_documented():
     missing = sorted(name for name in names if f"`{name}`" not in page and f"{name}," not in page
                      and f", {name}" not in page)
     assert not missing, f"not described in docs/reference/outputs.md: {missing}"
+
+
+def test_the_readme_starts_with_the_two_commands():
+    start = (ROOT / "README.md").read_text(encoding="utf-8").split("\n")[:8]
+    assert start == [
+        "# bordersim", "",
+        "```bash",
+        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/bordersim run scenarios/phase1-2023.yaml -n 20",
+        "```", "```bash",
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest -q",
+        "```"]
