@@ -345,11 +345,42 @@ def scenario_page() -> str:
         rows, children = _table(name, model, path, used)
         lines += rows + [""]
         pending = children + pending
-    lines += distribution_section(definitions, used)
+    lines += distribution_section(definitions, used) + RULES
     stale = set(FIELD_NOTES) - used
     if stale:
         raise SystemExit(f"gen_reference: FIELD_NOTES names keys the models no longer have: {sorted(stale)}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+RULES = [
+    "## Rules across keys { #rules }",
+    "",
+    "Beyond each key's own type and bounds, loading checks the scenario as a whole. Validation reports",
+    "every problem of a file at once (once the YAML parses), each as one line",
+    "`file:line: key.path: what is wrong (what is allowed)`, and `bordersim validate` exits 2:",
+    "",
+    "* YAML syntax errors (with their line), duplicate keys, unknown keys, wrong types, unquoted times",
+    "  of day;",
+    "* non-positive lanes, capacities and people; more than 10⁹ people in one number;",
+    "* shares outside [0, 1]; a group's `origins` shares, and the route shares of each departure mode",
+    "  out of an origin, must sum to 1 (within 10⁻⁶);",
+    "* references to undefined origins, camps, crossings, reception centres or groups (in routes,",
+    "  `reroute.to`, `initial`, slowdowns, disruptions, `target.groups`);",
+    "* a group's `departures` must give exactly one of `hazard` and `schedule`;",
+    "* windows that end before they start, or lie wholly outside the period (partly outside: clipped to",
+    "  the period, with a warning); a target date outside the period;",
+    "* household sizes below 1, negative factors, distribution parameters out of range (e.g. a",
+    "  triangular `mode` outside [`low`, `high`]), unknown weekdays, malformed opening hours;",
+    "* `initial` households need a group whose routes reach that crossing or camp, and no more people",
+    "  than that group holds;",
+    "* `uncertain:` key paths must exist and hold numbers; a `sample:` file must exist and name existing",
+    "  key paths;",
+    "* `extends` cycles and missing base files.",
+    "",
+    "`--set key.path=value` (and the values of `--vary`, `--range`, `--fit`) are applied after `extends`",
+    "is resolved and validated by the same rules, so a bad override is reported like a bad file.",
+    "",
+]
 
 
 def distribution_section(definitions: dict[str, Any], used: set[str]) -> list[str]:
