@@ -16,8 +16,9 @@ READING_ORDER = {
     "how-to": ["compare-capacity-options.md", "sweep-and-sensitivity.md", "bring-your-own-observed-data.md",
                "calibrate-and-forecast.md", "backtest.md", "run-on-a-dask-cluster.md",
                "read-results-with-pandas.md"],
-    "reference": ["scenario-format.md", "commands.md", "outputs.md"],
-    "explanation": ["model.md", "verification-and-validation.md", "limitations.md", "bundled-scenarios.md"],
+    "reference": ["scenario-format.md", "commands.md", "outputs.md", "uncertain-sample.md"],
+    "explanation": ["model.md", "policy-phases.md", "observation-model.md", "scoring.md",
+                    "verification-and-validation.md", "limitations.md", "performance.md", "bundled-scenarios.md"],
 }
 
 
