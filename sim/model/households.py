@@ -93,6 +93,17 @@ def invert_cumulative_rate(
     return np.where(inside, times, np.inf)
 
 
+def departure_steps(scenario, group, clock: Clock) -> tuple[list[float], list, list[float]]:
+    """A group's departure steps that start within the period: their start hours, the steps, and
+    the deportation share in force during each. Steps placed by a policy phase that lies after the
+    period are left out (validation warned about them)."""
+    steps = group.departures.steps()
+    shares = group.deported_shares()
+    kept = [(clock.hours_at(scenario.date_of(step.from_)), step, share) for step, share in zip(steps, shares)
+            if scenario.date_of(step.from_) <= clock.end]
+    return [hours for hours, _, _ in kept], [step for _, step, _ in kept], [share for _, _, share in kept]
+
+
 def _categorical(uniform: np.ndarray, shares: list[float]) -> np.ndarray:
     """Index of the share each uniform draw falls in (shares sum to 1)."""
     edges = np.cumsum(shares)
@@ -162,26 +173,32 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     # A draw that cannot change anything is skipped (its stream is simply not used: no other
     # stream shifts, so common random numbers hold).
     leaver = rng("leaver").random(n_stock) >= group.never_leave if group.never_leave > 0 else np.ones(n_stock, bool)
+    step_hours, steps, deported_shares = departure_steps(scenario, group, clock)
     depart = np.full(n_stock, np.inf)
-    departures = group.departures
-    if departures.hazard is not None:
-        steps = departures.hazard
+    if not steps:
+        pass  # every step falls after the period (a policy phase moved out of it): nobody leaves
+    elif group.departures.hazard is not None:
         thresholds = rng("departure").exponential(1.0, n_stock)
-        times = invert_cumulative_rate(thresholds, [clock.hours_at(step.from_) for step in steps],
-                                       [step.rate / 24.0 for step in steps], horizon)
+        times = invert_cumulative_rate(thresholds, step_hours, [step.rate / 24.0 for step in steps], horizon)
         depart[leaver] = times[leaver]
     else:
-        steps = departures.schedule
         leaver_index = np.flatnonzero(leaver)
         order = rng("order").permutation(leaver_index)
         mean_size = group.household_size.mean()
         arrivals = np.cumsum(rng("departure").exponential(1.0, len(order)))
-        times = invert_cumulative_rate(arrivals, [clock.hours_at(step.from_) for step in steps],
+        times = invert_cumulative_rate(arrivals, step_hours,
                                        [step.per_day / mean_size / 24.0 for step in steps], horizon)
         depart[order] = times
     depart = np.concatenate([np.zeros(n_initial), depart])
 
-    deported = rng("mode").random(n) < group.deported_share if group.deported_share > 0 else np.zeros(n, bool)
+    # Deported or voluntary: the share in force at the departure (a policy phase may change it).
+    # One uniform draw per household, so changing a share never shifts any other draw.
+    if any(share > 0 for share in deported_shares):
+        mode_draw = rng("mode").random(n)
+        in_step = np.clip(np.searchsorted(np.asarray(step_hours), depart, side="right") - 1, 0, len(steps) - 1)
+        deported = mode_draw < np.asarray(deported_shares)[in_step]
+    else:
+        deported = np.zeros(n, bool)
     deported[:n_initial] = False
 
     # Origin and route.

@@ -32,6 +32,7 @@ from sim.scenario.distributions import (
 )
 from sim.scenario.keypath import KeyPath, format_key_path
 from sim.scenario.messages import Finding
+from sim.scenario.policies import PolicyDate, parse_date_ref
 
 SHARE_TOLERANCE = 1e-6
 _DISTRIBUTION = TypeAdapter(Distribution)
@@ -105,6 +106,13 @@ def _distribution(value: Any) -> Any | None:
         return None
 
 
+def _safe_reference(value: Any) -> Any:
+    try:
+        return parse_date_ref(value)
+    except ValueError:
+        return None
+
+
 def _names(value: Any) -> str:
     return ", ".join(sorted(str(name) for name in _mapping(value))) or "none"
 
@@ -124,6 +132,12 @@ class _Checker:
                 self.problem(("period", "end"), f"the period ends on {end}, before it starts on {start}")
             else:
                 self.period = (start, end)
+        self.policy_days: dict[str, dt.date] = {}
+        for name, policy in _mapping(data.get("policies")).items():
+            day = _date(_mapping(policy).get("from"))
+            if day is not None:
+                self.policy_days[str(name)] = day
+        self.policies_used: set[str] = set()
 
     def problem(self, path: KeyPath, message: str) -> None:
         self.result.problems.append((path, message))
@@ -189,16 +203,44 @@ class _Checker:
         for key in given:
             self.steps(path + (key,), _items(value.get(key)), key)
 
+    def step_day(self, path: KeyPath, value: Any) -> tuple[dt.date | None, str]:
+        """A step's ``from`` as a calendar day, and how to name it in messages (``acc_phase + 30d =
+        2025-05-01``); None when it cannot be read (pydantic reports that) or names no policy."""
+        try:
+            reference = parse_date_ref(value)
+        except ValueError:
+            return None, ""
+        if not isinstance(reference, PolicyDate):
+            return reference, str(reference)
+        self.policies_used.add(reference.policy)
+        if reference.policy not in _mapping(self.data.get("policies")):
+            self.problem(path, f"policy '{reference.policy}' is not defined under policies: "
+                               f"(defined: {_names(self.data.get('policies'))})")
+            return None, ""
+        if reference.policy not in self.policy_days:
+            return None, ""
+        day = reference.resolve(self.policy_days)
+        return day, f"{reference} = {day}"
+
     def steps(self, path: KeyPath, steps: list[Any], kind: str) -> None:
-        """Hazard/schedule steps: in date order; each applies until the next, the last to the end."""
-        dates = [_date(_mapping(step).get("from")) for step in steps]
+        """Hazard/schedule steps: in date order; each applies until the next, the last to the end.
+
+        A step placed by a policy phase may fall after the period (a variant that moves the phase
+        out of it): that is a warning, and the step never applies. A literal date there is an error.
+        """
+        resolved = [self.step_day(path + (index, "from"), _mapping(step).get("from"))
+                    for index, step in enumerate(steps)]
+        dates = [day for day, _ in resolved]
         for index, start in enumerate(dates):
             if start is None:
                 continue
             where = path + (index, "from")
+            text = resolved[index][1]
+            by_policy = isinstance(_safe_reference(_mapping(steps[index]).get("from")), PolicyDate)
             previous = dates[index - 1] if index > 0 else None
             if previous is not None and start <= previous:
-                self.problem(where, f"{kind} steps must be in increasing date order: {start} is not after {previous}")
+                self.problem(where, f"{kind} steps must be in increasing date order: {text} is not after "
+                                    f"{resolved[index - 1][1]}")
                 continue
             if self.period is None:
                 continue
@@ -206,7 +248,11 @@ class _Checker:
             following = dates[index + 1] if index + 1 < len(dates) else None
             last_day = following - dt.timedelta(days=1) if following is not None and following > start else period_end
             if start > period_end:
-                self.problem(where, f"the step starts on {start}, after the period ends ({period_end}): it never applies")
+                if by_policy:
+                    self.warn(where, f"the step starts on {text}, after the period ends ({period_end}): "
+                                     "it never applies")
+                else:
+                    self.problem(where, f"the step starts on {start}, after the period ends ({period_end}): it never applies")
             elif last_day < period_start:
                 self.problem(
                     where,
@@ -215,7 +261,14 @@ class _Checker:
                 )
             elif start < period_start:
                 self.clip(where, period_start)
-                self.warn(where, f"the step starts on {start}, before the period ({period_start}): clipped to {period_start}")
+                self.warn(where, f"the step starts on {text}, before the period ({period_start}): clipped to {period_start}")
+
+    def policies(self) -> None:
+        """A policy that no departure step refers to is most likely a typo of one that is."""
+        for name in _mapping(self.data.get("policies")):
+            if str(name) not in self.policies_used:
+                self.warn(("policies", name), f"policy '{name}' is not referred to by any departure step "
+                                              "(write from: {name} in a group's hazard or schedule)".replace("{name}", str(name)))
 
     def origins(self) -> None:
         for name, origin in _mapping(self.data.get("origins")).items():
@@ -352,6 +405,7 @@ def check_scenario_data(data: dict[str, Any]) -> CheckResult:
     """Every cross-reference and semantic check of plain scenario data (see the module docstring)."""
     checker = _Checker(data)
     checker.groups()
+    checker.policies()
     checker.origins()
     checker.crossings()
     checker.initial()

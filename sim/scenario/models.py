@@ -28,6 +28,7 @@ from pydantic import (
 
 from sim.scenario.distributions import Distribution, Hours
 from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.policies import DateRef, PolicyDate, resolve_date
 from sim.scenario.types import (
     NonNegative,
     OpeningHours,
@@ -51,6 +52,7 @@ __all__ = [
     "OpeningHours",
     "Origin",
     "Period",
+    "Policy",
     "Problem",
     "Reception",
     "Reroute",
@@ -100,18 +102,31 @@ class RunSettings(_Model):
     seed: int = Field(default=0, ge=0)
 
 
+class Policy(_Model):
+    """A named policy phase starting on ``from``; departure steps may start at it (``from: NAME``)."""
+
+    from_: dt.date = Field(alias="from")
+    reason: str | None = None
+
+
+_STEP_FROM = "a date, or a policy phase with an optional offset in days: acc_phase, acc_phase + 30d"
+_STEP_DEPORTED = "share of the departures from this step on that are deportations; default: the group's deported_share"
+
+
 class HazardStep(_Model):
     """From ``from`` on, each household that will leave departs at ``rate`` per day."""
 
-    from_: dt.date = Field(alias="from")
+    from_: DateRef = Field(alias="from", description=_STEP_FROM)
     rate: NonNegative
+    deported_share: Share | None = Field(default=None, description=_STEP_DEPORTED)
 
 
 class ScheduleStep(_Model):
     """From ``from`` on, people depart at ``per_day`` (a Poisson process of households)."""
 
-    from_: dt.date = Field(alias="from")
+    from_: DateRef = Field(alias="from", description=_STEP_FROM)
     per_day: NonNegative
+    deported_share: Share | None = Field(default=None, description=_STEP_DEPORTED)
 
 
 class Departures(_Model):
@@ -133,7 +148,12 @@ class Group(_Model):
     origins: dict[str, Share] = Field(description="share of the group living in each origin; sums to 1")
     never_leave: Share = 0.0
     departures: Departures
-    deported_share: Share = 0.0
+    deported_share: Share = Field(default=0.0, description="share of departures that are deportations; a step may override it")
+
+    def deported_shares(self) -> list[float]:
+        """The deportation share in force during each departure step (the step's, else the group's)."""
+        return [self.deported_share if step.deported_share is None else step.deported_share
+                for step in self.departures.steps()]
 
 
 class Route(_Model):
@@ -242,6 +262,7 @@ class Scenario(_Model):
     period: Period
     target: Target | None = None
     run: RunSettings = RunSettings()
+    policies: dict[str, Policy] = Field(default_factory=dict, description="named, dated policy phases")
     groups: dict[str, Group] = Field(min_length=1)
     origins: dict[str, Origin] = Field(min_length=1)
     camps: dict[str, Camp] = Field(default_factory=dict)
@@ -302,6 +323,10 @@ class Scenario(_Model):
 
     __hash__ = None  # type: ignore[assignment]  # holds dicts: not hashable
 
+    def date_of(self, day: dt.date | PolicyDate) -> dt.date:
+        """The calendar day of a departure step's ``from`` (a date, or relative to a policy phase)."""
+        return resolve_date(day, {name: policy.from_ for name, policy in self.policies.items()})
+
     @property
     def warnings(self) -> list[Problem]:
         """Non-fatal findings of the load (e.g. windows clipped to the period), located like errors."""
@@ -326,8 +351,9 @@ class Scenario(_Model):
         """
         data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
         data.pop("extends", None)
-        if not data.get("uncertain"):
-            data.pop("uncertain", None)
+        for optional in ("uncertain", "policies"):
+            if not data.get(optional):
+                data.pop(optional, None)
         return data
 
     def to_yaml(self) -> str:
