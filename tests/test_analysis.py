@@ -262,7 +262,8 @@ def test_headline_reports_probability_dates_and_where_capacity_binds():
 
     text = "\n".join(result.lines())
     assert "P(target by 2023-11-20) = 0.60 [" in text
-    assert "Target reached: median 2023-11-10 (p05 2023-11-06, p95 not within the period)" in text
+    assert ("reached: median 2023-11-10, 90 % between 2023-11-06 and not within the period; "
+            "by 2023-11-20 in 60 % of replications") in text
     assert "Verdict: reached 60%, departures bind 10%, crossing capacity binds 30% (mostly: queued at torkham)" in text
 
 
@@ -271,7 +272,7 @@ def test_headline_says_not_within_the_period_when_most_replications_never_reach(
     outcomes = [make_outcome(0, reach_hours=30.0, verdict=VERDICT_REACHED), make_outcome(1), make_outcome(2)]
     result = analysis.headline(outcomes, PERIOD_START, target_by, 1_000_000)
     assert result.target_date.p50 is None
-    assert "Target reached: not within the period" in result.lines()
+    assert "1,000,000 reached: median not within the period; by 2023-11-20 in 33 % of replications" in result.lines()
 
 
 def test_headline_without_target():

@@ -533,4 +533,4 @@ def test_a_target_reached_after_its_date_is_dated_within_the_period(cli):
     assert not row["target_reached"]
     assert row["verdict"] == "crossing capacity binds"
     assert row["target_date"] == "2024-01-02"
-    assert "Target reached: median 2024-01-02" in outcome.stdout
+    assert "reached: median 2024-01-02" in outcome.stdout

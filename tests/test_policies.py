@@ -126,16 +126,16 @@ def test_schedule_steps_may_start_at_a_phase() -> None:
 
 @pytest.mark.parametrize(("edit", "expected"), [
     (("{from: crackdown, rate: 10_000, deported_share: 1.0}\norigins", "{from: crackdwn, rate: 10_000}\norigins"),
-     ["F:22: groups.late.departures.hazard.1.from: policy 'crackdwn' is not defined under policies: "
-      "(defined: crackdown)"]),
+     [("F:22: groups.late.departures.hazard.1.from: policy 'crackdwn' is not defined under policies: "
+      "(defined: crackdown)")]),
     (("{from: crackdown, rate: 10_000, deported_share: 1.0}\norigins", "{from: crackdown + 2 weeks, rate: 1}\norigins"),
-     ["F:22: groups.late.departures.hazard.1.from: from must be a date (2025-04-01) or a policy name with an optional "
-      "offset in days (acc_phase, acc_phase + 7d), got 'crackdown + 2 weeks'"]),
+     [("F:22: groups.late.departures.hazard.1.from: from must be a date (2025-04-01) or a policy name with an optional "
+      "offset in days (acc_phase, acc_phase + 7d), got 'crackdown + 2 weeks'")]),
     (("crackdown: {from: 2024-01-03", "crackdown: {from: 2024-01-01"),
-     ["F:14: groups.early.departures.hazard.1.from: hazard steps must be in increasing date order: "
-      "crackdown = 2024-01-01 is not after 2024-01-01",
-      "F:22: groups.late.departures.hazard.1.from: hazard steps must be in increasing date order: "
-      "crackdown = 2024-01-01 is not after 2024-01-01"]),
+     [("F:14: groups.early.departures.hazard.1.from: hazard steps must be in increasing date order: "
+      "crackdown = 2024-01-01 is not after 2024-01-01"),
+      ("F:22: groups.late.departures.hazard.1.from: hazard steps must be in increasing date order: "
+      "crackdown = 2024-01-01 is not after 2024-01-01")]),
     (("rate: 10_000, deported_share: 1.0}\n  late", "rate: 10_000, deported_share: 1.5}\n  late"),
      ["F:14: groups.early.departures.hazard.1.deported_share: deported_share must be a share between 0 and 1, got 1.5"]),
 ])

@@ -95,7 +95,7 @@ def test_run_folder_holds_every_file_of_the_contract(tmp_path, scenario_files):
     assert folder.name.endswith(result.hash8)
     assert sorted(p.name for p in folder.iterdir()) == sorted([
         "manifest.json", "scenario.yaml", "base-1-base.yaml", "scenario.resolved.yaml",
-        "daily.parquet", "replications.csv", "projection.csv", "summary.csv",
+        "daily.parquet", "replications.csv", "projection.csv", "summary.csv", "reached_by_month.csv",
     ])
     assert (folder / "scenario.yaml").read_bytes() == SCENARIO_TEXT.encode()  # comments kept
     assert (folder / "base-1-base.yaml").read_bytes() == BASE_TEXT.encode()

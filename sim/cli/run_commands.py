@@ -38,6 +38,8 @@ def run(
     observed: Annotated[Path | None, typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Also write per-household timestamps (trace.parquet).")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write figures and report.html into the folder.")] = False,
+    every: Annotated[str, typer.Option("--every", help="Projection rows every week (default) or at month ends: "
+                                                       "week or month.")] = "week",
     scheduler: Scheduler = None,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -46,6 +48,8 @@ def run(
     def work():
         if table_format not in ("parquet", "csv"):
             raise BadInput(f"--format must be parquet or csv, got {table_format!r}")
+        if every not in ("week", "month"):
+            raise BadInput(f"--every must be week or month, got {every!r}")
         check_out(out)
         scenario = load(file, set_values or [])
         observed_table = read_observed(observed) if observed else None
@@ -53,7 +57,8 @@ def run(
 
         with executor_for(jobs, scheduler) as executor, progress(quiet, "replications") as advance:
             result = run_study(scenario, replications=replications, seed=seed, jobs=jobs, progress=advance,
-                               trace=trace, observed=observed_table, command_line=sys.argv, executor=executor)
+                               trace=trace, observed=observed_table, command_line=sys.argv, executor=executor,
+                               every=every)
         folder = result.save(out, format=table_format)
         return result, folder
 

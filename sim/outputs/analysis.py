@@ -34,6 +34,13 @@ from sim.model.outcome import (
     DailyKey,
     ReplicationOutcome,
 )
+from sim.outputs.reached import (
+    SHARE_BY_DAY_PREFIX,
+    month_end_days,
+    reached_by_month_table,
+    reached_date_quantiles,
+    shares_reached_by,
+)
 from sim.outputs.statistics import finite_mean, quantiles_with_infinity, t_interval, wilson_interval
 
 PROJECTION_LEVEL_METRICS: tuple[str, ...] = (
@@ -99,6 +106,11 @@ def _sorted_outcomes(outcomes: Sequence[ReplicationOutcome]) -> list[Replication
     if not outcomes:
         raise ValueError("no replications: the analysis needs at least one ReplicationOutcome")
     return sorted(outcomes, key=lambda outcome: outcome.replication)
+
+
+def _n_days(outcomes: Sequence[ReplicationOutcome]) -> int:
+    """Days in the period, from the length of the daily series."""
+    return max((len(series) for series in outcomes[0].daily.values()), default=0)
 
 
 def _series_order(key: DailyKey) -> tuple[str, str, str]:
@@ -240,14 +252,28 @@ def replications_table(
 # projection.csv
 
 
-def projection_day_indices(n_days: int, target_day_index: int | None = None) -> list[int]:
-    """Day indices of the projection rows: every 7 days from the start, the last day, the target day.
+PROJECTION_EVERY = ("week", "month")
+"""How often the projection has a row: every 7 days from the start, or at each month end."""
+
+
+def projection_day_indices(n_days: int, target_day_index: int | None = None, every: str = "week",
+                           period_start: date | None = None) -> list[int]:
+    """Day indices of the projection rows: every 7 days from the start (``every="week"``) or the
+    first day and every month end (``every="month"``, needs ``period_start``), plus the last day
+    and the target day.
 
     The target day is only added when it lies inside the period.
     """
+    if every not in PROJECTION_EVERY:
+        raise ValueError(f"every must be one of {', '.join(PROJECTION_EVERY)}; got {every!r}")
     if n_days <= 0:
         return []
-    days = set(range(0, n_days, 7))
+    if every == "month":
+        if period_start is None:
+            raise ValueError("monthly projection rows need the period start")
+        days = {0, *month_end_days(period_start, n_days)}
+    else:
+        days = set(range(0, n_days, 7))
     days.add(n_days - 1)
     if target_day_index is not None and 0 <= target_day_index < n_days:
         days.add(target_day_index)
@@ -272,10 +298,13 @@ def projection_table(
     period_start: date,
     target_by: date | None,
     observed: pd.DataFrame | None = None,
+    every: str = "week",
 ) -> pd.DataFrame:
-    """Weekly projection bands of the cumulative and level series, with P(target reached) by date.
+    """Weekly (or monthly) projection bands of the cumulative and level series, with P(target
+    reached) by date.
 
-    Rows: every 7th day from ``period_start``, the last day of the period and ``target_by``; for
+    Rows: every 7th day from ``period_start`` (``every="month"``: the first day and every month
+    end), the last day of the period and ``target_by``; for
     each, every node and metric that :func:`is_projection_metric` selects. Columns
     ``date, node, node_type, metric, mean, p05, p50, p95, p_target_reached`` (``node_type`` keeps a
     camp and a group of the same name apart). Quantiles are across replications (numpy linear).
@@ -290,7 +319,7 @@ def projection_table(
     stacked = _stacked_series(ordered)
     n_days = max((array.shape[1] for array in stacked.values()), default=0)
     target_day_index = _target_day_index(period_start, target_by)
-    days = projection_day_indices(n_days, target_day_index)
+    days = projection_day_indices(n_days, target_day_index, every, period_start)
     reach_days = np.array([_reach_day_index(_reach_hours(outcome)) for outcome in ordered])
 
     rows = []
@@ -314,6 +343,14 @@ def projection_table(
     if observed is not None:
         table["observed"] = _observed_column(table, observed)
     return table
+
+
+def reached_by_month(outcomes: Sequence[ReplicationOutcome], period_start: date) -> pd.DataFrame:
+    """``reached_by_month.csv``: the share of replications that reached the target by each month
+    end of the period (and its last day), with Wilson intervals (see :mod:`sim.reached`)."""
+    ordered = _sorted_outcomes(outcomes)
+    reach_day_indices = [_reach_day_index(_reach_hours(outcome)) for outcome in ordered]
+    return reached_by_month_table(reach_day_indices, period_start, _n_days(ordered))
 
 
 def _observed_column(table: pd.DataFrame, observed: pd.DataFrame) -> np.ndarray:
@@ -369,7 +406,9 @@ def summary_table(
     NaN with a single replication; quantiles across replications); ``target_reached_day`` (days
     from period start, fractional; a replication that never reaches the target counts as +inf, so
     its mean and interval are NaN while its quantiles stay meaningful); ``p_target_reached`` (share
-    reaching it by the end of ``target_by``, with a Wilson 95% interval); and one
+    reaching it by the end of ``target_by``, with a Wilson 95% interval); one
+    ``p_reached_by_<YYYY-MM-DD>`` row per month end of the period (and its last day): the share
+    reaching it by the end of that day, with a Wilson interval (:mod:`sim.reached`); and one
     ``share_<verdict>`` row per verdict with a Wilson interval. Share rows have no quantiles.
     Without a target (``target_by`` None) the target and verdict rows are left out: there is
     nothing to reach and no target date to judge at. With ``observed`` (``date, value``: observed
@@ -391,6 +430,11 @@ def summary_table(
         rows.append(_summary_row("target_reached_day", reach_days))
         reached = sum(_reached_by(outcome, target_day_index) for outcome in ordered)
         rows.append(_share_row("p_target_reached", reached, n))
+        reach_day_indices = [_reach_day_index(_reach_hours(outcome)) for outcome in ordered]
+        month_ends = month_end_days(period_start, _n_days(ordered))
+        for day, (reached_by_day, total) in zip(month_ends, shares_reached_by(reach_day_indices, month_ends)):
+            day_date = period_start + timedelta(days=day)
+            rows.append(_share_row(f"{SHARE_BY_DAY_PREFIX}{day_date.isoformat()}", reached_by_day, total))
         verdict_counts = Counter(outcome.verdict for outcome in ordered)
         for verdict in _verdicts_in_order(ordered):
             rows.append(_share_row(verdict_share_metric(verdict), verdict_counts.get(verdict, 0), n))
@@ -483,6 +527,7 @@ class Headline:
     verdicts: list[VerdictShare] = field(default_factory=list)
     observed_ard: Band | None = None  # backtest: ARD against an observed series, across replications
     observed_dates: int = 0
+    reached_by_month: tuple[tuple[date, float], ...] = ()  # (month end, share of replications reached by then)
 
     @property
     def has_target(self) -> bool:
@@ -499,12 +544,7 @@ class Headline:
                              f" ({self.replications} replications)")
             lines.append(f"P(target by {by}) = {self.p_target:.2f}"
                          f" [{self.p_target_low:.2f}, {self.p_target_high:.2f}]")
-            band = self.target_date
-            if band.p50 is None:
-                lines.append("Target reached: not within the period")
-            else:
-                lines.append(f"Target reached: median {band.p50.isoformat()}"
-                             f" (p05 {_date_or_never(band.p05)}, p95 {_date_or_never(band.p95)})")
+            lines += self.when_lines()
             lines.append(f"Crossed by target date: median {_people(self.crossed_by_target_date.p50)}"
                          f" (p05 {_people(self.crossed_by_target_date.p05)},"
                          f" p95 {_people(self.crossed_by_target_date.p95)})")
@@ -531,6 +571,41 @@ class Headline:
             lines.append(f"Observed: ARD {self.observed_ard.p50:.1%} over {self.observed_dates} dates"
                          f" (p05 {self.observed_ard.p05:.1%}, p95 {self.observed_ard.p95:.1%})")
         return lines
+
+
+    def when_lines(self) -> list[str]:
+        """When the target is reached: median and 90 % range of the date, and the share of
+        replications that had reached it by each month end (those strictly between 0 and 100 %,
+        and the first at 100 %)."""
+        band = self.target_date
+        what = f"{_people(self.target_people)} reached" if self.target_people is not None else "Target reached"
+        by_month = list(self.reached_by_month)
+        if band.p50 is None:
+            reached_ever = by_month[-1][1] if by_month else 0.0
+            if reached_ever == 0:
+                return [f"{what}: not within the period in any replication"]
+            line = (f"{what}: median not within the period; by {by_month[-1][0].isoformat()} in "
+                    f"{_percent(reached_ever)} of replications")
+        else:
+            line = (f"{what}: median {band.p50.isoformat()}, 90 % between {_date_or_never(band.p05)}"
+                    f" and {_date_or_never(band.p95)}")
+            at_median = next(((day, share) for day, share in by_month if day >= band.p50), None)
+            if at_median is not None:
+                line += f"; by {at_median[0].isoformat()} in {_percent(at_median[1])} of replications"
+        lines = [line]
+        months = []
+        for day, share in by_month:
+            if share > 0:
+                months.append(f"{day.isoformat()[:7]} {_percent(share)}")
+            if share >= 1:
+                break
+        if len(months) > 1 or (months and band.p50 is None):
+            lines.append("Reached by month end: " + ", ".join(months))
+        return lines
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f} %"
 
 
 def _people(value: float) -> str:
@@ -565,8 +640,13 @@ def headline(
     target_day_index = _target_day_index(period_start, target_by)
     reached = sum(_reached_by(outcome, target_day_index) for outcome in ordered) if target_by is not None else 0
     low, high = wilson_interval(reached, n) if target_by is not None else (math.nan, math.nan)
+    by_month: tuple[tuple[date, float], ...] = ()
     if target_by is not None:
-        date_band = DateBand(*(reach_date(period_start, hours) for hours in quantiles_with_infinity(reach_hours)))
+        date_band = DateBand(*reached_date_quantiles(reach_hours, period_start))
+        month_ends = month_end_days(period_start, _n_days(ordered))
+        reach_day_indices = [_reach_day_index(hours) for hours in reach_hours]
+        by_month = tuple((period_start + timedelta(days=day), reached / total) for day, (reached, total)
+                         in zip(month_ends, shares_reached_by(reach_day_indices, month_ends)))
     else:
         date_band = DateBand(None, None, None)
 
@@ -594,6 +674,7 @@ def headline(
         wait_hours_p95=band("wait_hours_p95"),
         peak_waiting_outside_people=band("peak_waiting_outside_people"),
         verdicts=verdicts,
+        reached_by_month=by_month,
         **_observed_fields(ordered, period_start, observed),
     )
 

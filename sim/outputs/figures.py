@@ -262,6 +262,44 @@ def fan_chart(
     return figure
 
 
+def reached_chart(reached_by_month: pd.DataFrame | None, *, target_people: float | None = None,
+                  target_by: date | str | None = None):
+    """When the target is reached: the share of replications reaching it in each month (bars) and
+    by each month end (line), and the share that never reached it within the period."""
+    if reached_by_month is None or reached_by_month.empty or "share_reached" not in reached_by_month.columns:
+        return None
+    table = reached_by_month.sort_values("month_end")
+    month_end = _as_timestamps(table["month_end"])
+    share = table["share_reached"].astype(float).to_numpy()
+    if not np.any(share > 0):
+        return None
+    in_month = np.diff(np.concatenate([[0.0], share]))
+    never = 1.0 - share[-1]
+    figure = _new_figure(9.5, 4.2)
+    axes = figure.add_subplot()
+    width_days = 20
+    axes.bar(month_end - pd.Timedelta(days=width_days / 2 + 2), in_month * 100, width=width_days,
+             color=COLOURS[0], alpha=0.55, hatch=HATCHES[0], edgecolor=COLOURS[0],
+             label="reached in that month")
+    axes.step(month_end, share * 100, where="post", color="black", linewidth=2,
+              label="reached by the month end (cumulative)")
+    axes.plot(month_end, share * 100, linestyle="none", marker="o", markersize=3, color="black")
+    axes.axhline(50, color="#888888", linestyle=":", linewidth=1)
+    if target_by is not None:
+        by = pd.Timestamp(str(target_by))
+        axes.axvline(by, color="black", linestyle=(0, (1, 2)), linewidth=1.2, label=f"target date {by:%Y-%m-%d}")
+    axes.set_ylim(0, 105)
+    axes.set_ylabel("% of replications")
+    what = f"the target of {target_people:,.0f}" if target_people else "the target"
+    title = f"When is {what} reached? (share of replications)"
+    if never > 0:
+        title += f"; not within the period: {never:.0%}"
+    axes.set_title(title)
+    _date_axis(axes)
+    axes.legend(loc="upper left", fontsize=8, frameon=True)
+    return figure
+
+
 def _panel_grid(figure, count: int, columns: int = 2):
     rows = math.ceil(count / columns)
     return [figure.add_subplot(rows, columns, index + 1) for index in range(count)]
@@ -669,6 +707,10 @@ def run_figures(
                     " (and the analytic capacity ceiling and observed figures when available)."),
          lambda: fan_chart(daily, projection, target_people=target_people, target_by=target_by,
                            bound=tables.get("bound"))),
+        ("reached", ("When the target is reached: the share of replications that reached it in each month"
+                     " (bars) and by each month end (line); replications that never reach it stay in the"
+                     " denominator."),
+         lambda: reached_chart(tables.get("reached_by_month"), target_people=target_people, target_by=target_by)),
         ("daily-crossings", ("People crossed per day at each crossing (median and p05–p95), with the"
                             " analytic capacity ceiling per day when bound.csv is present."),
          lambda: daily_crossings(daily, projection, tables.get("bound"))),

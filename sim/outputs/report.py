@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from sim.outputs import analysis
+from sim.outputs.reached import SHARE_BY_DAY_PREFIX
 from sim.outputs.results import MANIFEST_NAME, RESOLVED_SCENARIO_NAME, SCENARIO_COPY_NAME
 
 REPORT_NAME = "report.html"
@@ -111,7 +112,7 @@ def load_run_folder(run_dir: str | Path) -> RunFolder:
     except (OSError, ValueError) as error:
         raise NotARunFolder(f"{manifest_path}: unreadable manifest ({error})") from None
     tables: dict[str, pd.DataFrame | None] = {}
-    for name in ("summary", "replications", "projection", "bound", "compare", "sweep"):
+    for name in ("summary", "replications", "projection", "bound", "compare", "sweep", "reached_by_month"):
         tables[name] = _read_csv(path / f"{name}.csv")
     tables["sensitivity"] = _read_csv(path / "sensitivity.csv")
     if tables["sensitivity"] is None:
@@ -197,7 +198,17 @@ def headline_from_tables(run: RunFolder) -> analysis.Headline | None:
         wait_hours_p95=_band(summary, "wait_hours_p95"),
         peak_waiting_outside_people=_band(summary, "peak_waiting_outside_people"),
         verdicts=verdicts,
+        reached_by_month=_reached_by_month(summary),
     )
+
+
+def _reached_by_month(summary: pd.DataFrame) -> tuple[tuple[date, float], ...]:
+    """(month end, share reached by then) from the ``p_reached_by_<date>`` rows of summary.csv."""
+    by_month = []
+    for metric, share in zip(summary["metric"].astype(str), summary["mean"]):
+        if metric.startswith(SHARE_BY_DAY_PREFIX):
+            by_month.append((date.fromisoformat(metric.removeprefix(SHARE_BY_DAY_PREFIX)), float(share)))
+    return tuple(sorted(by_month))
 
 
 VERDICT_EXPLAINED = {

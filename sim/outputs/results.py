@@ -394,6 +394,7 @@ class RunResult:
     observed: pd.DataFrame | None = None
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     extra_manifest: dict[str, Any] = field(default_factory=dict)
+    every: str = "week"  # projection rows: every 7 days, or at month ends
 
     def __post_init__(self) -> None:
         self.outcomes = sorted(self.outcomes, key=lambda outcome: outcome.replication)
@@ -419,7 +420,15 @@ class RunResult:
 
     @cached_property
     def projection(self) -> pd.DataFrame:
-        return analysis.projection_table(self.outcomes, self.period_start, self.target_by, self.observed)
+        return analysis.projection_table(self.outcomes, self.period_start, self.target_by, self.observed,
+                                         self.every)
+
+    @cached_property
+    def reached_by_month(self) -> pd.DataFrame | None:
+        """Share of replications that reached the target by each month end (None without a target)."""
+        if self.target_by is None:
+            return None
+        return analysis.reached_by_month(self.outcomes, self.period_start)
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -484,6 +493,8 @@ class RunResult:
             "projection.csv": self.projection,
             "summary.csv": self.summary,
         }
+        if self.reached_by_month is not None:
+            tables["reached_by_month.csv"] = self.reached_by_month
         for name, table in self.extra_tables.items():
             file_name = _table_file_name(name)
             if file_name in tables:

@@ -21,12 +21,14 @@ def run(
     observed: pd.DataFrame | None = None,
     command_line: list[str] | None = None,
     executor=None,
+    every: str = "week",
 ) -> RunResult:
     """Run ``replications`` of ``scenario`` (defaults: its ``run:`` block) on ``jobs`` processes, or
     on ``executor`` (:mod:`sim.runs.executors`, e.g. a Dask cluster) when given.
 
     Returns a :class:`~sim.outputs.results.RunResult` whose ``.daily``, ``.replications``, ``.projection``
     and ``.summary`` are pandas DataFrames and whose ``.save(path)`` writes the results folder.
+    ``every`` (``week`` or ``month``) spaces the projection's rows.
     """
     replications = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
@@ -61,6 +63,7 @@ def run(
         observed=observed,
         extra_tables=extra_tables,
         extra_manifest={"jobs": jobs, **_sample_manifest(scenario)},
+        every=every,
     )
 
 
