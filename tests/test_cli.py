@@ -271,7 +271,7 @@ def test_run_writes_the_default_folder_layout(cli):
 def test_run_folder_holds_the_design_files(cli):
     assert entries(cli["default run"].results_folder()) == {
         "manifest.json", "scenario.yaml", "scenario.resolved.yaml", "daily.parquet",
-        "replications.csv", "projection.csv", "summary.csv", "bound.csv"}
+        "replications.csv", "projection.csv", "summary.csv", "bound.csv", "reached_by_month.csv"}
 
 
 def test_scenario_copy_is_byte_identical_and_the_resolved_one_is_the_same_scenario(cli):
