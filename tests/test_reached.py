@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from test_analysis import make_outcome
 
-from sim.outputs import analysis
 from sim.model.outcome import VERDICT_REACHED
+from sim.outputs import analysis
 from sim.outputs.reached import month_end_days, reached_by_month_table, reached_date_quantiles
 from sim.outputs.statistics import wilson_interval
 
