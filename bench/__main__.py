@@ -11,6 +11,9 @@ Sections (each the median of ``--runs`` runs, default 5):
   fresh process), 100 replications on 2 processes, and the speed-up of 2 workers over 1.
 * sweep — 20 points x 10 replications of phase1-2023 on ``-j 1``, ``-j 2`` and a 2-worker Dask
   LocalCluster: wall time and speed-up (``bench/sweep.py``).
+* arc — ``scenarios/arc-2023-2025.yaml`` (about 4 million people, 2.3 years): one replication's
+  wall and CPU time and peak memory, and 100 replications on 2 processes (``bench/arc.py``; it is
+  not in the default set: ``--only arc``, or ``python -m bench.arc`` for its section alone).
 * events — SimPy events scheduled per household on the reference workload (counted by wrapping
   ``Environment.schedule``).
 
@@ -164,7 +167,7 @@ def bench_phase1(runs: int, quick: bool) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measure (median reported)")
-    parser.add_argument("--only", choices=["reference", "phase1", "events", "sweep"], action="append")
+    parser.add_argument("--only", choices=["reference", "phase1", "events", "sweep", "arc"], action="append")
     parser.add_argument("--quick", action="store_true", help="small sizes: check the harness, not figures")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the results (markdown)")
     arguments = parser.parse_args()
@@ -186,6 +189,14 @@ def main() -> None:
         from bench.sweep import bench_sweep
 
         lines += bench_sweep(arguments.runs, arguments.quick)
+    if "arc" in sections:  # the long arc (issue 12): bench/arc.py; `python -m bench.arc` updates only its section
+        from bench.arc import bench_arc
+
+        lines += bench_arc(max(1, arguments.runs // 2), arguments.quick)
+    else:  # keep the arc section recorded earlier (python -m bench.arc) instead of dropping it
+        from bench.arc import recorded_section
+
+        lines += recorded_section(arguments.output)
     arguments.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

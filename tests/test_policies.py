@@ -154,3 +154,24 @@ def test_a_policy_nobody_refers_to_is_a_warning(tmp_path: Path) -> None:
                           "  amnesty: {from: 2024-01-04}\n")
     scenario = load_scenario(write(tmp_path, text))
     assert [(w.line, w.key_path) for w in scenario.warnings] == [(6, "policies.amnesty")]
+
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+@pytest.mark.parametrize(("variant", "phase", "moved_steps"), [
+    ("arc-2023-2025-no-acc-phase.yaml", "acc_phase",
+     {"groups.undocumented.departures.hazard.16.from", "groups.acc_holders.departures.hazard.1.from",
+      "groups.acc_holders.departures.hazard.2.from", "groups.acc_holders.departures.hazard.3.from",
+      "groups.acc_holders.departures.hazard.4.from"}),
+    ("arc-2023-2025-por-2026.yaml", "por_phase",
+     {"groups.por_holders.departures.hazard.2.from", "groups.por_holders.departures.hazard.3.from"}),
+])
+def test_the_arc_variants_move_a_phase_out_of_the_period(variant: str, phase: str, moved_steps: set[str]) -> None:
+    """Each variant changes one policy date; exactly the steps placed by that phase stop applying."""
+    base = load_scenario(SCENARIOS / "arc-2023-2025.yaml")
+    moved = load_scenario(SCENARIOS / variant)
+    assert base.warnings == []
+    assert moved.policies[phase].from_ > moved.period.end
+    assert {warning.key_path for warning in moved.warnings} == moved_steps
+    assert moved.groups == base.groups  # the steps themselves are untouched: only the phase moved
