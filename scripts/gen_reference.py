@@ -73,14 +73,25 @@ FIELD_NOTES: dict[str, tuple[str, str]] = {
     "Group.departures": ("", "When the leavers leave: a hazard or a schedule."),
     "Group.origins": ("share", "Share of the group living in each origin (keys of `origins`); the shares sum to 1."),
     "Group.deported_share": ("share of departures", ("Departures that are deportations (they take the routes' "
-                             "`deported` shares).")),
+                             "`deported` shares); a departure step may set its own.")),
     "Departures.hazard": ("", ("Piecewise-constant departure hazard: each leaver departs when its cumulative hazard "
                           "reaches an Exp(1) draw. Give exactly one of `hazard` and `schedule`.")),
     "Departures.schedule": ("", ("People per day, piecewise constant: a Poisson process of households at `per_day` "
                             "÷ mean household size, until the leavers run out.")),
-    "HazardStep.from": ("", "From this day on (until the next step) the rate applies; 0 before the first step."),
+    "Scenario.policies": ("", ("Named, dated policy phases (e.g. `acc_phase`) that departure steps start at; "
+                          "moving a phase moves every step placed by it ([policy phases](../explanation/policy-phases.md)).")),
+    "Policy.from": ("", "The day the phase starts (a Pakistan calendar day)."),
+    "Policy.reason": ("", "Free text: what the phase is and its source (shown in reports)."),
+    "HazardStep.from": ("", ("From this day on (until the next step) the rate applies; 0 before the first step. A date, or "
+                         "a policy phase with an optional offset in whole days: `acc_phase`, `acc_phase + 28d`, "
+                         "`acc_phase - 14d`; steps placed by a phase after the period never apply (a warning).")),
+    "HazardStep.deported_share": ("share of departures", ("Departures from this step on that are deportations; "
+                                  "default: the group's `deported_share`.")),
     "HazardStep.rate": ("per day", "Departure hazard of each leaver that has not left yet."),
-    "ScheduleStep.from": ("", "From this day on (until the next step) the rate applies; 0 before the first step."),
+    "ScheduleStep.from": ("", ("From this day on (until the next step) the rate applies; 0 before the first step. A date "
+                           "or a policy phase with an optional offset, as for hazard steps.")),
+    "ScheduleStep.deported_share": ("share of departures", ("Departures from this step on that are deportations; "
+                                    "default: the group's `deported_share`.")),
     "ScheduleStep.per_day": ("people per day", "Departures per day (in people), as a Poisson process of households."),
     "Origin.routes": ("", "The routes out of this origin; per departure mode their shares sum to 1."),
     "Route.crossing": ("", "Name of the crossing this route ends at (a key of `crossings`)."),
