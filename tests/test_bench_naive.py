@@ -34,3 +34,25 @@ def test_service_means_give_the_stated_load():
     horizon, base_rate = segments[1]
     assert surge_rate == 2 * base_rate
     assert abs(surge_rate * surge_end + base_rate * (horizon - surge_end) - expected) < 1e-6
+
+
+def test_the_benchmark_runs_from_a_copy_of_the_repository_alone(tmp_path):
+    """A clone has no ../shared/ beside it: the reference section still runs, against bench/naive.py."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    clone = tmp_path / "clone"
+    for folder in ("bench", "sim", "scenarios"):
+        shutil.copytree(root / folder, clone / folder, ignore=shutil.ignore_patterns("__pycache__", "out"))
+    assert not (tmp_path / "shared").exists()
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "reference", "--runs", "1", "--output", "out.md"],
+        cwd=clone, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(clone)}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = (clone / "out.md").read_text(encoding="utf-8")
+    assert "naive SimPy (bench/naive.py)" in results
+    assert "naive_reference.py" not in results.split("## Reference workload", 1)[1].split("\n", 2)[2]
