@@ -1,6 +1,6 @@
 """The scenario file format as pydantic models, and :func:`load_scenario`.
 
-A scenario is the whole set of assumptions of one run, declared as data (DESIGN.md §2): the
+A scenario is the whole set of assumptions of one run, declared as data (docs/reference/scenario-format.md): the
 population stocks (groups) and when they leave, where they live (origins) and which routes they take,
 the transit camps on the Pakistan side, the crossings at Torkham and Chaman with their lanes,
 service times, hours and quotas, reception on the Afghan side, the people already waiting at the
