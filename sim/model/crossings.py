@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from heapq import heappop, heappush, heapreplace
 
 import simpy
 from simpy.events import NORMAL
@@ -54,7 +55,9 @@ class Crossing:
 
         self.free_lanes = lanes
         self.queue: deque[int] = deque()
-        self._service_events: list[simpy.Event] = []
+        self.joined: list[int] = []  # households that joined unannounced (from camps, rerouted), in order
+        self._ends: list[tuple[float, int]] = []  # services in progress: a heap of (end, household)
+        self._pending_end_hours: list[float] = []  # times of the pending service-end events (heap)
         self._spare_events: list[simpy.Event] = []
 
         # Arrivals known in advance, in time order, admitted lazily.
@@ -112,6 +115,7 @@ class Crossing:
         else:
             records.reroute_arrival_hours[household] = now
         self.queue.append(household)
+        self.joined.append(household)
         if self.reroute is not None and not records.reroute_asked[household]:
             self._reroute_candidates.append(household)
             if self._reroute_watcher_idle is not None and not self._reroute_watcher_idle.triggered:
@@ -122,17 +126,21 @@ class Crossing:
     def _start_services(self) -> None:
         """Start as many queued households as lanes, hours, factor and quota allow.
 
-        This is the hot path: one call per event. Everything it touches is a local, a service end
-        reuses a spent event object instead of building a ``Timeout``, and only the start time is
+        The general path, taken at arrivals from camps, wake-ups, capacity changes and whenever a
+        service end cannot simply hand its lane to the next household. Only the start time is
         recorded (the end and the crossing that served follow from it after the run)."""
-        env = self.env
-        now = env.now
+        now = self.env._now
         if now >= self._next_change_hours:
             self._apply_capacity_changes(now)
         if self._next_scheduled_hours <= now:
             self._admit_due(now)
-        if not self.can_start or self.quota_blocked:
-            return
+        if self.can_start and not self.quota_blocked:
+            self._fill_lanes(now)
+        self._arm_service_end(now)  # also when closed: the services in progress still end
+
+    def _fill_lanes(self, now: float) -> None:
+        """Start queued households on the free lanes (open, factor > 0, quota not reached)."""
+        env = self.env
         free_lanes = self.free_lanes
         queue = self.queue
         if free_lanes and queue:
@@ -141,6 +149,7 @@ class Crossing:
             start_hours = self.records.start_hours
             service_hours = self.service_hours
             size_people = self.size_people
+            ends = self._ends
             factor = self.factor
             quota = self.quota_people
             while free_lanes and queue:
@@ -156,7 +165,7 @@ class Crossing:
                     self.started_people_today += size
                 free_lanes -= 1
                 start_hours[household] = now
-                self._schedule_service_end(household, service_hours[household] / factor)
+                heappush(ends, (now + service_hours[household] / factor, household))
             self.free_lanes = free_lanes
         if free_lanes and not queue and not self.quota_blocked:
             if self._starts_known_arrivals_ahead:
@@ -172,13 +181,13 @@ class Crossing:
         Exact only where nothing can happen between now and that arrival: no capacity change
         before it (checked here), and no arrival that is not scheduled (no camp or reroute feeds
         this crossing), no quota and no reroute (checked once, see ``_starts_known_arrivals_ahead``).
-        Then the household would start at its arrival on whichever lane is idle, so its
-        service-end event can be scheduled now; that saves one event per household that finds
-        the border idle."""
+        Then the household would start at its arrival on whichever lane is idle, so the end of its
+        service is known now; that saves one event per household that finds the border idle."""
         hours, households = self._scheduled_hours, self._scheduled_households
         index, count = self._next_scheduled, len(hours)
         start_hours = self.records.start_hours
         service_hours = self.service_hours
+        ends = self._ends
         factor = self.factor
         change_hours = self._next_change_hours
         while free_lanes and index < count and hours[index] < change_hours:
@@ -187,7 +196,7 @@ class Crossing:
             index += 1
             free_lanes -= 1
             start_hours[household] = arrival_hours
-            self._schedule_service_end(household, arrival_hours - now + service_hours[household] / factor)
+            heappush(ends, (arrival_hours + service_hours[household] / factor, household))
         self.free_lanes = free_lanes
         self._next_scheduled = index
         self._next_scheduled_hours = hours[index] if index < count else NEVER
@@ -195,31 +204,44 @@ class Crossing:
             self._wakeup_hours = self._next_scheduled_hours  # past a capacity change: wake as usual
             self.env.timeout(self._wakeup_hours - now).callbacks.append(self._wake)
 
-    def _schedule_service_end(self, household: int, delay_hours: float) -> None:
-        """Schedule the end of ``household``'s service on a spare service-end event (a processed
-        event whose callbacks were consumed is inert until re-armed), or on a new one."""
-        if self._spare_events:
-            event = self._spare_events.pop()
-        else:
-            event = simpy.Event(self.env)
-            event._ok = True
-            self._service_events.append(event)
-        event._value = household
-        event.callbacks = self._end_service_callbacks
-        self.env.schedule(event, NORMAL, delay_hours)
+    def _arm_service_end(self, now: float) -> None:
+        """Make sure a service-end event is pending at the earliest end of a service in progress.
+
+        ``_pending_end_hours`` holds the times of the pending service-end events; each of them
+        is the end of a distinct service in progress, and the earliest is always the earliest
+        end. So an event is added only when a service started outside a service-end callback
+        ends before every pending one: every event ends exactly one service, none is wasted."""
+        ends = self._ends
+        if ends:
+            first_end_hours = ends[0][0]
+            pending = self._pending_end_hours
+            if not pending or first_end_hours < pending[0]:
+                heappush(pending, first_end_hours)
+                if self._spare_events:
+                    event = self._spare_events.pop()
+                else:
+                    event = simpy.Event(self.env)
+                    event._ok = True
+                event.callbacks = self._end_service_callbacks
+                self.env.schedule(event, NORMAL, first_end_hours - now)
 
     def _make_end_service(self) -> None:
         """Build the callback of a service end (the hot path, one call per household) and its
         shared callbacks list, ``_end_service_callbacks``.
 
-        A household crosses, and its lane goes straight on to the next household whenever nothing
-        else needs deciding (open, no quota, no capacity change due): the same event object is
-        re-armed and scheduled again. The next household is the head of the queue or, when the
-        queue is empty, the next scheduled arrival — taken straight from the sorted list (in a
-        surge the deque is never touched), and, where allowed, even before it arrives (it starts
-        at its arrival). Otherwise the lane is freed and the general ``_start_services`` decides.
-        Written as a closure because it runs a million times a replication: its references live
-        in cells instead of being looked up on ``self`` at every call."""
+        The services in progress are a heap of (end, household) (``_ends``): the lanes are
+        identical, so only the ends matter, and the crossing needs only one pending SimPy event,
+        at the earliest end, instead of one per lane (SimPy's own queue stays a few entries long,
+        which makes every push and pop cheaper). The event pops that end, and the lane goes
+        straight on to the next household whenever nothing else needs deciding (open, no quota,
+        no capacity change due): the new end replaces the old one in the heap in one operation,
+        and the same event object is armed again at the new earliest end. The next household is
+        the head of the queue or, when the queue is empty, the next scheduled arrival — taken
+        straight from the sorted list (in a surge the deque is never touched), and, where
+        allowed, even before it arrives (it starts at its arrival). Otherwise the lane is freed
+        and the general ``_start_services`` decides. Written as a closure because it runs a
+        million times a replication: its references live in cells instead of being looked up on
+        ``self`` at every call."""
         env = self.env
         schedule = env.schedule
         queue = self.queue
@@ -231,6 +253,8 @@ class Crossing:
         scheduled_count = len(scheduled_hours)
         crossing_id = self.crossing_id
         spare_events = self._spare_events
+        ends = self._ends
+        pending = self._pending_end_hours
 
         # One callbacks list shared by every service-end event: SimPy only iterates an event's
         # list (and then drops it), nothing else waits on these events, so the list is never
@@ -241,37 +265,46 @@ class Crossing:
         starts_ahead = self._starts_known_arrivals_ahead
 
         def end_service(event: simpy.Event) -> None:
-            now = env.now
-            free_run_until = self._free_run_until
-            if now < free_run_until:
+            now = env._now
+            heappop(pending)  # this event's own time: the earliest end, now
+            if now < self._free_run_until:
                 while queue:
                     household = queue.popleft()
                     if left_queue[household] != crossing_id:  # else rerouted away: lazy deletion
                         start_hours[household] = now
-                        event._value = household
-                        event.callbacks = callbacks
-                        schedule(event, NORMAL, service_hours[household] / self.factor)
-                        return
-                arrival_hours = self._next_scheduled_hours
-                if arrival_hours <= now or (starts_ahead and arrival_hours < free_run_until):
-                    index = self._next_scheduled
-                    household = scheduled_households[index]
-                    index += 1
-                    self._next_scheduled = index
-                    self._next_scheduled_hours = scheduled_hours[index] if index < scheduled_count else NEVER
-                    if arrival_hours > now:
-                        start_hours[household] = arrival_hours
-                        delay = arrival_hours - now + service_hours[household] / self.factor
+                        heapreplace(ends, (now + service_hours[household] / self.factor, household))
+                        break
+                else:
+                    arrival_hours = self._next_scheduled_hours
+                    if arrival_hours <= now or (starts_ahead and arrival_hours < self._free_run_until):
+                        index = self._next_scheduled
+                        household = scheduled_households[index]
+                        index += 1
+                        self._next_scheduled = index
+                        self._next_scheduled_hours = (scheduled_hours[index] if index < scheduled_count
+                                                      else NEVER)
+                        begins = arrival_hours if arrival_hours > now else now
+                        start_hours[household] = begins
+                        heapreplace(ends, (begins + service_hours[household] / self.factor, household))
                     else:
-                        start_hours[household] = now
-                        delay = service_hours[household] / self.factor
-                    event._value = household
-                    event.callbacks = callbacks
-                    schedule(event, NORMAL, delay)
-                    return
-            spare_events.append(event)
-            self.free_lanes += 1
-            self._start_services()
+                        heappop(ends)
+                        self.free_lanes += 1
+                        spare_events.append(event)
+                        self._start_services()
+                        return
+            else:
+                heappop(ends)
+                self.free_lanes += 1
+                spare_events.append(event)
+                self._start_services()
+                return
+            first_end_hours = ends[0][0]
+            if not pending or first_end_hours < pending[0]:
+                heappush(pending, first_end_hours)
+                event.callbacks = callbacks
+                schedule(event, NORMAL, first_end_hours - now)
+            else:
+                spare_events.append(event)
 
         callbacks.append(end_service)
 
@@ -280,9 +313,8 @@ class Crossing:
         self._start_services()
 
     def in_service_people(self) -> int:
-        """People whose service has started and not ended: the households of pending events."""
-        return sum(self.size_people[event._value] for event in self._service_events
-                   if event.callbacks is not None)
+        """People whose service has started and not ended: the households still in the heap of ends."""
+        return sum(self.size_people[household] for _, household in self._ends)
 
     # --- capacity -----------------------------------------------------------------------------
     def _apply_capacity_changes(self, now: float) -> None:

@@ -54,7 +54,9 @@ def run_replication(scenario, replication: int, seed: int | None = None, trace: 
     finally:
         if gc_was_enabled:
             gc.enable()
-    timestamps = Timestamps.collect(world, scenario, households, timelines, crossing_records, camp_records)
+    timestamps = Timestamps.collect(world, scenario, households, timelines, crossing_records, camp_records,
+                                    [crossing.scheduled_members for crossing in crossings],
+                                    [crossing.joined for crossing in crossings])
     _check_conservation(scenario, world, households, timestamps, crossings, camps, transit)
     return build_outcome(scenario, world, households, timestamps, timelines, replication, trace)
 
@@ -112,11 +114,13 @@ def _simulate(scenario, world: World, households: HouseholdTable, timelines: lis
         fed_by_camp = any(route.crossing_id == crossing_id and route.camp_id != NO_NODE for route in world.routes)
         rerouted_into = any(other.reroute is not None and other.reroute.to == name
                             for other in scenario.crossings.values())
-        crossings.append(Crossing(
+        crossing = Crossing(
             env, crossing_id, spec.lanes, timelines[crossing_id], fed_by_camp or rerouted_into,
             households.arrive_hours[members].tolist(), members.tolist(), size_people,
             households.service_hours[crossing_id].tolist(), crossing_records, reroute,
-        ))
+        )
+        crossing.scheduled_members = members  # for the recorder: this queue's arrivals in time order
+        crossings.append(crossing)
 
     def send_onward(household: int, onward_hours: float) -> None:
         senders[households.crossing_id[household]](household, onward_hours)

@@ -28,20 +28,27 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     ts = timestamps
     served = ts.start < horizon
     with np.errstate(invalid="ignore"):  # never-served households: inf - inf, masked out below
-        wait = ts.start - np.where(ts.reroute_arrival < np.inf, ts.reroute_arrival, ts.queue_arrival)
+        wait = ts.start - (np.where(ts.reroute_arrival < np.inf, ts.reroute_arrival, ts.queue_arrival)
+                           if ts.any_reroute else ts.queue_arrival)
 
     queue_changes = []  # per crossing, merged below for the peak of all queues together
+    served_waits, served_people = [], []
     for crossing_id, name in enumerate(world.crossing_names):
+        # Every array of this crossing follows its join order, along which service starts are
+        # sorted (FIFO): the sorts below are merges of sorted runs.
         join, leave, people = ts.queue_intervals(households, crossing_id)
         queue_changes.append(recorder.level_changes(join, leave, people, horizon))
-        here = served & (ts.served_at == crossing_id)
-        wait_mean, wait_p95 = recorder.daily_wait_statistics(ts.start[here], wait[here], size[here], n_days)
+        order = ts.join_order[crossing_id]
+        here = order[ts.served_at[order] == crossing_id]
+        start, end, here_people, here_wait = ts.start[here], ts.end[here], size[here], wait[here]
+        served_waits.append(here_wait)
+        served_people.append(here_people)
+        wait_mean, wait_p95 = recorder.daily_wait_statistics(start, here_wait, here_people, n_days)
         lane_hours = scenario.crossings[name].lanes * timelines[crossing_id].open_hours_per_day(n_days)
-        busy = recorder.busy_hours_per_day(ts.start[here], ts.end[here], n_days)
+        busy = recorder.busy_hours_per_day(start, end, n_days)
         key = (name, "crossing")
         daily[(*key, "arrived_people")] = recorder.daily_sum(join, people, n_days)
-        daily[(*key, "crossed_people")] = recorder.daily_sum(ts.end[ts.served_at == crossing_id],
-                                                             size[ts.served_at == crossing_id], n_days)
+        daily[(*key, "crossed_people")] = recorder.daily_sum(end, here_people, n_days)
         daily[(*key, "queue_people")] = recorder.levels_at_day_ends(join, leave, people, n_days)
         daily[(*key, "queue_people_mean")] = recorder.daily_integrals(join, leave, people, n_days) / HOURS_PER_DAY
         daily[(*key, "queue_people_peak")] = recorder.daily_peaks_of_changes(*queue_changes[-1], n_days)
@@ -102,7 +109,8 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     totals = {
         "peak_queue_people": float(recorder.daily_peaks_of_changes(*all_queues, n_days).max(initial=0)),
         "peak_waiting_outside_people": float(recorder.daily_peaks(*outside, n_days).max(initial=0)),
-        "wait_hours_p95": recorder.weighted_percentile(wait[served], size[served], 0.95),
+        "wait_hours_p95": recorder.weighted_percentile(np.concatenate(served_waits),
+                                                       np.concatenate(served_people), 0.95),
         "unserved_people": float(daily[("all", "all", "in_pipeline_people")][-1]),
     }
     verdict, where = _target(scenario, world, households, ts, totals)

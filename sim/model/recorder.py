@@ -63,7 +63,9 @@ def level_changes(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray,
     deltas = np.concatenate([-weights[stays], weights[stays]]).astype(float)
     keep = times < horizon_hours
     times, deltas = times[keep], deltas[keep]
-    order = np.argsort(times)
+    # Stable (timsort): given in join order, joins and leaves are each (nearly) sorted runs, and
+    # their merge costs a fraction of a sort; any order gives the same result.
+    order = np.argsort(times, kind="stable")
     return times[order], deltas[order]
 
 
@@ -112,25 +114,50 @@ def daily_wait_statistics(start_hours: np.ndarray, wait_hours: np.ndarray, weigh
     p95 = np.zeros(n_days)
     if len(waits) == 0:
         return mean, p95
-    # One sort by (day, wait): the day in the integer part of the key, the wait well below it.
-    order = np.argsort(days * 1e7 + waits)
-    waits, cumulative = waits[order], np.cumsum(people[order])
-    day_ends = np.cumsum(totals)
-    day_starts = day_ends - totals
-    served = totals > 0
-    index = np.searchsorted(cumulative, day_starts[served] + 0.95 * totals[served] - 1e-9, side="left")
-    p95[served] = waits[np.minimum(index, len(waits) - 1)]
+    if np.any(days[1:] < days[:-1]):  # given in start order they are sorted already (FIFO)
+        by_day = np.argsort(days, kind="stable")  # a radix sort of small integers
+        days, waits, people = days[by_day], waits[by_day], people[by_day]
+    # Then one small sort per day (a few thousand waits each) instead of one sort of them all.
+    day_bounds = np.searchsorted(days, np.arange(n_days + 1), side="left")
+    for day in np.flatnonzero(totals > 0).tolist():
+        first, last = day_bounds[day], day_bounds[day + 1]
+        day_waits = waits[first:last]
+        order = np.argsort(day_waits)
+        cumulative = np.cumsum(people[first:last][order])
+        index = int(np.searchsorted(cumulative, 0.95 * totals[day] - 1e-9, side="left"))
+        p95[day] = day_waits[order[min(index, last - first - 1)]]
     return mean, p95
 
 
 def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """The q-quantile of the people behind ``values`` (each value counted ``weight`` times): the
-    smallest value with at least q of the people at or below it."""
-    if len(values) == 0:
+    smallest value with at least q of the people at or below it.
+
+    Without a full sort: a partition brackets the quantile between two values a few per cent of
+    the households apart, and only the values between them are sorted (all of them if the
+    weights put the quantile outside the bracket)."""
+    n = len(values)
+    if n == 0:
         return 0.0
+    target = q * float(weights.sum()) - 1e-9
+    if n > 1000:
+        margin = max(16, n // 50)
+        rank = min(int(q * n), n - 1)
+        low_rank, high_rank = max(rank - margin, 0), min(rank + margin, n - 1)
+        low, high = np.partition(values, (low_rank, high_rank))[[low_rank, high_rank]]
+        below = values <= low
+        people_below = float(weights[below].sum())
+        between = ~below & (values <= high)
+        if people_below < target <= people_below + float(weights[between].sum()):
+            return _smallest_reaching(values[between], weights[between], target - people_below)
+    return _smallest_reaching(values, weights, target)
+
+
+def _smallest_reaching(values: np.ndarray, weights: np.ndarray, target: float) -> float:
+    """The smallest value whose cumulative weight (values in ascending order) reaches ``target``."""
     order = np.argsort(values)
     cumulative = np.cumsum(weights[order])
-    index = int(np.searchsorted(cumulative, q * cumulative[-1] - 1e-9, side="left"))
+    index = int(np.searchsorted(cumulative, target, side="left"))
     return float(values[order][min(index, len(values) - 1)])
 
 
