@@ -135,11 +135,7 @@ def _target(scenario, world: World, households: HouseholdTable, ts: Timestamps,
     # The date the target is reached is sought over the whole period (it may come after ``by``);
     # "reached" means reached by the end of ``by``.
     counted = counted_group & (ts.end >= window_start) & np.isfinite(ts.end)
-    crossing_hours = ts.end[counted]
-    order = np.argsort(crossing_hours, kind="stable")
-    cumulative = np.cumsum(size[counted][order])
-    reached_index = np.searchsorted(cumulative, target.people, side="left")
-    reached_hours = float(crossing_hours[order][reached_index]) if reached_index < len(cumulative) else np.inf
+    reached_hours = _reached_hours(ts.end[counted], size[counted], target.people, clock.n_days)
     reached = reached_hours < window_end
     crossed_before_window = ts.end < window_start
     departed = counted_group & (households.depart_hours < window_end) & ~crossed_before_window
@@ -154,6 +150,24 @@ def _target(scenario, world: World, households: HouseholdTable, ts: Timestamps,
     if totals["departed_by_target_date"] < target.people:
         return VERDICT_DEPARTURES_BIND, ""
     return VERDICT_CAPACITY_BINDS, _where_people_wait(world, households, ts, window_end, counted_group)
+
+
+def _reached_hours(crossing_hours: np.ndarray, people: np.ndarray, target_people: float, n_days: int) -> float:
+    """When the cumulative people crossing (in time order) first reach ``target_people`` (inf if
+    never). People are counted per day first, and only the day that reaches the target is sorted."""
+    if target_people <= 0 or not len(crossing_hours):
+        return float(crossing_hours.min()) if len(crossing_hours) else np.inf
+    days = np.minimum(crossing_hours // HOURS_PER_DAY, n_days).astype(np.int64)  # past the period: one bin
+    cumulative_by_day = np.cumsum(np.bincount(days, weights=people, minlength=n_days + 1))
+    day = int(np.searchsorted(cumulative_by_day, target_people, side="left"))
+    if day >= len(cumulative_by_day):
+        return np.inf
+    before = cumulative_by_day[day - 1] if day else 0.0
+    in_day = days == day
+    hours = crossing_hours[in_day]
+    order = np.argsort(hours, kind="stable")
+    index = int(np.searchsorted(before + np.cumsum(people[in_day][order]), target_people, side="left"))
+    return float(hours[order][index])
 
 
 def _where_people_wait(world: World, households: HouseholdTable, ts: Timestamps, hours: float,
