@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+if TYPE_CHECKING:  # numpy is imported where a sample is drawn: `bordersim validate` never needs it
+    import numpy as np
 
 _DURATION_PATTERN = re.compile(r"^\s*(-?[0-9]*\.?[0-9]+)\s*(min|h|d)\s*$")
 _HOURS_PER_UNIT = {"min": 1 / 60, "h": 1.0, "d": 24.0}
@@ -62,6 +64,7 @@ class Fixed(_Spec):
         return self.value
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
         return np.full(size, self.value, dtype=float)
 
 
@@ -99,6 +102,7 @@ class Triangular(_Spec):
         return (self.low + self.mode + self.high) / 3
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
         if self.low == self.high:
             return np.full(size, self.low, dtype=float)
         return rng.triangular(self.low, self.mode, self.high, size)
@@ -130,6 +134,7 @@ class _MeanAndSd(_Spec):
         return self.mean_
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
         if self.sd == 0:
             return np.full(size, self.mean_, dtype=float)
         return self._sample_spread(rng, size)
@@ -194,13 +199,16 @@ class Empirical(_Spec):
         return self
 
     def _probabilities(self) -> np.ndarray:
+        import numpy as np
         weights = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
         return weights / weights.sum()
 
     def mean(self) -> float:
+        import numpy as np
         return float(np.dot(self.values, self._probabilities()))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
         return rng.choice(np.asarray(self.values, float), size=size, p=self._probabilities())
 
 

@@ -104,21 +104,21 @@ SAMPLE_PATH = ("uncertain", "sample")
 
 def _resolve_sample_path(data: dict[str, Any], locations: LocationMap, source: str) -> None:
     """Make ``uncertain.sample`` absolute, relative to the folder of the file that wrote it."""
-    from sim.scenario.uncertain_sample import resolve_path
-
     block = data.get("uncertain")
     if isinstance(block, dict) and isinstance(block.get("sample"), str) and block["sample"].strip():
+        from sim.scenario.uncertain_sample import resolve_path  # here: it imports numpy
+
         file, _ = location_of(locations, SAMPLE_PATH, Location(source, None))
         block["sample"] = resolve_path(block["sample"], file)
 
 
 def _sample_problems(data: dict[str, Any], scenario: Scenario | None) -> list[Finding]:
     """The sample file's problems (read once, cached), located at ``uncertain.sample``."""
-    from sim.scenario.uncertain_paths import check_sample
-
     block = data.get("uncertain")
     if not isinstance(block, dict):
         return []
+    from sim.scenario.uncertain_paths import check_sample  # here: it imports numpy
+
     fields = dict(scenario) if scenario is not None else {}
     return [(SAMPLE_PATH, message) for message in check_sample(fields, block, set(Scenario.model_fields))]
 
