@@ -118,8 +118,48 @@ def draw_households(scenario, clock: Clock, routes: list[RouteSpec], crossing_na
     for group_id, (group_name, group) in enumerate(scenario.groups.items()):
         parts.append(_draw_group(scenario, clock, routes, crossing_names, camp_names, group_id,
                                  group_name, group, initial.get(group_name, []), seed, replication))
+    if len(parts) == 1:  # one group: its arrays are the table (no copy)
+        return HouseholdTable(**parts[0])
     table = {key: np.concatenate([part[key] for part in parts], axis=-1) for key in parts[0]}
     return HouseholdTable(**table)
+
+
+def _members_by_value(values: np.ndarray):
+    """(value, indices holding it, ascending) for each distinct value, in increasing value: one
+    stable sort of small integers (a radix sort) instead of one full comparison per value."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]])) if len(values) else []
+    ends = [*starts[1:], len(values)]
+    for start, end in zip(starts, ends):
+        yield int(sorted_values[start]), order[start:end]
+
+
+def _choose_routes(uniform: np.ndarray, origin_index: np.ndarray, deported: np.ndarray, origin_names: list[str],
+                   group_routes: list[RouteSpec], routes: list[RouteSpec]) -> np.ndarray:
+    """Each household's route: among its origin's routes, by the voluntary or deported shares.
+
+    Vectorised over every (origin, mode) pair at once: a table of cumulative shares per pair, and
+    the route is the number of cumulative shares at or below the household's uniform draw — what
+    ``_categorical`` computes pair by pair, in a few passes over the households instead of two
+    masks per pair."""
+    candidates = [[routes.index(r) for r in group_routes if r.origin == name] for name in origin_names]
+    width = max(len(c) for c in candidates)
+    edges = np.full((2 * len(origin_names), width), np.inf)
+    route_of = np.full((2 * len(origin_names), width), NO_NODE, dtype=np.int64)
+    last = np.zeros(2 * len(origin_names), dtype=np.int64)
+    for o, pair_routes in enumerate(candidates):
+        for is_deported in (False, True):
+            pair = 2 * o + is_deported
+            shares = [routes[r].deported_share if is_deported else routes[r].voluntary_share for r in pair_routes]
+            edges[pair, :len(shares)] = np.cumsum(shares)
+            route_of[pair, :len(shares)] = pair_routes
+            last[pair] = len(shares) - 1
+    pair = 2 * origin_index + deported
+    chosen = np.zeros(len(uniform), dtype=np.int64)
+    for column in range(width):
+        chosen += edges[pair, column] <= uniform
+    return route_of[pair, np.minimum(chosen, last[pair])]
 
 
 def _initial_people_by_group(scenario, routes, crossing_names, camp_names):
@@ -205,15 +245,7 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     origin_names = list(group.origins)
     origin_index = (_categorical(rng("origin").random(n), list(group.origins.values())) if len(group.origins) > 1
                     else np.zeros(n, dtype=np.int64))
-    route_draw = rng("route").random(n)
-    route_id = np.full(n, NO_NODE, dtype=np.int64)
-    for o, origin_name in enumerate(origin_names):
-        candidates = [routes.index(r) for r in group_routes if r.origin == origin_name]
-        for is_deported in (False, True):
-            mask = (origin_index == o) & (deported == is_deported)
-            shares = [routes[r].deported_share if is_deported else routes[r].voluntary_share
-                      for r in candidates]
-            route_id[mask] = np.asarray(candidates)[_categorical(route_draw[mask], shares)]
+    route_id = _choose_routes(rng("route").random(n), origin_index, deported, origin_names, group_routes, routes)
     if n_initial:
         route_id[:n_initial] = np.concatenate(initial_route)
 
@@ -223,12 +255,11 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
         crossing_id[:n_initial] = np.concatenate(initial_crossing)
         camp_id[:n_initial] = np.concatenate(initial_camp)
 
-    # Travel and onward legs, drawn per route for the households that take it.
+    # Travel and onward legs, drawn per route for the households that take it (in household order).
     travel = np.zeros(n)
     onward = np.zeros(n)
-    for r in sorted(set(route_id.tolist())):
+    for r, members in _members_by_value(route_id):
         route = routes[r]
-        members = np.flatnonzero(route_id == r)
         travel[members] = route.travel.sample(rng(f"travel/{route.origin}/{route.index}"), len(members))
         if route.onward is not None:
             onward[members] = route.onward.sample(rng(f"onward/{route.origin}/{route.index}"), len(members))
@@ -236,24 +267,28 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     arrive = depart + travel
 
     camp_stay = np.zeros(n)
-    for c, camp_name in enumerate(camp_names):
-        members = np.flatnonzero(camp_id == c)
-        if len(members):
-            camp_stay[members] = scenario.camps[camp_name].stay.sample(rng(f"stay/{camp_name}"), len(members))
+    if camp_names:
+        for c, members in _members_by_value(camp_id):
+            if c != NO_NODE:
+                camp_name = camp_names[c]
+                camp_stay[members] = scenario.camps[camp_name].stay.sample(rng(f"stay/{camp_name}"), len(members))
 
     crossings = list(scenario.crossings.values())
-    service = np.vstack([c.service.sample(rng(f"service/{name}"), n) for name, c in zip(crossing_names, crossings)])
+    service = np.empty((len(crossings), n))
+    for row, (name, crossing) in enumerate(zip(crossing_names, crossings)):
+        service[row] = crossing.service.sample(rng(f"service/{name}"), n)
     # Reroute draws only where a crossing has a reroute rule (an unused stream is never drawn).
-    no_draws = np.zeros((len(crossing_names), 0))
-    reroute_draw = np.vstack([rng(f"reroute/{name}").random(n) if c.reroute else np.ones(n)
-                              for name, c in zip(crossing_names, crossings)]) if n else no_draws
-    reroute_travel = np.vstack([c.reroute.travel.sample(rng(f"reroute-travel/{name}"), n) if c.reroute
-                                else np.zeros(n) for name, c in zip(crossing_names, crossings)]) if n else no_draws
+    reroute_draw = np.ones((len(crossings), n))
+    reroute_travel = np.zeros((len(crossings), n))
+    for row, (name, crossing) in enumerate(zip(crossing_names, crossings)):
+        if crossing.reroute and n:
+            reroute_draw[row] = rng(f"reroute/{name}").random(n)
+            reroute_travel[row] = crossing.reroute.travel.sample(rng(f"reroute-travel/{name}"), n)
     # One stay per household and reception centre: where it stays depends on where it crosses,
     # which a reroute may change during the run.
-    reception_stay = np.vstack([
-        reception.stay.sample(rng(f"stay/{name}"), n) for name, reception in scenario.reception.items()
-    ]) if scenario.reception else np.zeros((0, n))
+    reception_stay = np.empty((len(scenario.reception), n))
+    for row, (name, reception) in enumerate(scenario.reception.items()):
+        reception_stay[row] = reception.stay.sample(rng(f"stay/{name}"), n)
 
     return {
         "group_id": np.full(n, group_id, dtype=np.int64),
