@@ -15,6 +15,9 @@ from collections import deque
 from collections.abc import Callable
 
 import simpy
+from simpy.events import NORMAL, URGENT
+
+from sim.model.reusable_events import ReusableEvents
 
 NEVER = float("inf")
 
@@ -54,16 +57,37 @@ class Camp:
         self.outside_people = 0
         self.ready: deque[int] = deque()  # stays ended, waiting for a dispatch, in that order
         self.has_dispatch = dispatch_hours is not None
+        self._stays = ReusableEvents(env, self._stay_ended)
         if dispatch_hours is not None:
             env.process(self._dispatch(dispatch_hours))
 
-    def feed(self, arrival_hours: list[float], households: list[int]):
-        """A process that brings the households known to come here, in arrival order."""
+    def feed(self, arrival_hours: list[float], households: list[int]) -> None:
+        """Bring the households known to come here, in arrival order: one event object re-armed at
+        each next arrival time (what a process yielding a timeout per arrival would do, without a
+        new Timeout and a generator resumption for every household). The first call happens at
+        time 0 before the regular events of that instant, as a process would start."""
         env = self.env
-        for hours, household in zip(arrival_hours, households):
-            if hours > env.now:
-                yield env.timeout(hours - env.now)
-            self.arrive(household)
+        count = len(arrival_hours)
+        next_index = 0
+        callbacks: list = []
+
+        def arrive_due(event: simpy.Event) -> None:
+            nonlocal next_index
+            now = env._now
+            index = next_index
+            while index < count and arrival_hours[index] <= now:
+                self.arrive(households[index])
+                index += 1
+            next_index = index
+            if index < count:
+                event.callbacks = callbacks
+                env.schedule(event, NORMAL, arrival_hours[index] - now)
+
+        callbacks.append(arrive_due)
+        event = simpy.Event(env)
+        event._ok = True
+        event.callbacks = callbacks
+        env.schedule(event, URGENT, 0)
 
     def arrive(self, household: int) -> None:
         size = self.size_people[household]
@@ -77,13 +101,13 @@ class Camp:
     def _enter(self, household: int) -> None:
         self.occupancy_people += self.size_people[household]
         self.records.enter_hours[household] = self.env.now
-        self.env.timeout(self.stay_hours[household], household).callbacks.append(self._stay_ended)
+        self._stays.schedule(self.stay_hours[household], household)
 
-    def _stay_ended(self, event: simpy.Event) -> None:
+    def _stay_ended(self, household: int) -> None:
         if self.has_dispatch:
-            self.ready.append(event._value)
+            self.ready.append(household)
         else:
-            self._leave(event._value)
+            self._leave(household)
             self._admit_from_outside()
 
     def _leave(self, household: int) -> None:

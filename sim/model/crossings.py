@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from heapq import heappop, heappush, heapreplace
+from heapq import heapify, heappop, heappush, heapreplace
 
 import simpy
 from simpy.events import NORMAL
@@ -81,10 +81,12 @@ class Crossing:
         self._reroute_watcher_idle: simpy.Event | None = None
         self._change_index = 0
         self._next_change_hours = 0.0
-        # Start known arrivals ahead (saving their wake-up events) only where nothing unscheduled
-        # can join the queue and no quota or reroute depends on the moment of the start.
-        self._starts_known_arrivals_ahead = not (receives_unscheduled_arrivals or reroute is not None
-                                                 or timeline.resets_at_midnight)
+        # Start known arrivals ahead (saving their wake-up events) only where no quota or reroute
+        # depends on the moment of the start. Where camps or reroutes feed the crossing, such a
+        # start is a commitment that an earlier unannounced arrival may take back (see
+        # ``_withdraw_commitments``).
+        self._starts_known_arrivals_ahead = not (reroute is not None or timeline.resets_at_midnight)
+        self._may_withdraw = self._starts_known_arrivals_ahead and receives_unscheduled_arrivals
         self._make_end_service()
         self._on_capacity_change()
 
@@ -143,6 +145,8 @@ class Crossing:
         env = self.env
         free_lanes = self.free_lanes
         queue = self.queue
+        if not free_lanes and queue and self._may_withdraw:
+            free_lanes = self._withdraw_commitments(now, len(queue))
         if free_lanes and queue:
             crossing_id = self.crossing_id
             left_queue = self.records.left_queue
@@ -178,11 +182,12 @@ class Crossing:
     def _start_known_arrivals_ahead(self, now: float, free_lanes: int) -> None:
         """Idle lanes take the next scheduled arrivals at their arrival times, without a wake-up.
 
-        Exact only where nothing can happen between now and that arrival: no capacity change
-        before it (checked here), and no arrival that is not scheduled (no camp or reroute feeds
-        this crossing), no quota and no reroute (checked once, see ``_starts_known_arrivals_ahead``).
-        Then the household would start at its arrival on whichever lane is idle, so the end of its
-        service is known now; that saves one event per household that finds the border idle."""
+        Exact where nothing can change the start between now and that arrival: no capacity change
+        before it (checked here), no quota and no reroute (checked once, see
+        ``_starts_known_arrivals_ahead``). Then the household would start at its arrival on
+        whichever lane is idle, so the end of its service is known now; that saves one event per
+        household that finds the border idle. An unannounced arrival (from a camp) before it that
+        finds every other lane busy takes the lane back (``_withdraw_commitments``)."""
         hours, households = self._scheduled_hours, self._scheduled_households
         index, count = self._next_scheduled, len(hours)
         start_hours = self.records.start_hours
@@ -203,6 +208,36 @@ class Crossing:
         if free_lanes and index < count and self._next_scheduled_hours < self._wakeup_hours:
             self._wakeup_hours = self._next_scheduled_hours  # past a capacity change: wake as usual
             self.env.timeout(self._wakeup_hours - now).callbacks.append(self._wake)
+
+    def _withdraw_commitments(self, now: float, wanted: int) -> int:
+        """Give back the lanes of households started ahead whose arrival is still to come, latest
+        first, up to ``wanted`` (the unannounced households just queued, who arrived earlier and
+        so come first): each goes back to the scheduled list, to start when a lane frees.
+
+        Exactly what would have happened without starting ahead: the queued household finds the
+        lane idle, and the latest of the households still to come is the one left without a lane.
+        Rare (a camp's arrival when every other lane is busy), so a linear search of the heap is
+        cheap enough; a pending service-end event of a withdrawn service finds nothing due and
+        is dropped (see ``end_service``)."""
+        hours, households = self._scheduled_hours, self._scheduled_households
+        start_hours = self.records.start_hours
+        ends = self._ends
+        index = self._next_scheduled
+        withdrawn = 0
+        while withdrawn < wanted and index > 0 and hours[index - 1] > now:
+            index -= 1
+            household = households[index]
+            position = next(i for i, (_, started) in enumerate(ends) if started == household)
+            ends[position] = ends[-1]
+            ends.pop()
+            start_hours[household] = NEVER
+            withdrawn += 1
+        if withdrawn:
+            heapify(ends)
+            self._next_scheduled = index
+            self._next_scheduled_hours = hours[index]
+            self.free_lanes += withdrawn
+        return self.free_lanes
 
     def _arm_service_end(self, now: float) -> None:
         """Make sure a service-end event is pending at the earliest end of a service in progress.
@@ -263,10 +298,15 @@ class Crossing:
         self._end_service_callbacks = callbacks
 
         starts_ahead = self._starts_known_arrivals_ahead
+        may_withdraw = self._may_withdraw
 
         def end_service(event: simpy.Event) -> None:
             now = env._now
             heappop(pending)  # this event's own time: the earliest end, now
+            if may_withdraw and (not ends or ends[0][0] > now):  # its service was withdrawn
+                spare_events.append(event)
+                self._arm_service_end(now)
+                return
             if now < self._free_run_until:
                 while queue:
                     household = queue.popleft()

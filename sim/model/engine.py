@@ -20,6 +20,7 @@ from sim.model.crossings import Crossing, CrossingRecords, RerouteRule
 from sim.model.households import NO_NODE, HouseholdTable, draw_households
 from sim.model.outcome import ReplicationOutcome
 from sim.model.outcomes import build_outcome
+from sim.model.reusable_events import ReusableEvents
 from sim.model.timestamps import Timestamps
 from sim.model.world import World, build_world, dispatch_hours
 
@@ -105,13 +106,15 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
     transit = _Transit()
 
     def send_to(crossing_id: int):
-        def arrive(event: simpy.Event) -> None:
-            transit.people -= size_people[event._value]
-            crossings[crossing_id].arrive(event._value)
+        def arrive(household: int) -> None:
+            transit.people -= size_people[household]
+            crossings[crossing_id].arrive(household)
+
+        arrivals = ReusableEvents(env, arrive)
 
         def send(household: int, travel_hours: float) -> None:
             transit.people += size_people[household]
-            env.timeout(travel_hours, household).callbacks.append(arrive)
+            arrivals.schedule(travel_hours, household)
 
         return send
 
@@ -157,7 +160,7 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
         members = np.flatnonzero(starts_in_period & (households.camp_id == camp_id)
                                  & (households.arrive_hours < horizon))
         members = _in_arrival_order(members, households.arrive_hours)
-        env.process(camp.feed(households.arrive_hours[members].tolist(), members.tolist()))
+        camp.feed(households.arrive_hours[members].tolist(), members.tolist())
         camps.append(camp)
 
     env.run(until=horizon)
