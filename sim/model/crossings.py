@@ -31,6 +31,10 @@ NEVER = float("inf")
 class Crossing:
     """The queue and lanes of one crossing, driven by callbacks on SimPy events."""
 
+    starts_ahead_allowed = True
+    """Whether idle lanes may start known arrivals ahead; off, every such arrival wakes its lane
+    (the plain path, kept for the test that compares the two)."""
+
     def __init__(
         self,
         env: simpy.Environment,
@@ -85,7 +89,8 @@ class Crossing:
         # depends on the moment of the start. Where camps or reroutes feed the crossing, such a
         # start is a commitment that an earlier unannounced arrival may take back (see
         # ``_withdraw_commitments``).
-        self._starts_known_arrivals_ahead = not (reroute is not None or timeline.resets_at_midnight)
+        self._starts_known_arrivals_ahead = self.starts_ahead_allowed and not (
+            reroute is not None or timeline.resets_at_midnight)
         self._may_withdraw = self._starts_known_arrivals_ahead and receives_unscheduled_arrivals
         self._make_end_service()
         self._on_capacity_change()
