@@ -54,6 +54,9 @@ class HouseholdTable:
     reroute_draw: np.ndarray  # [crossing, household]: uniform draw, reroutes when < share
     reroute_travel_hours: np.ndarray  # [crossing, household]
     reception_stay_hours: np.ndarray  # [reception, household]: stay after crossing
+    # The households that depart within the period in the order they depart, when the draws give
+    # it for free (one group on a departure schedule); else None and the engine sorts.
+    departure_order: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.size_people)
@@ -120,6 +123,8 @@ def draw_households(scenario, clock: Clock, routes: list[RouteSpec], crossing_na
                                  group_name, group, initial.get(group_name, []), seed, replication))
     if len(parts) == 1:  # one group: its arrays are the table (no copy)
         return HouseholdTable(**parts[0])
+    for part in parts:
+        part.pop("departure_order")
     table = {key: np.concatenate([part[key] for part in parts], axis=-1) for key in parts[0]}
     return HouseholdTable(**table)
 
@@ -215,6 +220,7 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     leaver = rng("leaver").random(n_stock) >= group.never_leave if group.never_leave > 0 else np.ones(n_stock, bool)
     step_hours, steps, deported_shares = departure_steps(scenario, group, clock)
     depart = np.full(n_stock, np.inf)
+    departure_order = None
     if not steps:
         pass  # every step falls after the period (a policy phase moved out of it): nobody leaves
     elif group.departures.hazard is not None:
@@ -229,6 +235,9 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
         times = invert_cumulative_rate(arrivals, step_hours,
                                        [step.per_day / mean_size / 24.0 for step in steps], horizon)
         depart[order] = times
+        # A schedule hands out departure times in this order, rising: the order of departure,
+        # after the initial households (who are there at time 0).
+        departure_order = np.concatenate([np.arange(n_initial), n_initial + order[np.isfinite(times)]])
     depart = np.concatenate([np.zeros(n_initial), depart])
 
     # Deported or voluntary: the share in force at the departure (a policy phase may change it).
@@ -304,5 +313,6 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
         "reroute_draw": reroute_draw,
         "reroute_travel_hours": reroute_travel,
         "reception_stay_hours": reception_stay,
+        "departure_order": departure_order,
     }
 

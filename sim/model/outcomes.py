@@ -88,11 +88,16 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     crossed_daily_total = np.zeros(n_days)
     departed_daily_total = np.zeros(n_days)
     for group_id, name in enumerate(world.group_names):
-        members = households.group_id == group_id
         group_people = scenario.groups[name].people
-        departed = recorder.daily_sum(households.depart_hours[members], size[members], n_days)
-        crossed = recorder.daily_sum(ts.end[members], size[members], n_days)
-        deported = members & households.deported
+        if len(world.group_names) == 1:  # everyone: no mask to apply
+            departed = recorder.daily_sum(households.depart_hours, size, n_days)
+            crossed = recorder.daily_sum(ts.end, size, n_days)
+            deported = households.deported
+        else:
+            members = households.group_id == group_id
+            departed = recorder.daily_sum(households.depart_hours[members], size[members], n_days)
+            crossed = recorder.daily_sum(ts.end[members], size[members], n_days)
+            deported = members & households.deported
         key = (name, "group")
         daily[(*key, "departed_people")] = departed
         daily[(*key, "deported_people")] = recorder.daily_sum(households.depart_hours[deported], size[deported], n_days)
