@@ -53,10 +53,10 @@ def run_replication(scenario, replication: int, seed: int | None = None, trace: 
     crossings: list[Crossing] = []
     camps: list[Camp] = []
     try:
-        crossing_records, camp_records, transit = _simulate(env, scenario, world, households, timelines,
-                                                            crossings, camps)
-        timestamps = Timestamps.collect(world, scenario, households, timelines, crossing_records, camp_records,
-                                        [crossing.scheduled_members for crossing in crossings],
+        ranked, crossing_records, camp_records, transit = _simulate(env, scenario, world, households,
+                                                                    timelines, crossings, camps)
+        timestamps = Timestamps.collect(world, scenario, households, timelines, ranked, crossing_records,
+                                        camp_records, [crossing.scheduled_members for crossing in crossings],
                                         [crossing.joined for crossing in crossings])
         _check_conservation(scenario, world, households, timestamps, crossings, camps, transit)
     finally:
@@ -83,44 +83,46 @@ def _release(env: simpy.Environment, crossings: list[Crossing], camps: list[Camp
         vars(node).clear()
 
 
-def _arrival_order(households: HouseholdTable, horizon_hours: float) -> np.ndarray | None:
-    """Every household arriving (at its camp or crossing) within the period, in arrival order,
-    when the draws gave the order of departure and no two arrive at the same instant: a stable
-    sort of arrivals listed in departure order only has to undo the shuffling by travel times (no
-    shuffling at all with equal travel times). Else None: each node sorts its own arrivals."""
-    if households.departure_order is None:
-        return None
-    departing = households.departure_order
-    arrive_hours = households.arrive_hours[departing]
-    order = np.argsort(arrive_hours, kind="stable")
-    arrive_hours = arrive_hours[order]
-    if np.any(arrive_hours[1:] == arrive_hours[:-1]):
-        return None  # ties go in household order: leave it to _in_arrival_order
-    return departing[order][arrive_hours < horizon_hours]
+def _arrival_ranks(households: HouseholdTable, horizon_hours: float) -> np.ndarray:
+    """The households that arrive (at their camp or crossing) within the period, in arrival order,
+    ties in household order: the engine numbers households by this rank.
 
-
-def _in_arrival_order(members: np.ndarray, arrive_hours: np.ndarray) -> np.ndarray:
-    """``members`` sorted by arrival time, ties in household order (a quick sort, and the stable
-    one only when there are ties: several times faster on a million arrivals)."""
-    order = np.argsort(arrive_hours[members])
-    times = arrive_hours[members][order]
+    Numbered in arrival order, the households' per-household lists are read and written nearly
+    in sequence during the run instead of at random places in memory (the household index follows
+    the order of the stock, which is random in time), and the households that never arrive
+    within the period take no room at all. When the draws gave the order of departure (a
+    schedule) and no two arrive at once, a stable sort of the arrivals in that order only has to
+    undo the shuffling by travel times; otherwise a quick sort, and a stable one on ties."""
+    if households.departure_order is not None:
+        departing = households.departure_order
+        arrive_hours = households.arrive_hours[departing]
+        order = np.argsort(arrive_hours, kind="stable")
+        arrive_hours = arrive_hours[order]
+        if not np.any(arrive_hours[1:] == arrive_hours[:-1]):
+            return departing[order][arrive_hours < horizon_hours]
+    inside = np.flatnonzero(households.arrive_hours < horizon_hours)
+    order = np.argsort(households.arrive_hours[inside])
+    times = households.arrive_hours[inside][order]
     if np.any(times[1:] == times[:-1]):
-        order = np.argsort(arrive_hours[members], kind="stable")
-    return members[order]
+        order = np.argsort(households.arrive_hours[inside], kind="stable")  # ties in household order
+    return inside[order]
 
 
 def _simulate(env: simpy.Environment, scenario, world: World, households: HouseholdTable,
               timelines: list[CapacityTimeline], crossings: list[Crossing], camps: list[Camp]):
-    """Wire the crossings and camps (appended to the lists given) and run the clock to the horizon."""
+    """Wire the crossings and camps (appended to the lists given) and run the clock to the horizon.
+
+    Inside the run a household is its arrival rank (see ``_arrival_ranks``); the records come back
+    by rank with ``ranked``, the household of each rank."""
     clock = world.clock
     horizon = clock.horizon_hours
-    size_people = households.size_people.tolist()
-    arrival_order = _arrival_order(households, horizon)
-    if arrival_order is None:
-        starts_in_period = households.depart_hours < horizon
-        direct = starts_in_period & (households.camp_id == NO_NODE)
-    crossing_records = CrossingRecords(len(households))
-    camp_records = CampRecords(len(households))
+    ranked = _arrival_ranks(households, horizon)
+    arrive_hours = households.arrive_hours[ranked]
+    crossing_of = households.crossing_id[ranked]
+    camp_of = households.camp_id[ranked]
+    size_people = households.size_people[ranked].tolist()
+    crossing_records = CrossingRecords(len(ranked))
+    camp_records = CampRecords(len(ranked))
     transit = _Transit()
 
     def send_to(crossing_id: int):
@@ -140,21 +142,15 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
 
     for crossing_id, name in enumerate(world.crossing_names):
         spec = scenario.crossings[name]
-        if arrival_order is not None:
-            members = arrival_order[(households.crossing_id[arrival_order] == crossing_id)
-                                    & (households.camp_id[arrival_order] == NO_NODE)]
-        else:
-            members = np.flatnonzero(direct & (households.crossing_id == crossing_id)
-                                     & (households.arrive_hours < horizon))
-            members = _in_arrival_order(members, households.arrive_hours)
+        members = np.flatnonzero((crossing_of == crossing_id) & (camp_of == NO_NODE))  # ranks: in arrival order
         reroute = None
         if spec.reroute is not None:
             reroute = RerouteRule(
                 after_hours=spec.reroute.after,
                 share=spec.reroute.share,
-                draw=households.reroute_draw[crossing_id].tolist(),
-                travel_hours=households.reroute_travel_hours[crossing_id].tolist(),
-                scheduled_arrival_hours=households.arrive_hours.tolist(),
+                draw=households.reroute_draw[crossing_id][ranked].tolist(),
+                travel_hours=households.reroute_travel_hours[crossing_id][ranked].tolist(),
+                scheduled_arrival_hours=arrive_hours.tolist(),
                 send=senders[world.crossing_names.index(spec.reroute.to)],
             )
         fed_by_camp = any(route.crossing_id == crossing_id and route.camp_id != NO_NODE for route in world.routes)
@@ -162,34 +158,31 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
                             for other in scenario.crossings.values())
         crossing = Crossing(
             env, crossing_id, spec.lanes, timelines[crossing_id], fed_by_camp or rerouted_into,
-            households.arrive_hours[members].tolist(), members.tolist(), size_people,
-            households.service_hours[crossing_id].tolist(), crossing_records, reroute,
+            arrive_hours[members].tolist(), members.tolist(), size_people,
+            households.service_hours[crossing_id][ranked].tolist(), crossing_records, reroute,
         )
         crossing.scheduled_members = members  # for the recorder: this queue's arrivals in time order
         crossings.append(crossing)
 
-    def send_onward(household: int, onward_hours: float) -> None:
-        senders[households.crossing_id[household]](household, onward_hours)
+    if world.camp_names:
+        crossing_of_rank = crossing_of.tolist()
 
-    has_camps = bool(world.camp_names)
-    stay = households.camp_stay_hours.tolist() if has_camps else []
-    onward = households.onward_hours.tolist() if has_camps else []
+        def send_onward(household: int, onward_hours: float) -> None:
+            senders[crossing_of_rank[household]](household, onward_hours)
+
+        stay = households.camp_stay_hours[ranked].tolist()
+        onward = households.onward_hours[ranked].tolist()
     for camp_id, name in enumerate(world.camp_names):
         spec = scenario.camps[name]
         camp = Camp(env, spec.capacity, size_people, stay, onward,
                     dispatch_hours(spec.dispatch, clock) if spec.dispatch else None,
                     spec.dispatch.max_people if spec.dispatch else None, camp_records, send_onward)
-        if arrival_order is not None:
-            members = arrival_order[households.camp_id[arrival_order] == camp_id]
-        else:
-            members = np.flatnonzero(starts_in_period & (households.camp_id == camp_id)
-                                     & (households.arrive_hours < horizon))
-            members = _in_arrival_order(members, households.arrive_hours)
-        camp.feed(households.arrive_hours[members].tolist(), members.tolist())
+        members = np.flatnonzero(camp_of == camp_id)
+        camp.feed(arrive_hours[members].tolist(), members.tolist())
         camps.append(camp)
 
     env.run(until=horizon)
-    return crossing_records, camp_records, transit
+    return ranked, crossing_records, camp_records, transit
 
 
 def _check_conservation(scenario, world: World, households: HouseholdTable, timestamps: Timestamps,

@@ -18,24 +18,29 @@ from sim.model.households import NO_NODE, HouseholdTable
 from sim.model.world import World
 
 
-def hours_array(values: list[float]) -> np.ndarray:
-    """A list of hours as a float array (the dtype given: several times faster than guessing it)."""
-    return np.fromiter(values, dtype=np.float64, count=len(values))
+def by_household(values: list, ranked: np.ndarray, n_households: int, fill=np.inf,
+                 dtype=np.float64) -> np.ndarray:
+    """Values the run recorded by arrival rank, as an array in household order (``fill`` where a
+    household never arrived within the period)."""
+    out = np.full(n_households, fill, dtype=dtype)
+    # fromiter with the dtype given: several times faster than np.asarray guessing it.
+    out[ranked] = np.fromiter(values, dtype=dtype, count=len(values))
+    return out
 
 
-def _as_array(values: list[float], used: bool) -> np.ndarray:
+def _as_array(values: list[float], ranked: np.ndarray, n_households: int, used: bool) -> np.ndarray:
     """A timestamp list as an array; one the scenario cannot have written is all ``inf``."""
-    return hours_array(values) if used else np.full(len(values), np.inf)
+    return by_household(values, ranked, n_households) if used else np.full(n_households, np.inf)
 
 
-def _join_order(scheduled: np.ndarray, joined: list[int], join_hours: np.ndarray) -> np.ndarray:
+def _join_order(scheduled: np.ndarray, joined: np.ndarray, join_hours: np.ndarray) -> np.ndarray:
     """The households of one queue in the order they joined it: the scheduled arrivals (already in
     time order) merged with those that came from camps or reroutes (recorded in time order). A
     stable sort of two sorted runs is a linear merge; at equal times the scheduled come first, as
     in the queue (they are admitted before a dynamic arrival is appended)."""
-    if not joined:
+    if not len(joined):
         return scheduled
-    households = np.concatenate([scheduled, np.fromiter(joined, dtype=np.int64, count=len(joined))])
+    households = np.concatenate([scheduled, joined])
     return households[np.argsort(join_hours[households], kind="stable")]
 
 
@@ -61,14 +66,16 @@ class Timestamps:
 
     @classmethod
     def collect(cls, world: World, scenario, households: HouseholdTable, timelines: list[CapacityTimeline],
-                crossing_records: CrossingRecords, camp_records: CampRecords,
+                ranked: np.ndarray, crossing_records: CrossingRecords, camp_records: CampRecords,
                 scheduled: list[np.ndarray], joined: list[list[int]]) -> Timestamps:
-        """``scheduled[c]``: the households known to arrive at crossing ``c`` in time order;
-        ``joined[c]``: those that joined it during the run (from camps, rerouted), in order."""
+        """The records of a run, kept by arrival rank (``ranked[rank]`` is the household), as
+        arrays in household order. ``scheduled[c]``: the ranks known to arrive at crossing ``c``,
+        in time order; ``joined[c]``: those that joined it during the run (from camps, rerouted),
+        in order."""
         any_reroute = any(crossing.reroute is not None for crossing in scenario.crossings.values())
         horizon = world.clock.horizon_hours
         n = len(households)
-        left_queue = (np.array(crossing_records.left_queue, dtype=np.int64) if any_reroute
+        left_queue = (by_household(crossing_records.left_queue, ranked, n, NOT_REROUTED, np.int64) if any_reroute
                       else np.full(n, NOT_REROUTED, dtype=np.int64))
         # Where a household that rerouted away from crossing c went: c's reroute target.
         target_of = np.array([
@@ -76,8 +83,8 @@ class Timestamps:
             if scenario.crossings[name].reroute is not None else NO_NODE
             for name in world.crossing_names] + [NO_NODE], dtype=np.int64)
         reroute_to = target_of[left_queue]  # NOT_REROUTED (-1) picks the trailing NO_NODE
-        reroute_arrival = _as_array(crossing_records.reroute_arrival_hours, any_reroute)
-        start = hours_array(crossing_records.start_hours)
+        reroute_arrival = _as_array(crossing_records.reroute_arrival_hours, ranked, n, any_reroute)
+        start = by_household(crossing_records.start_hours, ranked, n)
         started = np.isfinite(start)
         served_at = np.where(started, np.where(np.isfinite(reroute_arrival), reroute_to, households.crossing_id),
                              NO_NODE)
@@ -91,7 +98,8 @@ class Timestamps:
             end[here] = start[here] + households.service_hours[crossing_id][here] / factors[state_index]
         if scenario.camps or any_reroute:
             queue_arrival = np.where((households.camp_id == NO_NODE) & (households.arrive_hours < horizon),
-                                     households.arrive_hours, hours_array(crossing_records.queue_arrival_hours))
+                                     households.arrive_hours,
+                                     by_household(crossing_records.queue_arrival_hours, ranked, n))
         else:  # everyone goes straight to the border: the queue is joined on arrival
             queue_arrival = np.where(households.arrive_hours < horizon, households.arrive_hours, np.inf)
         join_hours = np.where(np.isfinite(reroute_arrival), reroute_arrival, queue_arrival) if any_reroute \
@@ -102,12 +110,13 @@ class Timestamps:
             end=end,
             served_at=served_at,
             left_queue=left_queue,
-            reroute_leave=_as_array(crossing_records.reroute_leave_hours, any_reroute),
+            reroute_leave=_as_array(crossing_records.reroute_leave_hours, ranked, n, any_reroute),
             reroute_arrival=reroute_arrival,
             reroute_to=reroute_to,
-            camp_enter=_as_array(camp_records.enter_hours, bool(scenario.camps)),
-            camp_leave=_as_array(camp_records.leave_hours, bool(scenario.camps)),
-            join_order=[_join_order(scheduled[c], joined[c], join_hours) for c in range(len(world.crossing_names))],
+            camp_enter=_as_array(camp_records.enter_hours, ranked, n, bool(scenario.camps)),
+            camp_leave=_as_array(camp_records.leave_hours, ranked, n, bool(scenario.camps)),
+            join_order=[_join_order(ranked[scheduled[c]], ranked[np.fromiter(joined[c], np.int64, len(joined[c]))],
+                                    join_hours) for c in range(len(world.crossing_names))],
             any_reroute=any_reroute,
         )
 
