@@ -2,13 +2,16 @@
 
 Sections (each the median of ``--runs`` runs, default 5):
 
-* reference — the workload of ``bench/naive.py`` (1,000,000 one-person households, two crossings
-  of 20 and 12 lanes, a surge) as ``bench/reference.yaml``, run through bordersim's engine and
-  through the naive SimPy model (and ``../shared/bench/naive_reference.py`` too when it sits beside
-  the repository), interleaved in this one process: µs per household, the speed ratio against
-  ``bench/naive.py``, and the mean waits per crossing with 95% intervals.
-* phase1 — ``scenarios/phase1-2023.yaml``: one replication's wall time and peak memory (each in a
-  fresh process), 100 replications on 2 processes, and the speed-up of 2 workers over 1.
+* reference — the workload of ``bench/naive.py`` (one-person households, two crossings of 20 and
+  12 lanes, a surge) as ``bench/reference.yaml``, at 200,000 and 1,000,000 households, run through
+  the public API (``sim.run`` and its tables) and through the naive SimPy model (and
+  ``../shared/bench/naive_reference.py`` too when it sits beside the repository), interleaved in
+  this one process: µs per household, the speed ratio against each naive model, and the mean
+  waits per crossing with 95% intervals.
+* phase1 — ``scenarios/phase1-2023.yaml`` through ``sim.run``: one replication's wall time, and the
+  peak memory of four calls in a row (fresh processes), 100 replications on 2 processes, and the
+  speed-up of 2 workers over 1.
+* start-up — ``bordersim validate`` on the baseline, in a fresh interpreter.
 * sweep — 20 points x 10 replications of phase1-2023 on ``-j 1``, ``-j 2`` and a 2-worker Dask
   LocalCluster: wall time and speed-up (``bench/sweep.py``).
 * arc — ``scenarios/arc-2023-2025.yaml`` (about 4 million people, 2.3 years): one replication's
@@ -46,60 +49,68 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def bench_reference(runs: int, quick: bool) -> list[str]:
-    from sim import load_scenario
+REFERENCE_SIZES = (200_000, 1_000_000)
+QUICK_REFERENCE_SIZES = (20_000, 100_000)
 
+
+def bench_reference(runs: int, quick: bool) -> list[str]:
+    """At each size: the naive models and ``sim.run`` (with its tables) interleaved in this one
+    process, so that every model sees the same machine state; ratios of medians."""
     naives = workloads.naive_models()
-    scenario = load_scenario(workloads.REFERENCE_SCENARIO)
-    households = 1_000_000
-    if quick:
-        households = 100_000
-        scenario = scenario.with_values({"groups.arrivals.people": 110_000,
-                                         "groups.arrivals.departures.schedule.0.per_day": 1333.3333333333333,
-                                         "groups.arrivals.departures.schedule.1.per_day": 666.6666666666666,
-                                         "crossings.a.service.mean": 0.816, "crossings.b.service.mean": 0.7344})
-    naive_runs: dict[str, list[dict]] = {label: [] for label in naives}
-    engine_runs = []
-    for run in range(runs):  # interleaved, so that every model sees the same machine state
-        for label, naive in naives.items():
-            naive_runs[label].append(workloads.naive_run(naive, households, seed=run + 1))
-        engine_runs.append(workloads.bordersim_reference_run(scenario, replication=run))
-        log(f"reference run {run + 1}/{runs}: "
-            + ", ".join(f"{label} {runs_of[-1]['seconds']:.2f} s" for label, runs_of in naive_runs.items())
-            + f", bordersim {engine_runs[-1]['seconds']:.2f} s")
-    yardstick = next(iter(naive_runs))  # bench/naive.py: the ratio is quoted against it
-    naive_us = {label: statistics.median(r["seconds"] / r["households"] * 1e6 for r in runs_of)
-                for label, runs_of in naive_runs.items()}
-    engine_us = statistics.median(r["seconds"] / r["households"] * 1e6 for r in engine_runs)
     lines = [
-        "## Reference workload (bench/reference.yaml vs the naive SimPy model, bench/naive.py)",
+        "## Reference workload through the public API (bench/reference.yaml vs the naive SimPy models)",
         "",
-        (f"{households:,} expected one-person households; {runs} runs each, interleaved in one process; "
-        "bordersim's time covers the whole replication (pre-drawing variates, the event loop, the daily "
-        "recorder and the conservation check)."),
+        ("bordersim's time is `sim.run(scenario, replications=1)` and its four tables (daily, "
+         "replications, projection, summary), i.e. the whole replication as a user gets it: drawing "
+         "the variates, the event loop, the daily counters, the conservation check, the pandas tables. "
+         f"{runs} runs per model and size, interleaved in one process (naive run i, then bordersim run "
+         "i, same seed); medians; the ratio is quoted against each naive model."),
         "",
-        "| model | median s per run | µs per household | vs naive |",
-        "|---|---|---|---|",
     ]
-    for label, runs_of in naive_runs.items():
-        lines.append(f"| {label}, process per household, `simpy.Resource` | "
-                     f"{statistics.median(r['seconds'] for r in runs_of):.2f} | {naive_us[label]:.2f} | "
-                     f"{naive_us[yardstick] / naive_us[label]:.2f}× |")
-    lines += [
-        (f"| bordersim engine | {statistics.median(r['seconds'] for r in engine_runs):.2f} | {engine_us:.2f} | "
-        f"**{naive_us[yardstick] / engine_us:.1f}×** |"),
-        "",
-        "Mean wait in queue per crossing (hours; mean over runs ± 95% t half-width):",
-        "",
-        "| crossing | naive (bench/naive.py) | bordersim | intervals overlap |",
-        "|---|---|---|---|",
-    ]
-    for crossing, label in enumerate(("A (20 lanes)", "B (12 lanes)")):
-        naive_mean, naive_half = t_interval([r["mean_wait_hours"][crossing] for r in naive_runs[yardstick]])
-        engine_mean, engine_half = t_interval([r["mean_wait_hours"][crossing] for r in engine_runs])
-        overlap = abs(naive_mean - engine_mean) <= naive_half + engine_half
-        lines.append(f"| {label} | {naive_mean:.2f} ± {naive_half:.2f} | {engine_mean:.2f} ± {engine_half:.2f} | "
-                     f"{'yes' if overlap else 'NO'} |")
+    for households in (QUICK_REFERENCE_SIZES if quick else REFERENCE_SIZES):
+        scenario = workloads.reference_scenario(households)
+        naive_runs: dict[str, list[dict]] = {label: [] for label in naives}
+        engine_runs, loads = [], []
+        for run in range(runs):
+            for label, naive in naives.items():
+                naive_runs[label].append(workloads.naive_run(naive, households, seed=run + 1))
+            engine_runs.append(workloads.bordersim_api_run(scenario, seed=run + 1))
+            loads.append(workloads.load_average())
+            log(f"reference {households:,} run {run + 1}/{runs}: "
+                + ", ".join(f"{label} {runs_of[-1]['seconds']:.2f} s" for label, runs_of in naive_runs.items())
+                + f", bordersim {engine_runs[-1]['seconds']:.3f} s (load {loads[-1]})")
+        naive_us = {label: statistics.median(r["seconds"] / r["households"] * 1e6 for r in runs_of)
+                    for label, runs_of in naive_runs.items()}
+        engine_us = statistics.median(r["seconds"] / r["households"] * 1e6 for r in engine_runs)
+        lines += [
+            f"### {households:,} expected households",
+            "",
+            "| model | median s per run | µs per household | bordersim is faster by |",
+            "|---|---|---|---|",
+        ]
+        for label, runs_of in naive_runs.items():
+            lines.append(f"| {label} | {statistics.median(r['seconds'] for r in runs_of):.2f} | "
+                         f"{naive_us[label]:.2f} | **{naive_us[label] / engine_us:.1f}×** |")
+        lines += [
+            (f"| bordersim, `sim.run` + tables | {statistics.median(r['seconds'] for r in engine_runs):.3f} | "
+            f"{engine_us:.2f} | |"),
+            "",
+            f"Load averages (1/5/15 min) after each bordersim run: {'; '.join(loads)}.",
+            "",
+            ("Mean wait in queue per crossing (hours; mean over runs ± 95% t half-width; bordersim's from "
+            "its daily table by Little's law):"),
+            "",
+            "| crossing | naive | bordersim | intervals overlap |",
+            "|---|---|---|---|",
+        ]
+        yardstick = next(iter(naive_runs))
+        for crossing, label in enumerate(("A (20 lanes)", "B (12 lanes)")):
+            naive_mean, naive_half = t_interval([r["mean_wait_hours"][crossing] for r in naive_runs[yardstick]])
+            engine_mean, engine_half = t_interval([r["mean_wait_hours"][crossing] for r in engine_runs])
+            overlap = abs(naive_mean - engine_mean) <= naive_half + engine_half
+            lines.append(f"| {label} | {naive_mean:.2f} ± {naive_half:.2f} | {engine_mean:.2f} ± "
+                         f"{engine_half:.2f} | {'yes' if overlap else 'NO'} |")
+        lines.append("")
     return lines
 
 
@@ -133,63 +144,119 @@ def bench_events(quick: bool) -> list[str]:
 
 
 def bench_phase1(runs: int, quick: bool) -> list[str]:
-    singles = [workloads.phase1_one_replication_in_subprocess(replication=run) for run in range(runs)]
-    log(f"phase1 one replication: {[round(s['seconds'], 2) for s in singles]} s")
+    processes = [workloads.phase1_api_in_subprocess(calls=4) for _ in range(max(runs, 3))]
+    calls = [seconds for process in processes for seconds in process["seconds"]]
+    log(f"phase1 sim.run, 4 calls per process: {[[round(x, 3) for x in p['seconds']] for p in processes]} s, "
+        f"peaks {[[round(x) for x in p['peak_mib']] for p in processes]} MiB")
     hundred = 10 if quick else 100
-    many = [workloads.phase1_replications(hundred, jobs=2) for _ in range(max(1, runs // 2 if quick else 3))]
-    log(f"phase1 {hundred} replications -j 2: {[round(m['seconds'], 1) for m in many]} s")
+    many = []
+    for _ in range(max(1, runs // 2 if quick else 3)):
+        many.append(workloads.phase1_run_api(hundred, jobs=2))
+        log(f"phase1 {hundred} replications -j 2: {many[-1]:.1f} s (load {workloads.load_average()})")
     speedup_reps = 4 if quick else 20
     one_worker, two_workers = [], []
     for _ in range(runs):
-        one_worker.append(workloads.phase1_replications(speedup_reps, jobs=1)["seconds"])
-        two_workers.append(workloads.phase1_replications(speedup_reps, jobs=2)["seconds"])
-    log(f"phase1 {speedup_reps} replications: -j 1 {one_worker}, -j 2 {two_workers}")
-    one_s = statistics.median(s["seconds"] for s in singles)
-    peak = max(s["peak_mib"] for s in singles)
-    crossed = statistics.median(s["crossed_people"] for s in singles)
-    many_s = statistics.median(m["seconds"] for m in many)
+        one_worker.append(workloads.phase1_run_api(speedup_reps, jobs=1))
+        two_workers.append(workloads.phase1_run_api(speedup_reps, jobs=2))
+    load = workloads.load_average()
+    log(f"phase1 {speedup_reps} replications: -j 1 {one_worker}, -j 2 {two_workers} (load {load})")
+    firsts = [process["seconds"][0] for process in processes]
+    crossed = statistics.median(c for process in processes for c in process["crossed_people"])
     speedup = statistics.median(one_worker) / statistics.median(two_workers)
     return [
-        "## phase1-2023 (scenarios/phase1-2023.yaml as bundled)", "",
-        f"People crossing within the period: {crossed:,.0f} (median of the single runs).", "",
+        "## phase1-2023 through the public API (scenarios/phase1-2023.yaml as bundled)", "",
+        f"People crossing within the period: {crossed:,.0f} (median over the single replications).", "",
         "| measure | median | runs |",
         "|---|---|---|",
-        f"| one replication, wall time (fresh process, after loading the scenario) | {one_s:.2f} s | {len(singles)} |",
-        f"| one replication, peak memory of that process (VmHWM) | {peak:.0f} MiB (max) | {len(singles)} |",
-        f"| {hundred} replications, `-j 2`, wall time | {many_s:.1f} s | {len(many)} |",
-        f"| {speedup_reps} replications, `-j 1` | {statistics.median(one_worker):.1f} s | {runs} |",
-        f"| {speedup_reps} replications, `-j 2` | {statistics.median(two_workers):.1f} s | {runs} |",
+        (f"| one replication, `sim.run(scenario, replications=1)` (fresh processes, 4 calls each) | "
+        f"{statistics.median(calls):.3f} s | {len(calls)} |"),
+        f"| … the first call of each process alone | {statistics.median(firsts):.3f} s | {len(firsts)} |",
+        (f"| peak memory after 4 calls in a row, caller never collecting (VmHWM) | "
+        f"{max(process['peak_mib'][-1] for process in processes):.0f} MiB (max) | {len(processes)} |"),
+        (f"| … after the first call | {max(process['peak_mib'][0] for process in processes):.0f} MiB (max); "
+        f"after loading: {max(process['loaded_mib'] for process in processes):.0f} MiB | |"),
+        f"| {hundred} replications, `sim.run(..., jobs=2)` + summary | {statistics.median(many):.1f} s | {len(many)} |",
+        f"| {speedup_reps} replications, `jobs=1` | {statistics.median(one_worker):.2f} s | {runs} |",
+        f"| {speedup_reps} replications, `jobs=2` | {statistics.median(two_workers):.2f} s | {runs} |",
         f"| speed-up of 2 workers over 1 | **{speedup:.2f}×** | |",
         "",
+        f"Load averages (1/5/15 min) at the end of the section: {load}.",
+        "",
     ]
+
+
+def bench_start_up(runs: int) -> list[str]:
+    seconds = [workloads.validate_start_up() for _ in range(max(runs, 5))]
+    log(f"validate start-up: {[round(x, 3) for x in seconds]} s")
+    return [
+        "## Start-up", "",
+        "| measure | median | runs |",
+        "|---|---|---|",
+        (f"| `bordersim validate scenarios/phase1-2023.yaml` (fresh interpreter, `python -m sim`) | "
+        f"{statistics.median(seconds):.3f} s | {len(seconds)} |"),
+        "",
+        f"Load averages (1/5/15 min) at the end of the section: {workloads.load_average()}.",
+        "",
+    ]
+
+
+SECTIONS = ("reference", "events", "phase1", "start-up", "sweep")
+
+
+def _previous_sections(path: Path) -> dict[str, list[str]]:
+    """The sections of an earlier RESULTS.md, by name (from their ``<!-- section: NAME -->`` marks),
+    so that ``--only`` replaces those it runs and keeps the others."""
+    sections: dict[str, list[str]] = {}
+    if not path.is_file():
+        return sections
+    current = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("<!-- section: ") and line.endswith(" -->"):
+            current = line.removeprefix("<!-- section: ").removesuffix(" -->")
+            sections[current] = []
+        elif line.startswith("<!-- arc-2023-2025 -->"):  # bench/arc.py's own block, kept by it
+            current = None
+        elif current is not None:
+            sections[current].append(line)
+    return sections
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measure (median reported)")
-    parser.add_argument("--only", choices=["reference", "phase1", "events", "sweep", "arc"], action="append")
+    parser.add_argument("--only", choices=[*SECTIONS, "arc"], action="append",
+                        help="run only these sections (repeatable); the others keep their recorded figures")
     parser.add_argument("--quick", action="store_true", help="small sizes: check the harness, not figures")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the results (markdown)")
     arguments = parser.parse_args()
-    sections = arguments.only or ["reference", "events", "phase1", "sweep"]
+    chosen = arguments.only or list(SECTIONS)
+    previous = _previous_sections(arguments.output)
     lines = [
         "# Benchmark results",
         "",
-        (f"Recorded by `python -m bench{' --quick' if arguments.quick else ''}` on {dt.date.today().isoformat()}; "
-        f"machine: {workloads.machine_description()}."),
+        (f"Recorded by `python -m bench{' --quick' if arguments.quick else ''}` on {dt.date.today().isoformat()} "
+         f"(sections {', '.join(chosen)}; any other section keeps the figures of an earlier run); "
+         f"machine: {workloads.machine_description()}."),
         "",
     ]
-    if "reference" in sections:
-        lines += bench_reference(arguments.runs, arguments.quick) + [""]
-    if "events" in sections:
-        lines += bench_events(arguments.quick)
-    if "phase1" in sections:
-        lines += bench_phase1(arguments.runs, arguments.quick)
-    if "sweep" in sections:
-        from bench.sweep import bench_sweep
-
-        lines += bench_sweep(arguments.runs, arguments.quick)
-    if "arc" in sections:  # the long arc (issue 12): bench/arc.py; `python -m bench.arc` updates only its section
+    measure = {
+        "reference": lambda: bench_reference(arguments.runs, arguments.quick),
+        "events": lambda: bench_events(arguments.quick),
+        "phase1": lambda: bench_phase1(arguments.runs, arguments.quick),
+        "start-up": lambda: bench_start_up(arguments.runs),
+        "sweep": lambda: _sweep(arguments.runs, arguments.quick),
+    }
+    for name in SECTIONS:
+        if name in chosen:
+            body = measure[name]()
+        elif name in previous:
+            body = previous[name]
+        else:
+            continue
+        lines += [f"<!-- section: {name} -->", *body]
+        if lines[-1] != "":
+            lines.append("")
+    if "arc" in chosen:  # the long arc (issue 12): bench/arc.py; `python -m bench.arc` updates only its section
         from bench.arc import bench_arc
 
         lines += bench_arc(max(1, arguments.runs // 2), arguments.quick)
@@ -199,6 +266,12 @@ def main() -> None:
         lines += recorded_section(arguments.output)
     arguments.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+
+
+def _sweep(runs: int, quick: bool) -> list[str]:
+    from bench.sweep import bench_sweep
+
+    return bench_sweep(runs, quick)
 
 
 if __name__ == "__main__":

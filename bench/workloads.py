@@ -43,6 +43,47 @@ def naive_run(naive, households: int, seed: int) -> dict:
             "mean_wait_hours": list(result["mean_wait_hours"])}
 
 
+def reference_scenario(households: int):
+    """``bench/reference.yaml`` scaled to ``households`` expected arrivals: stock, schedule rates
+    and service means scaled as ``bench/naive.py`` scales them (the same load at every size)."""
+    from sim import load_scenario
+
+    scale = households / 1_000_000
+    scenario = load_scenario(REFERENCE_SCENARIO)
+    if households == 1_000_000:
+        return scenario
+    return scenario.with_values({
+        "groups.arrivals.people": round(1_100_000 * scale),
+        "groups.arrivals.departures.schedule.0.per_day": 13333.333333333334 * scale,
+        "groups.arrivals.departures.schedule.1.per_day": 6666.666666666667 * scale,
+        "crossings.a.service.mean": 0.0816 / scale,
+        "crossings.b.service.mean": 0.07344 / scale,
+    })
+
+
+def bordersim_api_run(scenario, seed: int) -> dict:
+    """One replication through the public API, as a user gets it: ``sim.run(scenario,
+    replications=1)`` (draws, event loop, counters, conservation check) and its tables (daily,
+    replications, projection, summary: pandas). The mean wait per crossing comes from the tables,
+    by Little's law: the time integral of the queue over the people served (exact here, where every
+    queue is empty at the end)."""
+    from sim import run
+
+    started = time.perf_counter()
+    result = run(scenario, replications=1, seed=seed, jobs=1)
+    tables = (result.daily, result.replications, result.projection, result.summary)
+    seconds = time.perf_counter() - started
+    daily = tables[0]
+    mean_waits, served = [], 0
+    for crossing in ("a", "b"):
+        rows = daily[(daily["node"] == crossing) & (daily["node_type"] == "crossing")]
+        queue_people_hours = 24.0 * rows.loc[rows["metric"] == "queue_people_mean", "value"].sum()
+        crossed = rows.loc[rows["metric"] == "crossed_people", "value"].sum()
+        mean_waits.append(float(queue_people_hours / crossed))
+        served += int(crossed)
+    return {"seconds": seconds, "households": served, "mean_wait_hours": mean_waits}
+
+
 def bordersim_reference_run(scenario, replication: int) -> dict:
     """One replication of bench/reference.yaml through the engine (draws, event loop, recorder)."""
     from sim.model.engine import run_replication
@@ -76,6 +117,53 @@ def phase1_one_replication_in_subprocess(replication: int) -> dict:
     )
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def phase1_api_in_subprocess(calls: int) -> dict:
+    """``calls`` replications of phase1-2023 through ``sim.run(scenario, replications=1)`` one after
+    another in a fresh process, the caller never collecting garbage: each call's wall time and the
+    process's peak memory (VmHWM) after each."""
+    code = (
+        "import json, time\n"
+        "from sim import load_scenario, run\n"
+        f"scenario = load_scenario({str(PHASE1_SCENARIO)!r})\n"
+        "def peak():\n"
+        "    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024\n"
+        "loaded = peak()\n"
+        "seconds, peaks, crossed = [], [], []\n"
+        f"for call in range({calls}):\n"
+        "    started = time.perf_counter()\n"
+        "    result = run(scenario, replications=1, seed=scenario.run.seed + call, jobs=1)\n"
+        "    seconds.append(time.perf_counter() - started)\n"
+        "    peaks.append(peak())\n"
+        "    crossed.append(float(result.outcomes[0].daily[('all', 'all', 'crossed_people_cumulative')][-1]))\n"
+        "print(json.dumps({'seconds': seconds, 'peak_mib': peaks, 'loaded_mib': loaded, 'crossed_people': crossed}))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def phase1_run_api(replications: int, jobs: int) -> float:
+    """Wall time of ``sim.run(phase1-2023, replications, jobs)`` and its summary table."""
+    from sim import load_scenario, run
+
+    scenario = load_scenario(PHASE1_SCENARIO)
+    started = time.perf_counter()
+    _ = run(scenario, replications=replications, jobs=jobs).summary
+    return time.perf_counter() - started
+
+
+def validate_start_up() -> float:
+    """Wall time of ``bordersim validate scenarios/phase1-2023.yaml`` in a fresh interpreter."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "sim", "validate", str(PHASE1_SCENARIO.relative_to(ROOT))],
+                   check=True, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages (the machine is shared: figures depend on them)."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def phase1_replications(replications: int, jobs: int) -> dict:

@@ -312,7 +312,8 @@ class Crossing:
                 spare_events.append(event)
                 self._arm_service_end(now)
                 return
-            if now < self._free_run_until:
+            free_run_until = self._free_run_until
+            if now < free_run_until:
                 while queue:
                     household = queue.popleft()
                     if left_queue[household] != crossing_id:  # else rerouted away: lazy deletion
@@ -321,14 +322,14 @@ class Crossing:
                         break
                 else:
                     arrival_hours = self._next_scheduled_hours
-                    if arrival_hours <= now or (starts_ahead and arrival_hours < self._free_run_until):
+                    if arrival_hours <= now or (starts_ahead and arrival_hours < free_run_until):
                         index = self._next_scheduled
                         household = scheduled_households[index]
                         index += 1
                         self._next_scheduled = index
                         self._next_scheduled_hours = (scheduled_hours[index] if index < scheduled_count
                                                       else NEVER)
-                        begins = arrival_hours if arrival_hours > now else now
+                        begins = arrival_hours if arrival_hours > now else now  # noqa: FURB136 (max() costs a call)
                         start_hours[household] = begins
                         heapreplace(ends, (begins + service_hours[household] / self.factor, household))
                     else:
@@ -344,7 +345,11 @@ class Crossing:
                 self._start_services()
                 return
             first_end_hours = ends[0][0]
-            if not pending or first_end_hours < pending[0]:
+            if not pending:  # the usual case: this was the only pending service end
+                pending.append(first_end_hours)
+                event.callbacks = callbacks
+                schedule(event, NORMAL, first_end_hours - now)
+            elif first_end_hours < pending[0]:
                 heappush(pending, first_end_hours)
                 event.callbacks = callbacks
                 schedule(event, NORMAL, first_end_hours - now)

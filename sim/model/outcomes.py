@@ -45,12 +45,18 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
         served_people.append(here_people)
         wait_mean, wait_p95 = recorder.daily_wait_statistics(start, here_wait, here_people, n_days)
         lane_hours = scenario.crossings[name].lanes * timelines[crossing_id].open_hours_per_day(n_days)
-        busy = recorder.busy_hours_per_day(start, end, n_days)
+        # Each array is bucketed by day once and summed with several weights.
+        joins, leaves = recorder.DayBuckets(join, n_days), recorder.DayBuckets(leave, n_days)
+        starts, ends = recorder.DayBuckets(start, n_days), recorder.DayBuckets(end, n_days)
+        lanes_busy = np.ones(len(start))
+        busy = recorder.integrals_from_buckets(starts, ends, lanes_busy, lanes_busy)
+        joined_people = joins.sums(people)
         key = (name, "crossing")
-        daily[(*key, "arrived_people")] = recorder.daily_sum(join, people, n_days)
-        daily[(*key, "crossed_people")] = recorder.daily_sum(end, here_people, n_days)
-        daily[(*key, "queue_people")] = recorder.levels_at_day_ends(join, leave, people, n_days)
-        daily[(*key, "queue_people_mean")] = recorder.daily_integrals(join, leave, people, n_days) / HOURS_PER_DAY
+        daily[(*key, "arrived_people")] = joined_people
+        daily[(*key, "crossed_people")] = ends.sums(here_people)
+        daily[(*key, "queue_people")] = np.cumsum(joined_people) - np.cumsum(leaves.sums(people))
+        daily[(*key, "queue_people_mean")] = \
+            recorder.integrals_from_buckets(joins, leaves, people, people) / HOURS_PER_DAY
         daily[(*key, "queue_people_peak")] = recorder.daily_peaks_of_changes(*queue_changes[-1], n_days)
         daily[(*key, "wait_hours_mean")] = wait_mean
         daily[(*key, "wait_hours_p95")] = wait_p95

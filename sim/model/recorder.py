@@ -37,6 +37,48 @@ def _per_day(hours: np.ndarray, weights: np.ndarray, n_days: int) -> tuple[np.nd
             np.bincount(days, weights=weights[inside] * offsets, minlength=n_days)[:n_days])
 
 
+class DayBuckets:
+    """Events bucketed by PKT day once, for several weighted sums over the same events (a queue's
+    joins give its arrivals, its levels and its integral; the cost is in finding the days)."""
+
+    def __init__(self, hours: np.ndarray, n_days: int) -> None:
+        inside = np.isfinite(hours) & (hours >= 0) & (hours < n_days * HOURS_PER_DAY)
+        self._inside = None if inside.all() else inside
+        hours = hours if self._inside is None else hours[inside]
+        self.days = day_of(hours)
+        self._hours = hours
+        self.n_days = n_days
+
+    def _weights(self, weights: np.ndarray) -> np.ndarray:
+        return weights if self._inside is None else weights[self._inside]
+
+    def sums(self, weights: np.ndarray) -> np.ndarray:
+        """Sum of ``weights`` of the events of each day."""
+        return np.bincount(self.days, weights=self._weights(weights), minlength=self.n_days)[:self.n_days] \
+            .astype(float)
+
+    def offset_sums(self, weights: np.ndarray) -> np.ndarray:
+        """Sum over each day's events of weight × hours since that day's 00:00."""
+        offsets = self._hours - self.days * HOURS_PER_DAY
+        return np.bincount(self.days, weights=self._weights(weights) * offsets,
+                           minlength=self.n_days)[:self.n_days]
+
+
+def integrals_from_buckets(enter: DayBuckets, leave: DayBuckets, weights_enter: np.ndarray,
+                           weights_leave: np.ndarray) -> np.ndarray:
+    """``daily_integrals`` from the day buckets of the joins and of the leaves."""
+    return _integrals(enter.sums(weights_enter), enter.offset_sums(weights_enter),
+                      leave.sums(weights_leave), leave.offset_sums(weights_leave))
+
+
+def _integrals(joined: np.ndarray, joined_offsets: np.ndarray, left: np.ndarray,
+               left_offsets: np.ndarray) -> np.ndarray:
+    level_at_start = np.concatenate([[0.0], np.cumsum(joined - left)[:-1]])
+    integral = (level_at_start * HOURS_PER_DAY + (joined * HOURS_PER_DAY - joined_offsets)
+                - (left * HOURS_PER_DAY - left_offsets))
+    return np.maximum(integral, 0.0)  # a level is never negative: drop rounding residue
+
+
 def levels_at_day_ends(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray:
     """People inside [enter, leave) just before 24:00 of each day: joins so far minus leaves so far
     (no sorting: two bincounts and two cumulative sums)."""
@@ -48,10 +90,7 @@ def daily_integrals(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n
     plus each join for the rest of its day, minus each leave for the rest of its day."""
     joined, joined_offsets = _per_day(enter, weights, n_days)
     left, left_offsets = _per_day(leave, weights, n_days)
-    level_at_start = np.concatenate([[0.0], np.cumsum(joined - left)[:-1]])
-    integral = (level_at_start * HOURS_PER_DAY + (joined * HOURS_PER_DAY - joined_offsets)
-                - (left * HOURS_PER_DAY - left_offsets))
-    return np.maximum(integral, 0.0)  # a level is never negative: drop rounding residue
+    return _integrals(joined, joined_offsets, left, left_offsets)
 
 
 def level_changes(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray,
