@@ -92,6 +92,7 @@ class Crossing:
         self._starts_known_arrivals_ahead = self.starts_ahead_allowed and not (
             reroute is not None or timeline.resets_at_midnight)
         self._may_withdraw = self._starts_known_arrivals_ahead and receives_unscheduled_arrivals
+        self._commitments: list[tuple[float, int]] = []  # heap entries of services started ahead, in order
         self._make_end_service()
         self._on_capacity_change()
 
@@ -200,13 +201,17 @@ class Crossing:
         ends = self._ends
         factor = self.factor
         change_hours = self._next_change_hours
+        may_withdraw, commitments = self._may_withdraw, self._commitments
         while free_lanes and index < count and hours[index] < change_hours:
             household = households[index]
             arrival_hours = hours[index]
             index += 1
             free_lanes -= 1
             start_hours[household] = arrival_hours
-            heappush(ends, (arrival_hours + service_hours[household] / factor, household))
+            entry = (arrival_hours + service_hours[household] / factor, household)
+            heappush(ends, entry)
+            if may_withdraw:
+                commitments.append(entry)
         self.free_lanes = free_lanes
         self._next_scheduled = index
         self._next_scheduled_hours = hours[index] if index < count else NEVER
@@ -221,18 +226,23 @@ class Crossing:
 
         Exactly what would have happened without starting ahead: the queued household finds the
         lane idle, and the latest of the households still to come is the one left without a lane.
-        Rare (a camp's arrival when every other lane is busy), so a linear search of the heap is
-        cheap enough; a pending service-end event of a withdrawn service finds nothing due and
-        is dropped (see ``end_service``)."""
+        The commitments are listed in the order they were made, so the latest is the last; its
+        heap entry is found by identity in one C-level scan of the (lanes-long) heap. A pending
+        service-end event of a withdrawn service finds nothing due and is dropped (see
+        ``end_service``)."""
         hours, households = self._scheduled_hours, self._scheduled_households
         start_hours = self.records.start_hours
         ends = self._ends
+        commitments = self._commitments
         index = self._next_scheduled
         withdrawn = 0
         while withdrawn < wanted and index > 0 and hours[index - 1] > now:
             index -= 1
             household = households[index]
-            position = next(i for i, (_, started) in enumerate(ends) if started == household)
+            entry = commitments.pop()
+            while entry[1] != household:  # older commitments that started since: done with
+                entry = commitments.pop()
+            position = ends.index(entry)
             ends[position] = ends[-1]
             ends.pop()
             start_hours[household] = NEVER
@@ -304,6 +314,7 @@ class Crossing:
 
         starts_ahead = self._starts_known_arrivals_ahead
         may_withdraw = self._may_withdraw
+        commitments = self._commitments
 
         def end_service(event: simpy.Event) -> None:
             now = env._now
@@ -331,7 +342,10 @@ class Crossing:
                                                       else NEVER)
                         begins = arrival_hours if arrival_hours > now else now  # noqa: FURB136 (max() costs a call)
                         start_hours[household] = begins
-                        heapreplace(ends, (begins + service_hours[household] / self.factor, household))
+                        entry = (begins + service_hours[household] / self.factor, household)
+                        heapreplace(ends, entry)
+                        if may_withdraw and begins > now:
+                            commitments.append(entry)
                     else:
                         heappop(ends)
                         self.free_lanes += 1
