@@ -5,8 +5,14 @@ errors, options, progress) is in :mod:`sim.cli.common`, which imports no command
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
+
+# The command line uses no pydantic plugin; without this, pydantic scans the entry points of every
+# installed distribution when the scenario models are built (start-up time of every command). An
+# explicit setting in the environment is respected.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import typer
 
