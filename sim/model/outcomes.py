@@ -26,10 +26,11 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     size = households.size_people.astype(float)
     daily: dict[tuple[str, str, str], np.ndarray] = {}
     ts = timestamps
-    served = ts.start < horizon
-    with np.errstate(invalid="ignore"):  # never-served households: inf - inf, masked out below
-        wait = ts.start - (np.where(ts.reroute_arrival < np.inf, ts.reroute_arrival, ts.queue_arrival)
-                           if ts.any_reroute else ts.queue_arrival)
+    # Most of a stock never leaves within the period: the sums below run over those who departed,
+    # arrived or were served (indices in household order, so every sum adds in the same order).
+    departed_idx = np.flatnonzero(households.depart_hours < horizon)
+    arrived_idx = departed_idx[households.arrive_hours[departed_idx] < horizon]
+    served_idx = arrived_idx[ts.start[arrived_idx] < horizon]
 
     queue_changes = []  # per crossing, merged below for the peak of all queues together
     served_waits, served_people = [], []
@@ -40,7 +41,9 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
         queue_changes.append(recorder.level_changes(join, leave, people, horizon))
         order = ts.join_order[crossing_id]
         here = order[ts.served_at[order] == crossing_id]
-        start, end, here_people, here_wait = ts.start[here], ts.end[here], size[here], wait[here]
+        start, end, here_people = ts.start[here], ts.end[here], size[here]
+        here_wait = start - (np.where(ts.reroute_arrival[here] < np.inf, ts.reroute_arrival[here],
+                                      ts.queue_arrival[here]) if ts.any_reroute else ts.queue_arrival[here])
         served_waits.append(here_wait)
         served_people.append(here_people)
         wait_mean, wait_p95 = recorder.daily_wait_statistics(start, here_wait, here_people, n_days)
@@ -64,8 +67,7 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
 
     outside_join, outside_leave, outside_people = [], [], []
     for camp_id, name in enumerate(world.camp_names):
-        members = (households.camp_id == camp_id) & (households.depart_hours < horizon) \
-            & (households.arrive_hours < horizon)
+        members = arrived_idx[households.camp_id[arrived_idx] == camp_id]
         arrive, enter, leave = households.arrive_hours[members], ts.camp_enter[members], ts.camp_leave[members]
         people = size[members]
         outside_join.append(arrive)
@@ -81,7 +83,7 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     for reception_id, name in enumerate(world.reception_names):
         crossing_ids = [c for c, crossing in enumerate(world.crossing_names)
                         if scenario.crossings[crossing].reception == name]
-        members = served & np.isin(ts.served_at, crossing_ids)
+        members = served_idx[np.isin(ts.served_at[served_idx], crossing_ids)]
         enter = ts.end[members]
         leave = enter + households.reception_stay_hours[reception_id][members]
         people = size[members]
@@ -95,15 +97,13 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     departed_daily_total = np.zeros(n_days)
     for group_id, name in enumerate(world.group_names):
         group_people = scenario.groups[name].people
-        if len(world.group_names) == 1:  # everyone: no mask to apply
-            departed = recorder.daily_sum(households.depart_hours, size, n_days)
-            crossed = recorder.daily_sum(ts.end, size, n_days)
-            deported = households.deported
-        else:
-            members = households.group_id == group_id
-            departed = recorder.daily_sum(households.depart_hours[members], size[members], n_days)
-            crossed = recorder.daily_sum(ts.end[members], size[members], n_days)
-            deported = members & households.deported
+        group_departed, group_served = departed_idx, served_idx
+        if len(world.group_names) > 1:
+            group_departed = departed_idx[households.group_id[departed_idx] == group_id]
+            group_served = served_idx[households.group_id[served_idx] == group_id]
+        departed = recorder.daily_sum(households.depart_hours[group_departed], size[group_departed], n_days)
+        crossed = recorder.daily_sum(ts.end[group_served], size[group_served], n_days)
+        deported = group_departed[households.deported[group_departed]]
         key = (name, "group")
         daily[(*key, "departed_people")] = departed
         daily[(*key, "deported_people")] = recorder.daily_sum(households.depart_hours[deported], size[deported], n_days)
@@ -124,14 +124,16 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
                                                        np.concatenate(served_people), 0.95),
         "unserved_people": float(daily[("all", "all", "in_pipeline_people")][-1]),
     }
-    verdict, where = _target(scenario, world, households, ts, totals)
+    verdict, where = _target(scenario, world, households, ts, totals, departed_idx, served_idx)
     return ReplicationOutcome(replication=replication, daily=daily, totals=totals, verdict=verdict,
                               binding_where=where, trace=_trace(households, ts) if trace else {})
 
 
-def _target(scenario, world: World, households: HouseholdTable, ts: Timestamps,
-            totals: dict[str, float]) -> tuple[str, str]:
-    """DESIGN §3.10: people of the target's groups crossing in [count_from, end of by]; the verdict."""
+def _target(scenario, world: World, households: HouseholdTable, ts: Timestamps, totals: dict[str, float],
+            departed_idx: np.ndarray, served_idx: np.ndarray) -> tuple[str, str]:
+    """DESIGN §3.10: people of the target's groups crossing in [count_from, end of by]; the verdict.
+    ``departed_idx`` and ``served_idx``: the households that departed, and that were served, within
+    the period (the others count for nothing here)."""
     target = scenario.target
     if target is None:
         totals.update(crossed_by_target_date=np.nan, departed_by_target_date=np.nan,
@@ -145,13 +147,18 @@ def _target(scenario, world: World, households: HouseholdTable, ts: Timestamps,
     size = households.size_people
     # The date the target is reached is sought over the whole period (it may come after ``by``);
     # "reached" means reached by the end of ``by``.
-    counted = counted_group & (ts.end >= window_start) & np.isfinite(ts.end)
-    reached_hours = _reached_hours(ts.end[counted], size[counted], target.people, clock.n_days)
+    if len(groups) < len(world.group_names):
+        served_idx = served_idx[counted_group[served_idx]]
+        departed_idx = departed_idx[counted_group[departed_idx]]
+    end = ts.end[served_idx]
+    counted = served_idx[end >= window_start]
+    counted_end = ts.end[counted]
+    reached_hours = _reached_hours(counted_end, size[counted], target.people, clock.n_days)
     reached = reached_hours < window_end
-    crossed_before_window = ts.end < window_start
-    departed = counted_group & (households.depart_hours < window_end) & ~crossed_before_window
+    departed = departed_idx[(households.depart_hours[departed_idx] < window_end)
+                            & ~(ts.end[departed_idx] < window_start)]
     totals.update(
-        crossed_by_target_date=float(size[counted & (ts.end < window_end)].sum()),
+        crossed_by_target_date=float(size[counted[counted_end < window_end]].sum()),
         departed_by_target_date=float(size[departed].sum()),
         target_reached=float(reached),
         target_reached_hours=reached_hours,
