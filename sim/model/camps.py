@@ -12,7 +12,7 @@ to its crossing.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import simpy
 from simpy.events import NORMAL, URGENT
@@ -36,8 +36,8 @@ class Camp:
         env: simpy.Environment,
         capacity_people: int,
         size_people: list[int],
-        stay_hours: list[float],
-        onward_hours: list[float],
+        stay_hours: Sequence[float],
+        onward_hours: Sequence[float],
         dispatch_hours: list[float] | None,
         dispatch_max_people: int | None,
         records: CampRecords,

@@ -17,7 +17,7 @@ wake-up where camps or reroutes feed a quiet crossing.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from heapq import heapify, heappop, heappush, heapreplace
 
 import simpy
@@ -45,7 +45,7 @@ class Crossing:
         scheduled_arrival_hours: list[float],
         scheduled_households: list[int],
         size_people: list[int],
-        service_hours: list[float],
+        service_hours: Sequence[float],
         records: CrossingRecords,
         reroute: RerouteRule | None = None,
     ) -> None:
@@ -471,8 +471,8 @@ class Crossing:
 class RerouteRule:
     """What a household waiting at a closed crossing may do: leave for another crossing."""
 
-    def __init__(self, after_hours: float, share: float, draw: list[float], travel_hours: list[float],
-                 scheduled_arrival_hours: list[float], send: Callable[[int, float], None]) -> None:
+    def __init__(self, after_hours: float, share: float, draw: Sequence[float], travel_hours: Sequence[float],
+                 scheduled_arrival_hours: Sequence[float], send: Callable[[int, float], None]) -> None:
         self.after_hours = after_hours
         self.scheduled_arrival_hours = scheduled_arrival_hours  # by household
         self.share = share

@@ -113,7 +113,9 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
     """Wire the crossings and camps (appended to the lists given) and run the clock to the horizon.
 
     Inside the run a household is its arrival rank (see ``_arrival_ranks``); the records come back
-    by rank with ``ranked``, the household of each rank."""
+    by rank with ``ranked``, the household of each rank. Drawn values that the loop reads once per
+    household are handed over as memoryviews of numpy arrays (a Python float per read, none built
+    up front); the records it writes are lists (cheaper to assign)."""
     clock = world.clock
     horizon = clock.horizon_hours
     ranked = _arrival_ranks(households, horizon)
@@ -148,9 +150,9 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
             reroute = RerouteRule(
                 after_hours=spec.reroute.after,
                 share=spec.reroute.share,
-                draw=households.reroute_draw[crossing_id][ranked].tolist(),
-                travel_hours=households.reroute_travel_hours[crossing_id][ranked].tolist(),
-                scheduled_arrival_hours=arrive_hours.tolist(),
+                draw=memoryview(households.reroute_draw[crossing_id][ranked]),
+                travel_hours=memoryview(households.reroute_travel_hours[crossing_id][ranked]),
+                scheduled_arrival_hours=memoryview(arrive_hours),
                 send=senders[world.crossing_names.index(spec.reroute.to)],
             )
         fed_by_camp = any(route.crossing_id == crossing_id and route.camp_id != NO_NODE for route in world.routes)
@@ -159,7 +161,7 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
         crossing = Crossing(
             env, crossing_id, spec.lanes, timelines[crossing_id], fed_by_camp or rerouted_into,
             arrive_hours[members].tolist(), members.tolist(), size_people,
-            households.service_hours[crossing_id][ranked].tolist(), crossing_records, reroute,
+            memoryview(households.service_hours[crossing_id][ranked]), crossing_records, reroute,
         )
         crossing.scheduled_members = members  # for the recorder: this queue's arrivals in time order
         crossings.append(crossing)
@@ -170,8 +172,8 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
         def send_onward(household: int, onward_hours: float) -> None:
             senders[crossing_of_rank[household]](household, onward_hours)
 
-        stay = households.camp_stay_hours[ranked].tolist()
-        onward = households.onward_hours[ranked].tolist()
+        stay = memoryview(households.camp_stay_hours[ranked])
+        onward = memoryview(households.onward_hours[ranked])
     for camp_id, name in enumerate(world.camp_names):
         spec = scenario.camps[name]
         camp = Camp(env, spec.capacity, size_people, stay, onward,
