@@ -256,6 +256,11 @@ def main() -> None:
         lines += [f"<!-- section: {name} -->", *body]
         if lines[-1] != "":
             lines.append("")
+    for name, body in previous.items():  # sections other benchmarks record (e.g. posterior): kept as they are
+        if name not in SECTIONS:
+            lines += [f"<!-- section: {name} -->", *body]
+            if lines[-1] != "":
+                lines.append("")
     if "arc" in chosen:  # the long arc (issue 12): bench/arc.py; `python -m bench.arc` updates only its section
         from bench.arc import bench_arc
 
