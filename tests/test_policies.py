@@ -175,3 +175,23 @@ def test_the_arc_variants_move_a_phase_out_of_the_period(variant: str, phase: st
     assert moved.policies[phase].from_ > moved.period.end
     assert {warning.key_path for warning in moved.warnings} == moved_steps
     assert moved.groups == base.groups  # the steps themselves are untouched: only the phase moved
+
+
+def test_set_on_the_command_line_moves_the_phase_in_the_results_folder(tmp_path: Path) -> None:
+    """`bordersim run --set policies.crackdown.from=2024-01-04`: the daily table written to the
+    results folder has the six deported crossings at `other` on 4 Jan instead of 3 Jan, and the
+    resolved scenario keeps the reference with the new date under policies."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(write(tmp_path)), "-n", "1", "-j", "1", "-q", "--format", "csv",
+                                      "--out", str(out), "--set", "policies.crackdown.from=2024-01-04"])
+    assert result.exit_code == 0, result.output
+    daily = pd.read_csv(out / "daily.csv")
+    crossed = daily[(daily["node"] == "other") & (daily["metric"] == "crossed_people")]
+    assert crossed["value"].tolist() == [0, 0, 0, 6, 0]
+    resolved = (out / "scenario.resolved.yaml").read_text()
+    assert "crackdown:\n    from: 2024-01-04" in resolved and "from: crackdown\n" in resolved
