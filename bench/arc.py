@@ -97,6 +97,10 @@ def bench_arc(runs: int, quick: bool) -> list[str]:
         f"| one replication, peak memory of that process (VmHWM) | {peak:.0f} MiB (max) | {len(singles)} |",
         f"| {hundred} replications, `-j 2`, wall time (load average before: {load_before}) | {many:.1f} s | 1 |",
         "",
+        (f"On a shared machine wall time is not the cost: the CPU time is. {hundred} replications at "
+         f"{cpu:.2f} CPU-s each on 2 idle cores take about {hundred * cpu / 2:.0f} s (an estimate from the "
+         "line above, not a measurement)."),
+        "",
         END,
     ]
 
