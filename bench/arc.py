@@ -1,5 +1,5 @@
 """The long-arc benchmark: scenarios/arc-2023-2025.yaml (about 4 million people in stocks, 15 Sep 2023
-to 31 Dec 2025, 839 days, three groups, an ``uncertain:`` block of 19 keys).
+to 31 Dec 2025, 839 days, three groups, a posterior row and 17 per-key draws in ``uncertain:``).
 
 Issue 12's budget: one replication ≤ 3 s and ≤ 1 GiB peak memory; 100 replications with ``-j 2``
 ≤ 3 minutes. Measured here:
