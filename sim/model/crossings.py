@@ -318,8 +318,10 @@ class Crossing:
 
         def end_service(event: simpy.Event) -> None:
             now = env._now
-            heappop(pending)  # this event's own time: the earliest end, now
+            # ``pending`` holds this event's own time, now, as its least element (popped below
+            # wherever this event does not simply become the next service end).
             if may_withdraw and (not ends or ends[0][0] > now):  # its service was withdrawn
+                heappop(pending)
                 spare_events.append(event)
                 self._arm_service_end(now)
                 return
@@ -347,23 +349,27 @@ class Crossing:
                         if may_withdraw and begins > now:
                             commitments.append(entry)
                     else:
+                        heappop(pending)
                         heappop(ends)
                         self.free_lanes += 1
                         spare_events.append(event)
                         self._start_services()
                         return
             else:
+                heappop(pending)
                 heappop(ends)
                 self.free_lanes += 1
                 spare_events.append(event)
                 self._start_services()
                 return
             first_end_hours = ends[0][0]
-            if not pending:  # the usual case: this was the only pending service end
-                pending.append(first_end_hours)
+            if len(pending) == 1:  # the usual case: this was the only pending service end
+                pending[0] = first_end_hours
                 event.callbacks = callbacks
                 schedule(event, NORMAL, first_end_hours - now)
-            elif first_end_hours < pending[0]:
+                return
+            heappop(pending)
+            if first_end_hours < pending[0]:
                 heappush(pending, first_end_hours)
                 event.callbacks = callbacks
                 schedule(event, NORMAL, first_end_hours - now)

@@ -287,12 +287,16 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     for row, (name, crossing) in enumerate(zip(crossing_names, crossings)):
         service[row] = crossing.service.sample(rng(f"service/{name}"), n)
     # Reroute draws only where a crossing has a reroute rule (an unused stream is never drawn).
-    reroute_draw = np.ones((len(crossings), n))
-    reroute_travel = np.zeros((len(crossings), n))
-    for row, (name, crossing) in enumerate(zip(crossing_names, crossings)):
-        if crossing.reroute and n:
-            reroute_draw[row] = rng(f"reroute/{name}").random(n)
-            reroute_travel[row] = crossing.reroute.travel.sample(rng(f"reroute-travel/{name}"), n)
+    if any(crossing.reroute for crossing in crossings):
+        reroute_draw = np.ones((len(crossings), n))
+        reroute_travel = np.zeros((len(crossings), n))
+        for row, (name, crossing) in enumerate(zip(crossing_names, crossings)):
+            if crossing.reroute and n:
+                reroute_draw[row] = rng(f"reroute/{name}").random(n)
+                reroute_travel[row] = crossing.reroute.travel.sample(rng(f"reroute-travel/{name}"), n)
+    else:  # never read without a reroute rule: read-only views, nothing allocated
+        reroute_draw = np.broadcast_to(1.0, (len(crossings), n))
+        reroute_travel = np.broadcast_to(0.0, (len(crossings), n))
     # One stay per household and reception centre: where it stays depends on where it crosses,
     # which a reroute may change during the run.
     reception_stay = np.empty((len(scenario.reception), n))

@@ -82,12 +82,13 @@ class Timestamps:
             world.crossing_names.index(scenario.crossings[name].reroute.to)
             if scenario.crossings[name].reroute is not None else NO_NODE
             for name in world.crossing_names] + [NO_NODE], dtype=np.int64)
-        reroute_to = target_of[left_queue]  # NOT_REROUTED (-1) picks the trailing NO_NODE
+        reroute_to = target_of[left_queue] if any_reroute else np.full(n, NO_NODE, dtype=np.int64)
         reroute_arrival = _as_array(crossing_records.reroute_arrival_hours, ranked, n, any_reroute)
         start = by_household(crossing_records.start_hours, ranked, n)
         started = np.isfinite(start)
-        served_at = np.where(started, np.where(np.isfinite(reroute_arrival), reroute_to, households.crossing_id),
-                             NO_NODE)
+        served_here = (np.where(np.isfinite(reroute_arrival), reroute_to, households.crossing_id) if any_reroute
+                       else households.crossing_id)
+        served_at = np.where(started, served_here, NO_NODE)
         # The loop records only the start; the end is start + drawn service / factor at the start,
         # the same arithmetic as in the loop, so the values are identical.
         end = np.full(len(households), np.inf)
