@@ -159,11 +159,13 @@ def daily_wait_statistics(start_hours: np.ndarray, wait_hours: np.ndarray, weigh
     # Then one small sort per day (a few thousand waits each) instead of one sort of them all.
     day_bounds = np.searchsorted(days, np.arange(n_days + 1), side="left")
     if np.all(people == 1.0):  # one person each: the percentile is a rank, found by a partition
+        # The first rank whose count of people at or below reaches 95% (as the sort below finds).
+        ranks = np.maximum(np.ceil(0.95 * totals - 1e-9).astype(np.int64) - 1, 0).tolist()
+        bounds = day_bounds.tolist()
         for day in np.flatnonzero(totals > 0).tolist():
-            first, last = day_bounds[day], day_bounds[day + 1]
-            # The first rank whose count of people at or below reaches 95% (as the sort below finds).
-            rank = min(int(np.ceil(0.95 * totals[day] - 1e-9)) - 1, last - first - 1)
-            p95[day] = np.partition(waits[first:last], max(rank, 0))[max(rank, 0)]
+            first, last = bounds[day], bounds[day + 1]
+            rank = min(ranks[day], last - first - 1)
+            p95[day] = np.partition(waits[first:last], rank)[rank]
         return mean, p95
     for day in np.flatnonzero(totals > 0).tolist():
         first, last = day_bounds[day], day_bounds[day + 1]
