@@ -57,6 +57,9 @@ def bench_reference(runs: int, quick: bool) -> list[str]:
     """At each size: the naive models and ``sim.run`` (with its tables) interleaved in this one
     process, so that every model sees the same machine state; ratios of medians."""
     naives = workloads.naive_models()
+    # Warm-up, untimed: the first call of a process imports what the tables need (scipy's stats for
+    # the summary), which the naive models never import.
+    workloads.bordersim_api_run(workloads.reference_scenario(2_000), seed=1)
     lines = [
         "## Reference workload through the public API (bench/reference.yaml vs the naive SimPy models)",
         "",
