@@ -98,7 +98,8 @@ def bench_reference(runs: int, quick: bool) -> list[str]:
             (f"| bordersim, `sim.run` + tables | {statistics.median(r['seconds'] for r in engine_runs):.3f} | "
             f"{engine_us:.2f} | |"),
             "",
-            f"Load averages (1/5/15 min) after each bordersim run: {'; '.join(loads)}.",
+            (f"bordersim's CPU time per run (median): {statistics.median(r['cpu_seconds'] for r in engine_runs):.3f} s. "
+             f"Load averages (1/5/15 min) after each bordersim run: {'; '.join(loads)}."),
             "",
             ("Mean wait in queue per crossing (hours; mean over runs ± 95% t half-width; bordersim's from "
             "its daily table by Little's law):"),
@@ -174,6 +175,8 @@ def bench_phase1(runs: int, quick: bool) -> list[str]:
         (f"| one replication, `sim.run(scenario, replications=1)` (fresh processes, 4 calls each) | "
         f"{statistics.median(calls):.3f} s | {len(calls)} |"),
         f"| … the first call of each process alone | {statistics.median(firsts):.3f} s | {len(firsts)} |",
+        (f"| … CPU time per call (what an idle core gives; the machine is shared) | "
+         f"{statistics.median(c for process in processes for c in process['cpu_seconds']):.3f} s | {len(calls)} |"),
         (f"| peak memory after 4 calls in a row, caller never collecting (VmHWM) | "
         f"{max(process['peak_mib'][-1] for process in processes):.0f} MiB (max) | {len(processes)} |"),
         (f"| … after the first call | {max(process['peak_mib'][0] for process in processes):.0f} MiB (max); "

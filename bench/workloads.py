@@ -69,10 +69,10 @@ def bordersim_api_run(scenario, seed: int) -> dict:
     queue is empty at the end)."""
     from sim import run
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = run(scenario, replications=1, seed=seed, jobs=1)
     tables = (result.daily, result.replications, result.projection, result.summary)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     daily = tables[0]
     mean_waits, served = [], 0
     for crossing in ("a", "b"):
@@ -81,7 +81,7 @@ def bordersim_api_run(scenario, seed: int) -> dict:
         crossed = rows.loc[rows["metric"] == "crossed_people", "value"].sum()
         mean_waits.append(float(queue_people_hours / crossed))
         served += int(crossed)
-    return {"seconds": seconds, "households": served, "mean_wait_hours": mean_waits}
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "households": served, "mean_wait_hours": mean_waits}
 
 
 def bordersim_reference_run(scenario, replication: int) -> dict:
@@ -130,14 +130,16 @@ def phase1_api_in_subprocess(calls: int) -> dict:
         "def peak():\n"
         "    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024\n"
         "loaded = peak()\n"
-        "seconds, peaks, crossed = [], [], []\n"
+        "seconds, cpu, peaks, crossed = [], [], [], []\n"
         f"for call in range({calls}):\n"
-        "    started = time.perf_counter()\n"
+        "    started, cpu_started = time.perf_counter(), time.process_time()\n"
         "    result = run(scenario, replications=1, seed=scenario.run.seed + call, jobs=1)\n"
         "    seconds.append(time.perf_counter() - started)\n"
+        "    cpu.append(time.process_time() - cpu_started)\n"
         "    peaks.append(peak())\n"
         "    crossed.append(float(result.outcomes[0].daily[('all', 'all', 'crossed_people_cumulative')][-1]))\n"
-        "print(json.dumps({'seconds': seconds, 'peak_mib': peaks, 'loaded_mib': loaded, 'crossed_people': crossed}))\n"
+        "print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu, 'peak_mib': peaks, 'loaded_mib': loaded,\n"
+        "                  'crossed_people': crossed}))\n"
     )
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(output.stdout.strip().splitlines()[-1])
