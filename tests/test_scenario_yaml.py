@@ -94,7 +94,7 @@ def test_yaml_is_only_data(tmp_path: Path) -> None:
 
 def test_a_file_that_is_not_a_mapping(tmp_path: Path) -> None:
     assert scenario_problems(write_scenario(tmp_path, "- a\n- b\n")) == [
-        "F:1: a scenario file must be a mapping of keys (name:, period:, …), got a list"
+        "F:1: not a scenario file: it holds a list; a scenario is a mapping of keys (name:, period:, groups:, …)"
     ]
 
 

@@ -51,6 +51,26 @@ def merge(
             )
 
 
+SCENARIO_KEYS = frozenset({"name", "description", "extends", "period", "target", "run", "groups", "origins",
+                           "camps", "crossings", "reception", "initial", "slowdowns", "disruptions", "uncertain"})
+"""The top-level keys of a scenario (:class:`sim.scenario.Scenario`; a test keeps them in step)."""
+
+
+def _check_is_scenario(document: Any, file: str) -> None:
+    """Refuse a file that is no scenario at all, without quoting it.
+
+    ``extends`` may name any path, so the file may be anything readable (``/etc/passwd`` reads as
+    one long YAML string): its content must never reach the terminal. A non-empty mapping without
+    a single scenario key is refused the same way rather than listing its keys as unknown.
+    """
+    if isinstance(document, dict) and (not document or SCENARIO_KEYS.intersection(document)):
+        return
+    kind = "a list" if isinstance(document, list) else "a mapping without any scenario key" if isinstance(
+        document, dict) else "a single value"
+    raise ScenarioError([Problem(file, 1, "", f"not a scenario file: it holds {kind}; a scenario is a mapping "
+                                              "of keys (name:, period:, groups:, …)")])
+
+
 def read_with_extends(
     path: Path, file: str, chain: tuple[tuple[Path, str], ...] = ()
 ) -> tuple[dict[str, Any], LocationMap, list[Problem], list[str]]:
@@ -62,9 +82,7 @@ def read_with_extends(
     document = read_yaml_file(path, file)
     if document is None:
         document = {}
-    if not isinstance(document, dict):
-        kind = "list" if isinstance(document, list) else f"single value ({document!r})"
-        raise ScenarioError([Problem(file, 1, "", f"a scenario file must be a mapping of keys (name:, period:, …), got a {kind}")])
+    _check_is_scenario(document, file)
     locations, problems = locate(document, file)
     data = plain(document)
     extends = data.get("extends")

@@ -13,6 +13,16 @@ Two YAML traps are caught while reading rather than producing silently wrong val
 
 Both are reported as located :class:`~sim.scenario.errors.Problem` objects by
 :func:`locate`, which also flattens the line information into a :data:`LocationMap`.
+
+Hostile files are refused before they can cost anything (each a located :class:`ScenarioError`):
+
+- bytes that are not UTF-8 text ("not UTF-8 text", with the line and byte offset of the first bad
+  byte), and files larger than :data:`MAX_FILE_BYTES` (no scenario comes near);
+- aliases that expand to more than :data:`MAX_ALIAS_EXPANSION` values (a "billion laughs" file,
+  nine levels of nine aliases, is 40 lines and 387 million values once expanded) and aliases that
+  contain themselves: the composed node graph is measured, with each shared node counted once per
+  use, before anything is built from it;
+- nesting deeper than :data:`MAX_DEPTH` levels (the YAML library itself recurses per level).
 """
 from __future__ import annotations
 
@@ -24,6 +34,13 @@ import yaml
 
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.keypath import KeyPath, format_key_path
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+"""A scenario is a few kilobytes; anything above 10 MiB is not one (and is not read whole)."""
+MAX_ALIAS_EXPANSION = 100_000
+"""Values that aliases may add to a document once expanded (the bundled scenarios use none)."""
+MAX_DEPTH = 100
+"""Nesting levels a document may have (a scenario has about six)."""
 
 TIME_OF_DAY_TEXT = re.compile(r"^\d{1,2}:\d{2}$")
 UNQUOTED_TIME_MESSAGE = 'write times of day as quoted strings, e.g. "08:00"'
@@ -69,7 +86,74 @@ class UnquotedTime(str):
 
 
 class LineLoader(yaml.SafeLoader):
-    """A safe loader whose mappings and lists remember the lines they were written on."""
+    """A safe loader whose mappings and lists remember the lines they were written on, and which
+    refuses documents whose aliases would expand them beyond :data:`MAX_ALIAS_EXPANSION` values."""
+
+    def compose_node(self, parent, index):
+        # The composer recurses once per nesting level: stop a deep document before Python does.
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node):
+        _check_expansion(node)
+        return super().construct_document(node)
+
+
+class AliasBombError(yaml.YAMLError):
+    """A document whose aliases expand it beyond the limit, or contain themselves."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the values of ``root`` as if every alias were written out, without building them.
+
+    A node reached a second time is an alias (PyYAML shares the anchored node). The count is
+    memoised per node, so it costs the size of the file, not of the expansion. Iterative, so that
+    the check itself cannot exhaust the stack.
+    """
+    expanded: dict[int, int] = {}
+    written = 0
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if children_done:
+            on_path.discard(key)
+            expanded[key] = 1 + sum(expanded[id(child)] for child in children)
+            if expanded[key] - 1 > MAX_ALIAS_EXPANSION + written:
+                raise AliasBombError(
+                    f"aliases expand this document beyond {MAX_ALIAS_EXPANSION:,} values; "
+                    "write the values out, or use fewer aliases", node.start_mark.line + 1)
+            continue
+        if key in expanded:
+            continue
+        if key in on_path:
+            raise AliasBombError("an alias refers to a value that contains it (a loop); aliases must not "
+                                 "repeat their own anchor inside it", node.start_mark.line + 1)
+        written += 1
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(children) if id(child) not in expanded)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> LocatedDict:
@@ -140,6 +224,10 @@ def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML text with line information; a syntax error becomes a located :class:`ScenarioError`."""
     try:
         return yaml.load(text, Loader=LineLoader)
+    except AliasBombError as error:
+        raise ScenarioError([Problem(file, error.line, "", error.message)]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(file, None, "", f"nested too deeply (at most {MAX_DEPTH} levels)")]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -150,13 +238,41 @@ def parse_yaml_text(text: str, file: str) -> Any:
 
 
 def read_yaml_file(path: Path, file: str | None = None) -> Any:
-    """Read a YAML file with line information (see :func:`parse_yaml_text`)."""
+    """Read a YAML file with line information (see :func:`parse_yaml_text`).
+
+    Refuses, located and without quoting the file, what cannot be a scenario: more than
+    :data:`MAX_FILE_BYTES`, or bytes that are not UTF-8 text.
+    """
     file = file if file is not None else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ScenarioError([Problem(file, None, "", f"cannot read the file: {error.strerror or error}")]) from None
-    return parse_yaml_text(text, file)
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError([Problem(file, None, "", f"not a scenario file: larger than {MAX_FILE_BYTES // 2**20} MiB")])
+    return parse_yaml_text(decode_utf8(data, file), file)
+
+
+def decode_utf8(data: bytes, file: str) -> str:
+    """``data`` as text, or a located "not UTF-8 text" problem at the first bad byte.
+
+    A byte-order mark is dropped (editors on Windows write one); NUL bytes are refused too, since
+    no text file holds them and YAML would report them as an unreadable character.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        offset = error.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line = data.count(b"\n", 0, offset) + 1
+        raise ScenarioError([Problem(file, line, "", f"not UTF-8 text (byte {offset}: 0x{data[offset]:02x}); "
+                                                     "save the scenario as UTF-8")]) from None
+    if "\x00" in text:
+        offset = data.index(b"\x00")
+        line = data.count(b"\n", 0, offset) + 1
+        raise ScenarioError([Problem(file, line, "", f"not a text file (a NUL byte at byte {offset}); "
+                                                     "a scenario is UTF-8 text")])
+    return text
 
 
 def locate(data: Any, file: str, path: KeyPath = (), line: int | None = 1) -> tuple[LocationMap, list[Problem]]:
