@@ -111,9 +111,33 @@ def parse_value(text: str) -> Any:
     if _TIME_OF_DAY.match(stripped):
         return stripped
     try:
-        return yaml.safe_load(stripped) if stripped else ""
+        return yaml.load(stripped, Loader=_ValueLoader) if stripped else ""
+    except RecursionError:
+        raise KeyPathError(f"value nested too deeply (at most {_MAX_VALUE_DEPTH} levels)") from None
     except yaml.YAMLError as error:
-        raise KeyPathError(f"cannot read value '{text}' as YAML: {str(error).splitlines()[0]}") from None
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise KeyPathError(f"cannot read value '{shown}' as YAML: {str(error).splitlines()[0]}") from None
+
+
+_MAX_VALUE_DEPTH = 20
+
+
+class _ValueLoader(yaml.SafeLoader):
+    """Safe YAML for one command-line value: no aliases (a value has nothing to refer back to, and
+    an alias may make it contain itself or expand without bound), at most a few levels deep."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a --set value",
+                                              self.peek_event().start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > _MAX_VALUE_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {_MAX_VALUE_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def parse_assignment(text: str) -> tuple[KeyPath, Any]:
