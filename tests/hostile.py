@@ -147,7 +147,7 @@ def bordersim_script(*args: str | os.PathLike[str], cwd: Path | None = None,
     started = time.monotonic()
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), **(env or {})}
     try:
-        completed = subprocess.run([sys.executable, "-m", "sim", *texts], capture_output=True, text=True,
+        completed = subprocess.run([sys.executable, "-m", "sim", *texts], capture_output=True, text=True, check=False,
                                    cwd=cwd, timeout=timeout_s, env=environment)
     except subprocess.TimeoutExpired as expired:
         return Outcome(texts, None, str(expired.stdout or ""), str(expired.stderr or ""), timeout_s)

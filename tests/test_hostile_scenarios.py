@@ -15,13 +15,19 @@ from hypothesis import strategies as st
 
 from tests.hostile import BUNDLED, EXAMPLES, assert_clean, bordersim, bordersim_script, copy_scenarios
 from tests.hostile_mutations import (
-    HOSTILE_VALUES, any_mutation, key_paths, scenario_data, size_mutation, structured_mutation, write_case,
+    HOSTILE_VALUES,
+    any_mutation,
+    key_paths,
+    scenario_data,
+    size_mutation,
+    structured_mutation,
+    write_case,
 )
 
-PROFILE = dict(deadline=None, derandomize=True, database=None, print_blob=True,
-               phases=[Phase.explicit, Phase.generate],  # no shrinking: the label says what was done
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                      HealthCheck.data_too_large])
+PROFILE = {"deadline": None, "derandomize": True, "database": None, "print_blob": True,
+           "phases": [Phase.explicit, Phase.generate],  # no shrinking: the label says what was done
+           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                     HealthCheck.data_too_large]}
 
 
 def budget(examples: int) -> settings:
@@ -38,7 +44,7 @@ def folder(tmp_path_factory) -> Path:
 @budget(100)
 @given(case=any_mutation())
 def test_validate_a_mutated_scenario(folder: Path, case: tuple[str, bytes]) -> None:
-    label, content = case
+    _label, content = case
     path = write_case(folder, content)
     assert_clean(bordersim("validate", path), names=("mutant.yaml", "phase1-2023"))
 
@@ -46,7 +52,7 @@ def test_validate_a_mutated_scenario(folder: Path, case: tuple[str, bytes]) -> N
 @budget(8)
 @given(case=st.one_of(size_mutation(), structured_mutation(["phase1-2023-everyone-leaves.yaml"])))
 def test_run_a_mutated_scenario(folder: Path, case: tuple[str, bytes], tmp_path_factory) -> None:
-    label, content = case
+    _label, content = case
     path = write_case(folder, content, "mutant-run.yaml")
     out = tmp_path_factory.mktemp("out") / "run"
     outcome = bordersim("run", path, "-n", "1", "-j", "1", "-q", "--out", out, "--max-hours", "0.01")

@@ -15,40 +15,92 @@ Two extra columns say what the figures count: ``node`` (``all`` crossings, or on
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 KINDS = ("cumulative", "daily")
 
 
 def read_observed(path: str | Path) -> pd.DataFrame:
-    """Read an observed series into ``date, value`` (cumulative people), sorted by date."""
-    table = pd.read_csv(path)
+    """Read an observed series into ``date, value`` (cumulative people), sorted by date.
+
+    Raises :class:`ValueError` with one line saying what is wrong (and on which row) for anything
+    that is not such a series: bytes that are not UTF-8, no rows, missing columns, dates that are
+    not ISO or appear twice, values that are not finite non-negative numbers, mixed series or kinds.
+    The file's cells are never echoed beyond the one at fault, and then shortened.
+    """
+    table = _read_table(Path(path))
     missing = {"date", "value"} - set(table.columns)
     if missing:
         raise ValueError(f"observed CSV needs columns date,value (optional series,kind); missing {sorted(missing)}")
+    if table.empty:
+        raise ValueError("no observations: the CSV has a header but no rows")
     if "series" in table.columns and table["series"].nunique() > 1:
-        raise ValueError(f"observed CSV mixes series {sorted(table['series'].unique())}: keep one")
+        raise ValueError(f"observed CSV mixes series {sorted(map(_cell, table['series'].dropna().unique()))}: keep one")
     kinds = set(table["kind"].dropna().unique()) if "kind" in table.columns else {"cumulative"}
+    kinds = kinds or {"cumulative"}
     if not kinds <= set(KINDS) or len(kinds) > 1:
-        raise ValueError(f"observed CSV kind must be one of {', '.join(KINDS)} (one per file), got {sorted(kinds)}")
+        raise ValueError(f"observed CSV kind must be one of {', '.join(KINDS)} (one per file), "
+                         f"got {sorted(map(_cell, kinds))}")
     dates = pd.to_datetime(table["date"], format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
         row = int(dates.isna().to_numpy().argmax())
-        raise ValueError(f"row {row + 2}: date {table['date'].iloc[row]!r} is not an ISO date (YYYY-MM-DD)")
+        raise ValueError(f"row {row + 2}: date {_cell(table['date'].iloc[row])} is not an ISO date (YYYY-MM-DD)")
+    repeated = dates.duplicated()
+    if repeated.any():
+        row = int(repeated.to_numpy().argmax())
+        first = int((dates == dates.iloc[row]).to_numpy().argmax())
+        raise ValueError(f"row {row + 2}: date {dates.iloc[row].date()} appears twice (first on row {first + 2}); "
+                         "one figure per date")
     values = pd.to_numeric(table["value"], errors="coerce")
     if values.isna().any():
         row = int(values.isna().to_numpy().argmax())
-        raise ValueError(f"row {row + 2}: value {table['value'].iloc[row]!r} is not a number")
-    dates = dates.dt.date
+        raise ValueError(f"row {row + 2}: value {_cell(table['value'].iloc[row])} is not a number")
     values = values.astype(float)
-    observed = pd.DataFrame({"date": dates, "value": values}).sort_values("date", kind="stable")
+    for bad, what in ((~np.isfinite(values), "must be a finite number"), (values < 0, "is negative: people count from 0")):
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise ValueError(f"row {row + 2}: value {_cell(table['value'].iloc[row])} {what}")
+    observed = pd.DataFrame({"date": dates.dt.date, "value": values}).sort_values("date", kind="stable")
     if kinds == {"daily"}:
         observed["value"] = observed["value"].cumsum()
     return observed.reset_index(drop=True)
+
+
+MAX_OBSERVED_BYTES = 10 * 2**20
+"""An observed series is a few hundred dated figures; a bigger file is not one."""
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """The CSV as a table of text cells, or a one-line :class:`ValueError` for what is not a CSV table."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_OBSERVED_BYTES + 1)
+    if len(data) > MAX_OBSERVED_BYTES:
+        raise ValueError(f"larger than {MAX_OBSERVED_BYTES // 2**20} MiB: not an observed series")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 text (byte {error.start}); save the CSV as UTF-8") from None
+    if not text.strip():
+        raise ValueError("no observations: the file is empty (expected a header date,value and one row per date)")
+    if "\x00" in text:
+        raise ValueError("not a text file (a NUL byte); expected a CSV of date,value")
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"not a CSV table: {detail[:120]}") from None
+
+
+def _cell(value) -> str:
+    """A cell as shown in a message: quoted, and shortened (a cell may be anything)."""
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 # --------------------------------------------------------------------------------------------
