@@ -120,8 +120,8 @@ def _warm_up() -> None:
             pass
 
 
-WARM_MODULES = ("sim.cli", "sim.scenario", "sim.study", "sim.results", "sim.observed", "sim.executors",
-                "sim.bound", "sim.calibrate", "pandas", "pyarrow.parquet")
+WARM_MODULES = ("sim.cli", "sim.scenario", "sim.runs.study", "sim.outputs.results", "sim.outputs.observed",
+                "sim.runs.executors", "sim.analytic.bound", "sim.studies.calibrate", "pandas", "pyarrow.parquet")
 
 
 def _wait(pid: int, timeout_s: float) -> int | None:

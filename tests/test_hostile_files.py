@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from sim.scenario import Scenario
-from sim.scenario_extends import SCENARIO_KEYS
-from sim.scenario_yaml import MAX_ALIAS_EXPANSION, MAX_FILE_BYTES
+from sim.scenario.extends import SCENARIO_KEYS
+from sim.scenario.yaml_lines import MAX_ALIAS_EXPANSION, MAX_FILE_BYTES
 from tests.conftest import MINIMAL_SCENARIO, scenario_problems, write_scenario
 
 

@@ -70,6 +70,32 @@ Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS; "
                         "none: local processes).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Results folder (must not exist, or be empty).")]
+MaxMemory = Annotated[str | None, typer.Option(
+    "--max-memory", help="Refuse a run estimated to need more memory, e.g. 8G or 512M "
+                         "(default: the memory available when it starts).")]
+MaxHours = Annotated[float, typer.Option(
+    "--max-hours", min=0, help="Refuse a run estimated to take longer than this many hours (inf: no limit).")]
+
+
+def check_size(scenarios, replications: int | None, jobs: int | None, max_memory: str | None, max_hours: float,
+               command: str, keep_daily: bool = True, trace: bool = False) -> None:
+    """Refuse (exit 2, with the estimate and what to do) runs too big for this machine or too long
+    (:mod:`sim.runs.size_guard`), before any replication starts."""
+    from sim.runs import size_guard
+    from sim.runs.executors import default_jobs
+
+    try:
+        limit = size_guard.parse_bytes(max_memory) if max_memory is not None else None
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    workers = default_jobs() if jobs is None else jobs
+    estimates = [size_guard.estimate(scenario, scenario.run.replications if replications is None else replications,
+                                     workers, trace=trace, keep_daily=keep_daily) for scenario in scenarios]
+    try:
+        size_guard.check(size_guard.combine(estimates), limit, max_hours if max_hours != float("inf") else None,
+                         command)
+    except size_guard.RunTooLarge as error:
+        raise BadInput(str(error)) from None
 
 
 def check_out(out: Path | None) -> None:

@@ -19,6 +19,7 @@ from sim.cli.common import (
     Scheduler,
     Sets,
     check_out,
+    check_size,
     echo_result,
     executor_for,
     guarded,
@@ -191,6 +192,7 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
         cutoff = _date_option("--until", until)
         priors, error_priors, series = _posterior_inputs(fit, prior, observed_files)
         scenario = load(file, set_values or [])
+        check_size([scenario], 1, jobs, None, float("inf"), "calibrate", keep_daily=False)  # memory per worker
         executor = executor_for(jobs, scheduler)
         try:
             with executor, progress(quiet, "model evaluations") as advance:
@@ -232,6 +234,7 @@ def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_v
             raise BadInput(str(error)) from None
         start = _date_option("--count-from", count_from)
         scenario = load(file, set_values or [])
+        check_size([scenario], replications, jobs, None, float("inf"), "calibrate", keep_daily=False)
         observed_file = Path(observed_files[0])
         table = _read_observed_with_extras(observed_file)
         try:

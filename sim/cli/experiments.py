@@ -15,6 +15,8 @@ from sim.cli.common import (
     BadInput,
     Debug,
     Jobs,
+    MaxHours,
+    MaxMemory,
     Out,
     Quiet,
     Replications,
@@ -22,6 +24,7 @@ from sim.cli.common import (
     Seed,
     Sets,
     check_out,
+    check_size,
     echo_result,
     executor_for,
     fail,
@@ -52,6 +55,8 @@ def compare(
     scheduler: Scheduler = None,
     out: Out = None,
     daily: Daily = False,
+    max_memory: MaxMemory = None,
+    max_hours: MaxHours = 1.0,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -61,6 +66,7 @@ def compare(
             raise BadInput("compare needs at least two scenario files")
         check_out(out)
         scenarios = [load(path, set_values or []) for path in files]
+        check_size(scenarios, replications, jobs, max_memory, max_hours, "compare", keep_daily=daily)
         from sim.studies.compare import compare as run_compare
 
         with executor_for(jobs, scheduler) as executor, progress(quiet, "tasks") as advance:
@@ -86,6 +92,8 @@ def sweep(
     scheduler: Scheduler = None,
     out: Out = None,
     daily: Daily = False,
+    max_memory: MaxMemory = None,
+    max_hours: MaxHours = 1.0,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -98,7 +106,8 @@ def sweep(
         sweep_plan = guarded(lambda: _bad_sweep_input(lambda: sweeps.load_plan(resume)), debug)
     else:
         sweep_plan = guarded(lambda: _bad_sweep_input(lambda: _new_sweep_plan(
-            file, vary, lhs, ranges, replications, seed, set_values, out, daily)), debug)
+            file, vary, lhs, ranges, replications, seed, set_values, out, daily, (jobs, max_memory, max_hours))),
+            debug)
 
     def work():
         with executor_for(jobs, scheduler) as executor, progress(quiet, "tasks") as advance:
@@ -120,7 +129,7 @@ def _reject(message: str):
     raise BadInput(message)
 
 
-def _new_sweep_plan(file, vary, lhs, ranges, replications, seed, set_values, out, daily):
+def _new_sweep_plan(file, vary, lhs, ranges, replications, seed, set_values, out, daily, limits):
     """The plan of a new sweep: its points (a grid or a Latin hypercube), every one checked valid
     before anything is written."""
     from sim.studies import sweep as sweeps
@@ -140,7 +149,9 @@ def _new_sweep_plan(file, vary, lhs, ranges, replications, seed, set_values, out
         points, design = sweeps.grid_points(scenario, vary), "grid"
     else:
         points, design = sweeps.lhs_points(scenario, ranges or [], lhs, chosen_seed), f"lhs {lhs}"
-    sweeps.build_variants(scenario, points)
+    variants = sweeps.build_variants(scenario, points)
+    jobs, max_memory, max_hours = limits
+    check_size(variants, replications, jobs, max_memory, max_hours, "sweep", keep_daily=daily)
     return sweeps.plan_sweep(scenario, points, seed=chosen_seed,
                              replications=scenario.run.replications if replications is None else replications,
                              design=design, daily=daily, out=out, command_line=sys.argv)
@@ -156,6 +167,8 @@ def sensitivity(
     scheduler: Scheduler = None,
     out: Out = None,
     daily: Daily = False,
+    max_memory: MaxMemory = None,
+    max_hours: MaxHours = 1.0,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -165,6 +178,9 @@ def sensitivity(
             raise BadInput("give at least one --range key.path=low:high")
         check_out(out)
         scenario = load(file, set_values or [])
+        # The scenario as it is, then each range at its low and its high value.
+        check_size([scenario] * (1 + 2 * len(ranges)), replications, jobs, max_memory, max_hours, "sensitivity",
+                   keep_daily=daily)
         from sim.studies.sensitivity import sensitivity as run_sensitivity
 
         with executor_for(jobs, scheduler) as executor, progress(quiet, "tasks") as advance:

@@ -11,6 +11,8 @@ from sim.cli.common import (
     BadInput,
     Debug,
     Jobs,
+    MaxHours,
+    MaxMemory,
     Out,
     Quiet,
     Replications,
@@ -18,6 +20,7 @@ from sim.cli.common import (
     Seed,
     Sets,
     check_out,
+    check_size,
     echo_result,
     executor_for,
     guarded,
@@ -41,6 +44,8 @@ def run(
     every: Annotated[str, typer.Option("--every", help="Projection rows every week (default) or at month ends: "
                                                        "week or month.")] = "week",
     scheduler: Scheduler = None,
+    max_memory: MaxMemory = None,
+    max_hours: MaxHours = 1.0,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -53,6 +58,7 @@ def run(
         check_out(out)
         scenario = load(file, set_values or [])
         observed_table = read_observed(observed) if observed else None
+        check_size([scenario], replications, jobs, max_memory, max_hours, "run", trace=trace)
         from sim.runs.study import run as run_study  # pandas: imported only once the input is known good
 
         with executor_for(jobs, scheduler) as executor, progress(quiet, "replications") as advance:

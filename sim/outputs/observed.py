@@ -34,7 +34,7 @@ def read_observed(path: str | Path) -> pd.DataFrame:
     not ISO or appear twice, values that are not finite non-negative numbers, mixed series or kinds.
     The file's cells are never echoed beyond the one at fault, and then shortened.
     """
-    table = _read_table(Path(path))
+    table = read_csv_table(Path(path))
     missing = {"date", "value"} - set(table.columns)
     if missing:
         raise ValueError(f"observed CSV needs columns date,value (optional series,kind); missing {sorted(missing)}")
@@ -76,7 +76,7 @@ MAX_OBSERVED_BYTES = 10 * 2**20
 """An observed series is a few hundred dated figures; a bigger file is not one."""
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_csv_table(path: Path) -> pd.DataFrame:
     """The CSV as a table of text cells, or a one-line :class:`ValueError` for what is not a CSV table."""
     with open(path, "rb") as handle:
         data = handle.read(MAX_OBSERVED_BYTES + 1)

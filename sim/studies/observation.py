@@ -185,10 +185,16 @@ def read_observations(source: str | Path) -> list[ObservedSeries]:
     path = Path(text)
     if not path.is_file():
         raise ObservationError(f"{path}: no such observed file (or write bundled:un, bundled:pak_kp)")
+    from sim.outputs.observed import read_csv_table
+
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise ObservationError(f"{path}: cannot read as CSV: {str(error).splitlines()[0]}") from None
+        table = read_csv_table(path)  # text cells; refuses what is not a UTF-8 CSV table, in one line
+    except OSError as error:
+        raise ObservationError(f"{path}: cannot read: {error.strerror or error}") from None
+    except ValueError as error:
+        raise ObservationError(f"{path}: {error}") from None
+    if table.empty and {"date", "value"} <= set(table.columns):
+        raise ObservationError(f"{path}: no observations: the CSV has a header but no rows")
     return series_from_table(table, str(path), default_name=path.stem)
 
 

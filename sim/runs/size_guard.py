@@ -102,6 +102,15 @@ def estimate(scenario, replications: int, workers: int, trace: bool = False, kee
     return SizeEstimate(households, days, rows, replications, workers, int(memory), simulate_seconds + table_seconds)
 
 
+def combine(estimates: list[SizeEstimate]) -> SizeEstimate:
+    """Several runs one after the other (the variants of a compare or a sweep): the largest memory,
+    the sum of the times, the largest population and period."""
+    first = max(estimates, key=lambda estimated: estimated.memory_bytes)
+    return SizeEstimate(max(e.households_per_replication for e in estimates), max(e.days for e in estimates),
+                        first.daily_rows_per_replication, sum(e.replications for e in estimates), first.workers,
+                        first.memory_bytes, sum(e.seconds for e in estimates))
+
+
 def available_memory_bytes() -> int | None:
     """Memory this process may still use: the least of MemAvailable, the cgroup's limit and RLIMIT_AS."""
     limits = []
