@@ -52,10 +52,30 @@ def _click_exceptions():
     return exceptions
 
 
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (``kill``, a batch system's time limit) stops a command like Ctrl-C does: through the
+    same clean-up, so the temporary folder is removed and nothing half-written stays. Only in this
+    process: forked workers keep the default (they are stopped by their parent)."""
+    import os
+    import signal
+
+    main_pid = os.getpid()
+
+    def interrupt(number, frame) -> None:
+        if os.getpid() != main_pid:
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> None:
     """Entry point. Usage errors (a bad option value, a missing argument) become one line and exit 2,
     like every other bad input, instead of click's boxed usage text."""
     exceptions = _click_exceptions()
+    _interrupt_on_sigterm()
     try:
         # Without standalone mode click returns a command's exit code instead of exiting.
         code = app(standalone_mode=False)

@@ -6,6 +6,7 @@ Errors are one line per problem on stderr; ``--debug`` adds the traceback.
 """
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -33,11 +34,13 @@ def fail(message: str, code: int, debug: bool = False) -> None:
 
 def guarded(function, debug: bool):
     """Run ``function`` mapping bad input to exit 2 and anything else to exit 1 (trace with --debug)."""
+    from sim.outputs.results import ResultsWriteError
     from sim.scenario import ScenarioError
 
     try:
         return function()
-    except (ScenarioError, BadInput, FileExistsError) as error:
+    except (ScenarioError, BadInput, FileExistsError, ResultsWriteError) as error:
+        # ResultsWriteError: a full disk or a read-only folder is the user's to fix, like bad input.
         fail(str(error), BAD_INPUT, debug)
     except KeyboardInterrupt:
         fail("interrupted: nothing was written", 130, debug)
@@ -102,6 +105,20 @@ def check_out(out: Path | None) -> None:
     """Results are never overwritten: ``--out`` must not exist, or be an empty folder."""
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BadInput(f"--out {out}: exists and is not empty; results are never overwritten")
+    check_writable(out if out is not None else Path("results"), "--out" if out is not None else "results")
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Fail before any work when ``folder`` could not be created or written (its nearest existing
+    ancestor is not a writable directory), rather than after an hour of simulation."""
+    probe = folder.absolute()
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise BadInput(f"{what} {folder}: {probe} is not a folder; results cannot be written there")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise BadInput(f"{what} {folder}: cannot write into {probe} (permission denied or read-only); "
+                       "choose another --out")
 
 
 def executor_for(jobs: int | None, scheduler: str | None):

@@ -83,11 +83,20 @@ def report_command(
     """Draw the figures of a results folder and write its self-contained report.html."""
     def work():
         from sim.outputs.report import NotARunFolder, write_report
+        from sim.outputs.results import changed_files
 
         try:
             return write_report(run_dir)
         except NotARunFolder as error:
             raise BadInput(str(error)) from None
+        except Exception:
+            # A folder is the user's input too: if its files are no longer those written, say which;
+            # if they are, the failure is ours (exit 1).
+            changed = changed_files(run_dir)
+            if changed:
+                raise BadInput(f"{run_dir}: {', '.join(changed)} changed since the folder was written (their "
+                               "SHA-256 differs from manifest.json); restore them or run again") from None
+            raise
 
     typer.echo(f"report: {guarded(work, debug)}")
 

@@ -92,13 +92,25 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
         return None
     try:
         return pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise NotARunFolder(f"{path}: unreadable table ({error})") from None
+    except (OSError, ValueError) as error:  # pandas' parser errors and UnicodeDecodeError are ValueErrors
+        raise NotARunFolder(f"{path}: unreadable table ({str(error).splitlines()[0][:120] if str(error) else error})") from None
+
+
+def _check_complete(path: Path, manifest: dict) -> None:
+    """Every file the manifest lists (all those written with the folder) must still be there."""
+    listed = manifest.get("files")
+    if not isinstance(listed, dict):
+        return  # folders written before manifests listed their files
+    missing = sorted(str(name) for name in listed if not (path / str(name)).is_file())
+    if missing:
+        raise NotARunFolder(f"{path}: {', '.join(missing)} missing (listed in {MANIFEST_NAME}); the folder is "
+                            "incomplete: restore the file or run again")
 
 
 def load_run_folder(run_dir: str | Path) -> RunFolder:
     """Read what a report needs from a results folder; :class:`NotARunFolder` if it is not one."""
-    import yaml
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.yaml_lines import plain, read_yaml_file
 
     path = Path(run_dir)
     if not path.is_dir():
@@ -110,7 +122,10 @@ def load_run_folder(run_dir: str | Path) -> RunFolder:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise NotARunFolder(f"{manifest_path}: unreadable manifest ({error})") from None
+        raise NotARunFolder(f"{manifest_path}: unreadable manifest ({str(error)[:120]})") from None
+    if not isinstance(manifest, dict):
+        raise NotARunFolder(f"{manifest_path}: not a bordersim manifest (a JSON object was expected)")
+    _check_complete(path, manifest)
     tables: dict[str, pd.DataFrame | None] = {}
     for name in ("summary", "replications", "projection", "bound", "compare", "sweep", "reached_by_month"):
         tables[name] = _read_csv(path / f"{name}.csv")
@@ -118,7 +133,10 @@ def load_run_folder(run_dir: str | Path) -> RunFolder:
     if tables["sensitivity"] is None:
         tables["sensitivity"] = _read_csv(path / "tornado.csv")
     if (path / "daily.parquet").is_file():
-        tables["daily"] = pd.read_parquet(path / "daily.parquet")
+        try:
+            tables["daily"] = pd.read_parquet(path / "daily.parquet")
+        except (OSError, ValueError) as error:  # pyarrow's errors derive from both
+            raise NotARunFolder(f"{path / 'daily.parquet'}: unreadable table ({str(error)[:120]})") from None
     else:
         tables["daily"] = _read_csv(path / "daily.csv")
     daily = tables["daily"]
@@ -127,9 +145,9 @@ def load_run_folder(run_dir: str | Path) -> RunFolder:
     scenario: dict[str, Any] = {}
     resolved = path / RESOLVED_SCENARIO_NAME
     if resolved.is_file():
-        try:
-            scenario = yaml.safe_load(resolved.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
+        try:  # the scenario reader: no aliases bombs or non-UTF-8 surprises from a hand-edited copy
+            scenario = plain(read_yaml_file(resolved)) or {}
+        except ScenarioError:
             scenario = {}
     return RunFolder(path, manifest, tables, scenario if isinstance(scenario, dict) else {})
 

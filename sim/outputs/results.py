@@ -72,6 +72,11 @@ class ResultsFolderExistsError(FileExistsError):
     """The destination of a results folder already exists and is not an empty directory."""
 
 
+class ResultsWriteError(OSError):
+    """The results folder could not be written (disk full, read-only folder, …); nothing was left
+    behind. The message says where and why, in one line."""
+
+
 # --------------------------------------------------------------------------------------------
 # Names and hashes
 
@@ -103,14 +108,44 @@ def default_run_folder(
     return Path(results_root) / safe_folder_name(scenario_name) / f"{safe_folder_name(command)}-{stamp}-{hash8}"
 
 
+_MOVABLE: dict[Path, Path] = {}
+"""Folders named by :func:`unique_folder` (absolute) → the name they were derived from. Such a name
+was not chosen by the user, so when another process takes it first (two runs of the same question
+in the same second), :func:`atomic_folder` moves on to the next free suffix instead of failing."""
+
+
 def unique_folder(path: Path) -> Path:
-    """``path`` if free, else the first free ``path-2``, ``path-3`` …"""
-    if not path.exists():
-        return path
-    counter = 2
-    while (candidate := path.with_name(f"{path.name}-{counter}")).exists():
-        counter += 1
+    """``path`` if free, else the first free ``path-2``, ``path-3`` … (re-checked when the folder is
+    moved into place: see :data:`_MOVABLE`)."""
+    candidate = _first_free(path)
+    _MOVABLE[Path(candidate).absolute()] = Path(path).absolute()
     return candidate
+
+
+def _first_free(path: Path, counter: int = 1) -> Path:
+    candidate = path if counter == 1 else path.with_name(f"{path.name}-{counter}")
+    while candidate.exists():
+        counter += 1
+        candidate = path.with_name(f"{path.name}-{counter}")
+    return candidate
+
+
+def changed_files(folder: str | os.PathLike[str]) -> list[str]:
+    """Files of a results folder whose SHA-256 no longer matches its manifest (missing ones included)."""
+    folder = Path(folder)
+    try:
+        listed = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return [MANIFEST_NAME]
+    changed = []
+    for name, digest in (listed.items() if isinstance(listed, dict) else []):
+        path = folder / str(name)
+        try:
+            if sha256_file(path) != digest:
+                changed.append(str(name))
+        except OSError:
+            changed.append(str(name))
+    return changed
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -204,34 +239,65 @@ def _make_temporary_sibling(destination: Path) -> Path:
 
 
 @contextmanager
-def atomic_folder(destination: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_folder(destination: str | os.PathLike[str], moved_to: list[Path] | None = None) -> Iterator[Path]:
     """Yield a temporary sibling folder to fill; rename it to ``destination`` when the block ends.
 
     On any exception (KeyboardInterrupt included) the temporary folder and any parent folders
-    this call created are removed and the exception propagates, so no half folder is left.
-    ``destination`` must not exist, or be an empty directory (see the module docstring).
+    this call created are removed and the exception propagates, so no half folder is left; a
+    failure to write (disk full, read-only folder) becomes :class:`ResultsWriteError`, saying so.
+    ``destination`` must not exist, or be an empty directory (see the module docstring), unless
+    :func:`unique_folder` named it: then another free suffix is taken if it is gone by the end.
+    The folder's final path is appended to ``moved_to`` when given.
     """
     destination = Path(destination).absolute()
-    _check_destination_free(destination)
-    created_parents = _make_parents(destination.parent)
-    temporary = _make_temporary_sibling(destination)
+    base = _MOVABLE.get(destination)
+    if base is None:
+        _check_destination_free(destination)
+    created_parents: list[Path] = []
+    temporary: Path | None = None
     try:
+        created_parents = _make_parents(destination.parent)
+        temporary = _make_temporary_sibling(destination)
         yield temporary
-        _check_destination_free(destination)  # someone may have written there meanwhile
-        if destination.is_dir():
-            destination.rmdir()  # the accepted empty --out directory
-        try:
-            os.rename(temporary, destination)
-        except OSError as error:
-            raise ResultsFolderExistsError(f"could not move results into {destination}: {error}") from error
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
+        final = _move_into_place(temporary, destination, base)
+        if moved_to is not None:
+            moved_to.append(final)
+    except BaseException as error:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
         for parent in reversed(created_parents):
             try:
                 parent.rmdir()
             except OSError:
                 break
+        if isinstance(error, OSError) and not isinstance(error, (ResultsFolderExistsError, ResultsWriteError)):
+            raise ResultsWriteError(
+                f"cannot write the results folder {destination}: {error.strerror or error}"
+                f"{f' ({error.filename})' if getattr(error, 'filename', None) else ''}; "
+                "nothing was written (the partial folder was removed)") from error
         raise
+
+
+def _move_into_place(temporary: Path, destination: Path, base: Path | None) -> Path:
+    """Rename ``temporary`` to ``destination`` (or, for a name :func:`unique_folder` chose from
+    ``base``, to the next free suffix when another process took it meanwhile); return where it went."""
+    counter = 1
+    while True:
+        if base is None:
+            _check_destination_free(destination)  # someone may have written there meanwhile
+            if destination.is_dir():
+                destination.rmdir()  # the accepted empty --out directory
+        elif destination.exists():
+            counter += 1
+            destination = _first_free(base, counter)
+            continue
+        try:
+            os.rename(temporary, destination)
+            return destination
+        except OSError as error:
+            if base is not None and destination.exists():
+                continue  # taken between the check and the rename: try the next suffix
+            raise ResultsFolderExistsError(f"could not move results into {destination}: {error}") from error
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,7 +400,8 @@ def write_results_folder(
     clashes = RESERVED_NAMES.intersection(file_tables)
     if clashes:
         raise ValueError(f"table names {sorted(clashes)} are reserved for the folder's own files")
-    with atomic_folder(destination) as folder:
+    moved_to: list[Path] = []
+    with atomic_folder(destination, moved_to) as folder:
         scenario_files = []
         for index, source in enumerate(scenario_sources):
             source_path = Path(source)
@@ -360,7 +427,7 @@ def write_results_folder(
         }
         text = json.dumps(full_manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n"
         (folder / MANIFEST_NAME).write_bytes(text.encode("utf-8"))
-    return Path(destination)
+    return Path(destination).with_name(moved_to[0].name)  # as given (relative or not), suffix as taken
 
 
 # --------------------------------------------------------------------------------------------

@@ -284,7 +284,11 @@ def load_plan(folder: str | os.PathLike[str]) -> SweepPlan:
     try:
         spec = json.loads((folder / SPEC_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise SweepError(f"--resume {folder}: unreadable {SPEC_NAME}: {error}") from None
+        raise SweepError(f"--resume {folder}: unreadable {SPEC_NAME}: {str(error)[:200]}") from None
+    problem = _spec_problem(spec) or (None if (folder / RESOLVED_NAME).is_file() else f"{RESOLVED_NAME} is missing")
+    if problem:
+        raise SweepError(f"--resume {folder / SPEC_NAME}: {problem}; the folder is left as it is. It was "
+                         "changed by hand or by another program: restore it, or start the sweep again")
     plan = SweepPlan(partial=folder, destination=Path(spec["destination"]), points=spec["points"],
                      seed=spec["seed"], replications=spec["replications"], design=spec["design"],
                      daily=spec.get("daily", False), command_line=spec["command_line"],
@@ -292,17 +296,69 @@ def load_plan(folder: str | os.PathLike[str]) -> SweepPlan:
                      started_at=spec["started_at"])
     points_file = folder / POINTS_NAME
     if points_file.is_file():
-        for line in points_file.read_text(encoding="utf-8").splitlines():
+        try:
+            lines = points_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, ValueError) as error:
+            raise SweepError(f"--resume {points_file}: unreadable: {str(error)[:200]}; the folder is left as it "
+                             "is") from None
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
             try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by the interruption: that point runs again
-            index = int(record["point"])
+                index, values = _point_record(json.loads(line), plan)
+            except ValueError as error:
+                if number == len(lines) and not line.rstrip().endswith("}"):
+                    continue  # the last line cut short by the interruption: that point runs again
+                raise SweepError(f"{points_file}:{number}: {str(error)[:200]}; no point was run and none is lost: "
+                                 f"repair or delete line {number} (that point then runs again) and resume "
+                                 "again") from None
             if plan.daily and not (folder / _daily_name(index)).is_file():
                 continue
-            plan.done[index] = {metric: [float(value) for value in values]
-                                for metric, values in record["values"].items()}
+            plan.done[index] = values
     return plan
+
+
+_SPEC_TYPES = {"destination": str, "points": list, "seed": int, "replications": int, "design": str,
+               "command_line": list, "started_at": str}
+
+
+def _spec_problem(spec: Any) -> str | None:
+    """What is wrong with a ``spec.json`` read back from disk, or None."""
+    if not isinstance(spec, dict):
+        return "not a sweep plan (a JSON object was expected)"
+    for key, kind in _SPEC_TYPES.items():
+        if not isinstance(spec.get(key), kind) or isinstance(spec.get(key), bool):
+            return f"'{key}' is missing or not a {kind.__name__}"
+    if spec["replications"] < 1 or spec["seed"] < 0:
+        return "replications must be at least 1 and seed not negative"
+    if not spec["points"] or not all(isinstance(point, dict) for point in spec["points"]):
+        return "'points' must be a non-empty list of {key path: value} objects"
+    try:
+        datetime.fromisoformat(spec["started_at"])
+    except ValueError:
+        return "'started_at' is not an ISO date and time"
+    return None
+
+
+def _point_record(record: Any, plan: SweepPlan) -> tuple[int, dict[str, list[float]]]:
+    """The point index and metric values of one ``points.jsonl`` record; ValueError when malformed."""
+    if not isinstance(record, dict) or not isinstance(record.get("values"), dict):
+        raise ValueError("not a finished point (a JSON object with point and values was expected)")  # noqa: TRY004 - caught as ValueError with the JSON errors
+    index = record.get("point")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(plan.points):
+        raise ValueError(f"point {index!r} is not one of the sweep's points 0..{len(plan.points) - 1}")
+    missing = set(experiments.METRICS) - set(record["values"])
+    if missing:
+        raise ValueError(f"point {index}: missing metrics {sorted(missing)}")
+    values = {}
+    for metric, numbers in record["values"].items():
+        if not isinstance(numbers, list) or len(numbers) != plan.replications:
+            raise ValueError(f"point {index}: {metric} must list {plan.replications} values (one per replication)")
+        try:
+            values[metric] = [float(value) for value in numbers]
+        except (TypeError, ValueError):
+            raise ValueError(f"point {index}: {metric} holds a value that is not a number") from None
+    return index, values
 
 
 def _daily_name(index: int) -> str:
@@ -369,7 +425,12 @@ def run_sweep(plan: SweepPlan, executor, progress=None) -> SweepResult:
         import pandas as pd
 
         for index in range(len(plan.points)):
-            tables[_daily_name(index)] = pd.read_parquet(plan.partial / _daily_name(index))
+            try:
+                tables[_daily_name(index)] = pd.read_parquet(plan.partial / _daily_name(index))
+            except (OSError, ValueError) as error:  # pyarrow's errors are both
+                raise SweepError(f"{plan.partial / _daily_name(index)}: unreadable ({str(error)[:120]}); the "
+                                 "folder is left as it is: delete that file and its line in points.jsonl, "
+                                 "then resume again") from None
     sources = plan.source_files if plan.source_files and all(
         Path(path).is_file() and _sha256(path) == sha for path, sha in zip(plan.source_files, plan.source_sha256)
     ) else []
