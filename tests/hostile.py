@@ -61,7 +61,7 @@ class Outcome:
         return f"bordersim {' '.join(self.args)} -> exit {self.code} in {self.seconds:.1f} s\n{self.stderr[-2000:]}"
 
 
-def _child(args: list[str], out_fd: int, err_fd: int, memory_bytes: int) -> None:
+def _child(args: list[str], out_fd: int, err_fd: int, memory_bytes: int, file_size_bytes: int | None) -> None:
     """In the forked child: point stdout/stderr at the files, limit memory, run the command, exit."""
     code = HARNESS_EXIT
     try:
@@ -71,6 +71,9 @@ def _child(args: list[str], out_fd: int, err_fd: int, memory_bytes: int) -> None
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
         signal.signal(signal.SIGINT, signal.default_int_handler)
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        if file_size_bytes is not None:  # a full disk, as the program sees it: writes fail with EFBIG
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_bytes, file_size_bytes))
         sys.argv = ["bordersim", *args]
         from sim.cli import main
 
@@ -91,8 +94,11 @@ def _child(args: list[str], out_fd: int, err_fd: int, memory_bytes: int) -> None
 
 
 def bordersim(*args: str | os.PathLike[str], timeout_s: float = CASE_TIMEOUT_S,
-              memory_bytes: int = CASE_MEMORY_BYTES) -> Outcome:
-    """Run ``bordersim ARGS`` in a forked child of this process (see the module docstring)."""
+              memory_bytes: int = CASE_MEMORY_BYTES, file_size_bytes: int | None = None) -> Outcome:
+    """Run ``bordersim ARGS`` in a forked child of this process (see the module docstring).
+
+    ``file_size_bytes`` limits every file the child writes (``RLIMIT_FSIZE``): a full disk.
+    """
     _warm_up()
 
     texts = [str(arg) for arg in args]
@@ -100,7 +106,7 @@ def bordersim(*args: str | os.PathLike[str], timeout_s: float = CASE_TIMEOUT_S,
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child never returns
-            _child(texts, out.fileno(), err.fileno(), memory_bytes)
+            _child(texts, out.fileno(), err.fileno(), memory_bytes, file_size_bytes)
         code = _wait(pid, timeout_s)
         seconds = time.monotonic() - started
         out.seek(0)

@@ -34,19 +34,29 @@ def fail(message: str, code: int, debug: bool = False) -> None:
 
 def guarded(function, debug: bool):
     """Run ``function`` mapping bad input to exit 2 and anything else to exit 1 (trace with --debug)."""
-    from sim.outputs.results import ResultsWriteError
-    from sim.scenario import ScenarioError
-
     try:
         return function()
-    except (ScenarioError, BadInput, FileExistsError, ResultsWriteError) as error:
-        # ResultsWriteError: a full disk or a read-only folder is the user's to fix, like bad input.
-        fail(str(error), BAD_INPUT, debug)
     except KeyboardInterrupt:
         fail("interrupted: nothing was written", 130, debug)
     except Exception as error:  # noqa: BLE001 - the last line of defence of a command-line tool
+        if is_bad_input(error):
+            fail(str(error), BAD_INPUT, debug)
         fail(f"internal error: {type(error).__name__}: {error} (run again with --debug for the traceback)",
-              INTERNAL_ERROR, debug)
+             INTERNAL_ERROR, debug)
+
+
+def is_bad_input(error: BaseException) -> bool:
+    """Whether ``error`` is the user's to fix (exit 2): bad input, an existing destination, or a
+    results folder that could not be written (a full disk, a read-only folder).
+
+    The classes are looked up only in modules already imported (an error cannot come from a module
+    that was never loaded), so that this costs no import: a Ctrl-C must never land in one here."""
+    kinds: list[type] = [BadInput, FileExistsError]
+    for module, name in (("sim.scenario.errors", "ScenarioError"), ("sim.outputs.results", "ResultsWriteError")):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            kinds.append(getattr(loaded, name))
+    return isinstance(error, tuple(kinds))
 
 
 def load(path: Path, overrides: list[str]):

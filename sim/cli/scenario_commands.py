@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.common import BAD_INPUT, BadInput, Debug, Sets, load
+from sim.cli.common import BAD_INPUT, BadInput, Debug, Sets, guarded, load
 
 
 def validate(
@@ -17,12 +17,20 @@ def validate(
     debug: Debug = False,
 ) -> None:
     """Check scenario files: every problem of a file at once, located by file, line and key path."""
+    failed = guarded(lambda: _validate_files(files, show, set_values or [], debug), debug)
+    if failed:
+        raise typer.Exit(BAD_INPUT)
+
+
+def _validate_files(files: list[Path], show: bool, set_values: list[str], debug: bool) -> bool:
+    """Check each file, printing its problems (or ok); whether any failed. Anything unexpected goes
+    to :func:`guarded` (a one-line internal error, never a traceback without --debug)."""
     from sim.scenario import ScenarioError
 
     failed = False
     for path in files:
         try:
-            scenario = load(path, set_values or [])
+            scenario = load(path, set_values)
         except (ScenarioError, BadInput) as error:
             if debug:
                 raise
@@ -34,8 +42,7 @@ def validate(
             typer.echo(scenario.to_yaml())
         else:
             typer.echo(f"{path}: ok ({scenario.name})")
-    if failed:
-        raise typer.Exit(BAD_INPUT)
+    return failed
 
 
 def schema() -> None:
