@@ -40,11 +40,15 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def start(*args: str | Path, cwd: Path) -> subprocess.Popen:
-    """The console script (``python -m sim``) started in the background."""
-    # SIGINT as a terminal sends it: a background job (how CI may start pytest) inherits it ignored.
-    return subprocess.Popen([sys.executable, "-m", "sim", *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    """The console script's entry point (``sim.cli.main``) started in the background, in a fresh
+    interpreter, with Ctrl-C handled as on a terminal: a background job (how CI may start pytest)
+    would inherit SIGINT ignored, and Python keeps an ignored SIGINT ignored."""
+    return subprocess.Popen([sys.executable, "-c", ENTRY, *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+
+
+ENTRY = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+         "sys.argv[0] = 'bordersim'; from sim.cli import main; main()")
 
 
 # --------------------------------------------------------------------------------------------

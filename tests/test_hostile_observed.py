@@ -34,10 +34,13 @@ OBSERVED_COMMANDS: dict[str, Callable[[Path, Path, Path], list[str]]] = {
     "calibrate posterior": lambda scenario, observed, out: ["calibrate", scenario, "--observed", observed, "--fit",
                                                             FIT, "--walkers", "2", "--steps", "2", "-j", "1", "-q",
                                                             "--out", out],
+    "backtest": lambda scenario, observed, out: ["backtest", scenario, "--observed", observed, "--cutoff", "2023-11-10",
+                                                 "--fit", FIT, "-n", "2", "--steps", "2", "--walkers", "2", "-j", "1",
+                                                 "-q", "--out", out],
 }
 """Every command that reads an observed CSV, with the cheapest arguments that make it read it."""
 
-EXAMPLES_PER_COMMAND = {"run": 25, "calibrate point": 12, "calibrate posterior": 6}
+EXAMPLES_PER_COMMAND = {"run": 25, "calibrate point": 12, "calibrate posterior": 6, "backtest": 5}
 
 DATES = st.one_of(
     st.dates().map(str).filter(lambda text: "2023-11-01" <= text <= "2023-11-30"),
@@ -108,7 +111,7 @@ def test_a_hostile_observed_csv(command: str, tmp_path_factory) -> None:
     check()
 
 
-GOOD = "date,value\n2023-11-05,100\n2023-11-15,2000\n"
+GOOD = "date,value\n2023-11-05,100\n2023-11-10,900\n2023-11-15,2000\n2023-11-20,2600\n"
 BAD_FILES = {
     "empty file": ("", "no observations"),
     "header only": ("date,value\n", "no observations"),

@@ -83,6 +83,8 @@ COMMANDS = {
     "sensitivity": ["sensitivity", BASELINE, "--range", "crossings.torkham.lanes=40:50", "-n", "1", "-j", "1"],
     "calibrate": ["calibrate", BASELINE, "--observed", "bundled:un", "--fit", "groups.undocumented.never_leave=0.1:0.5",
                   "-j", "1"],
+    "backtest": ["backtest", BASELINE, "--observed", "bundled:un", "--cutoff", "2023-11-13", "--fit",
+                 "groups.undocumented.never_leave=0.1:0.5", "-j", "1"],
 }
 
 

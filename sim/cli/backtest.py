@@ -16,6 +16,7 @@ from sim.cli.common import (
     Scheduler,
     Sets,
     check_out,
+    check_size,
     executor_for,
     guarded,
     load,
@@ -90,6 +91,7 @@ def backtest(
         if not parameters:
             raise BadInput("give at least one --fit key.path=low:high (or --prior key.path=DIST)")
         scenario = load(file, set_values or [])
+        check_size([scenario], replications, jobs, None, float("inf"), "backtest", keep_daily=False)  # per worker
         try:
             series = combine([read_observations(source) for source in observed])
             for item in series:
