@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hostile import BUNDLED, SCENARIOS
 from hypothesis import strategies as st
-
-from tests.hostile import BUNDLED, SCENARIOS
 
 
 def scenario_data(name: str) -> dict[str, Any]:
@@ -48,7 +47,10 @@ HOSTILE_VALUES = st.one_of(
     st.sampled_from([1e-300, 1e308, -0.0, 0.5, 1.5]),
     st.text(max_size=12),
     st.sampled_from(["", " ", "08:00", "25:99", "1e309", "-1", "nan", "inf", "45min", "-3h", "1e9d", "0h",
-                     "2023-02-30", "99999-01-01", "tue", "none", "null", "~", "yes", "24h", "06:00-05:59"]),
+                     "2023-02-30", "99999-01-01", "tue", "none", "null", "~", "yes", "24h", "06:00-05:59",
+                     # paths, for extends and uncertain.sample: system files, devices, loops, nonsense
+                     "/etc/passwd", "/dev/zero", "/dev/stdin", "/", ".", "..", "a\x00b", "x" * 5000,
+                     "../../../../etc/shadow", "phase1-2023.yaml", "mutant.yaml", "~/.ssh/id_rsa"]),
     st.booleans(),
     st.none(),
     st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)),
@@ -193,9 +195,28 @@ def alias_mutation(draw: st.DrawFn, names: list[str] = BUNDLED) -> tuple[str, by
             ("\n".join(lines) + f"\n{where}: *{last}\n" + body + "\n").encode("utf-8"))
 
 
+HOSTILE_PATHS = st.sampled_from(["/etc/passwd", "/etc/hostname", "/dev/zero", "/dev/urandom", "/dev/stdin", "/proc/self/environ",
+                                 "/", ".", "..", "a\x00b", "x" * 5000, "../../../../etc/shadow", "mutant.yaml",
+                                 "phase1-2023.yaml", "~/.ssh/id_rsa", "README.md", "", " ", "nowhere.yaml"])
+
+
+@st.composite
+def path_mutation(draw: st.DrawFn, names: list[str] = BUNDLED) -> tuple[str, bytes]:
+    """Point ``extends`` or ``uncertain.sample`` at a hostile path: a system file, a device, itself."""
+    name = draw(st.sampled_from(names))
+    data = scenario_data(name)
+    target = draw(st.sampled_from(["extends", "sample"]))
+    path = draw(HOSTILE_PATHS)
+    if target == "extends":
+        data["extends"] = path
+    else:
+        data.setdefault("uncertain", {})["sample"] = path
+    return f"{name}: {target} = {path[:40]!r}", yaml.safe_dump(data, sort_keys=False).encode("utf-8")
+
+
 def any_mutation(names: list[str] = BUNDLED) -> st.SearchStrategy[tuple[str, bytes]]:
     return st.one_of(structured_mutation(names), structured_mutation(names), text_mutation(names),
-                     alias_mutation(names), size_mutation(names))
+                     alias_mutation(names), size_mutation(names), path_mutation(names))
 
 
 def write_case(folder: Path, content: bytes, name: str = "mutant.yaml") -> Path:

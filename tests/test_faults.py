@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_SCENARIO
+from hostile import REPOSITORY, assert_clean, bordersim
 
 from sim.outputs.results import unique_folder, write_results_folder
-from tests.conftest import MINIMAL_SCENARIO
-from tests.hostile import REPOSITORY, assert_clean, bordersim
 
 SLOW_SCENARIO = MINIMAL_SCENARIO.replace("people: 6000", "people: 3_000_000")
 """Half a million households: a replication long enough to be interrupted."""

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_SCENARIO, scenario_problems, write_scenario
 
 from sim.scenario import Scenario
 from sim.scenario.extends import SCENARIO_KEYS
 from sim.scenario.yaml_lines import MAX_ALIAS_EXPANSION, MAX_FILE_BYTES
-from tests.conftest import MINIMAL_SCENARIO, scenario_problems, write_scenario
 
 
 def alias_bomb(levels: int = 9, width: int = 9) -> str:

@@ -17,11 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_SCENARIO
+from hostile import EXAMPLES, assert_clean, bordersim
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from tests.conftest import MINIMAL_SCENARIO
-from tests.hostile import EXAMPLES, assert_clean, bordersim
 
 FIT = "groups.undocumented.departures.hazard.0.rate=0.01:0.1"
 

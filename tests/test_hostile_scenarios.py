@@ -10,11 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-
-from tests.hostile import BUNDLED, EXAMPLES, assert_clean, bordersim, bordersim_script, copy_scenarios
-from tests.hostile_mutations import (
+from hostile import BUNDLED, EXAMPLES, assert_clean, bordersim, bordersim_script, copy_scenarios
+from hostile_mutations import (
     HOSTILE_VALUES,
     any_mutation,
     key_paths,
@@ -23,6 +20,8 @@ from tests.hostile_mutations import (
     structured_mutation,
     write_case,
 )
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 PROFILE = {"deadline": None, "derandomize": True, "database": None, "print_blob": True,
            "phases": [Phase.explicit, Phase.generate],  # no shrinking: the label says what was done

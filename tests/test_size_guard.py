@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hostile import REPOSITORY, assert_clean, bordersim
 
 from sim import load_scenario
 from sim.runs import size_guard
-from tests.hostile import REPOSITORY, assert_clean, bordersim
 
 BASELINE = REPOSITORY / "scenarios" / "phase1-2023.yaml"
 

@@ -38,3 +38,10 @@ class ScenarioError(Exception):
 
     def __reduce__(self):  # keep the problems when raised in a worker process and pickled back
         return (type(self), (self.problems,))
+
+
+class NotAScenarioFile(ScenarioError):
+    """A file that is no scenario at all (not UTF-8 text, not a mapping of scenario keys, too large).
+
+    Raised without quoting the file: ``extends`` may name any readable path, ``/etc/passwd`` say. A
+    child that extends such a file reports it at its own ``extends`` line."""

@@ -10,11 +10,12 @@ value points into the base file.
 """
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Any
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.errors import NotAScenarioFile, Problem, ScenarioError
 from sim.scenario.keypath import KeyPath
 from sim.scenario.yaml_lines import Location, LocationMap, locate, plain, read_yaml_file
 
@@ -67,8 +68,8 @@ def _check_is_scenario(document: Any, file: str) -> None:
         return
     kind = "a list" if isinstance(document, list) else "a mapping without any scenario key" if isinstance(
         document, dict) else "a single value"
-    raise ScenarioError([Problem(file, 1, "", f"not a scenario file: it holds {kind}; a scenario is a mapping "
-                                              "of keys (name:, period:, groups:, …)")])
+    raise NotAScenarioFile([Problem(file, 1, "", f"not a scenario file: it holds {kind}; a scenario is a mapping "
+                                                  "of keys (name:, period:, groups:, …)")])
 
 
 def read_with_extends(
@@ -94,8 +95,17 @@ def read_with_extends(
         return data, locations, problems, [file]
     base_path = path.parent / extends
     base_file = os.path.normpath(str(base_path))
-    chain = chain + ((path.resolve(), file),)
-    if base_path.resolve() in [resolved for resolved, _ in chain]:
+    try:
+        os.stat(base_path)
+    except ValueError:
+        raise ScenarioError(problems + [Problem(file, extends_location.line, "extends",
+                                                "extends holds a NUL character: not a file path")]) from None
+    except OSError as error:
+        if error.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            raise ScenarioError(problems + [Problem(file, extends_location.line, "extends",
+                                                    f"cannot read base scenario: {error.strerror}")]) from None
+    chain = chain + ((Path(os.path.realpath(path)), file),)  # realpath: a symlink loop is "not found", not an error
+    if Path(os.path.realpath(base_path)) in [resolved for resolved, _ in chain]:
         names = [name for _, name in chain] + [base_file]
         # Without its base the child is incomplete: its missing keys would only be noise.
         raise ScenarioError(problems + [Problem(file, extends_location.line, "extends", f"extends cycle: {' -> '.join(names)}")])
@@ -106,6 +116,12 @@ def read_with_extends(
         )
     try:
         base, base_locations, base_problems, base_files = read_with_extends(base_path, base_file, chain)
+    except NotAScenarioFile as error:
+        if error.problems and error.problems[0].file == base_file:  # the base itself, not one further down
+            reason = error.problems[0].message
+            raise ScenarioError(problems + [Problem(file, extends_location.line, "extends",
+                                                    f"base '{extends}': {reason}")]) from None
+        raise ScenarioError(problems + error.problems) from None
     except ScenarioError as error:
         raise ScenarioError(problems + error.problems) from None
     for key in NOT_INHERITED:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import stat
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +88,8 @@ def resolve_path(written: str, scenario_file: str | None) -> str:
 
 
 _CACHE: dict[str, tuple[tuple[int, int] | None, JointSample]] = {}
+MAX_SAMPLE_BYTES = 100 * 2**20
+"""A posterior sample is thousands of rows of a few numbers; a bigger file is not one."""
 
 
 def remember(sample: JointSample) -> None:
@@ -103,11 +106,17 @@ def cached(path: str) -> JointSample:
 
 def read_sample(path: str) -> JointSample:
     """Read and check a sample file (cached per process until the file changes)."""
+    if not str(path).strip():
+        raise SampleError(["the sample path is empty: give the CSV file of key paths and weight"])
     try:
         status = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
         raise SampleError([(f"{display_path(path)}: no such file (a CSV of key paths and weight, relative to "
                             "the folder of the scenario file that names it)")]) from None
+    if not stat.S_ISREG(status.st_mode):  # a device or a pipe would be read for ever
+        raise SampleError([f"{display_path(path)}: not a regular file (a CSV of key paths and weight)"])
+    if status.st_size > MAX_SAMPLE_BYTES:
+        raise SampleError([f"{display_path(path)}: larger than {MAX_SAMPLE_BYTES // 2**20} MiB: not a sample file"])
     stamp = (status.st_mtime_ns, status.st_size)
     entry = _CACHE.get(path)
     if entry is not None and entry[0] in (stamp, None):
@@ -127,8 +136,12 @@ def _number(text: str) -> float | None:
 
 def _parse(path: str) -> JointSample:
     shown = display_path(path)
-    with open(path, newline="", encoding="utf-8") as handle:
-        lines = list(csv.reader(handle))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            lines = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        reason = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else f"not a CSV text file ({error})"
+        raise SampleError([f"{shown}: {reason}"]) from None
     if not lines or not any(cell.strip() for cell in lines[0]):
         raise SampleError([f"{shown}:1: empty file: write a header of key paths and weight, then one row per draw"])
     header = [cell.strip() for cell in lines[0]]

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.errors import NotAScenarioFile, Problem, ScenarioError
 from sim.scenario.keypath import KeyPath, format_key_path
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -250,7 +250,7 @@ def read_yaml_file(path: Path, file: str | None = None) -> Any:
     except OSError as error:
         raise ScenarioError([Problem(file, None, "", f"cannot read the file: {error.strerror or error}")]) from None
     if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError([Problem(file, None, "", f"not a scenario file: larger than {MAX_FILE_BYTES // 2**20} MiB")])
+        raise NotAScenarioFile([Problem(file, None, "", f"not a scenario file: larger than {MAX_FILE_BYTES // 2**20} MiB")])
     return parse_yaml_text(decode_utf8(data, file), file)
 
 
@@ -265,12 +265,12 @@ def decode_utf8(data: bytes, file: str) -> str:
     except UnicodeDecodeError as error:
         offset = error.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
         line = data.count(b"\n", 0, offset) + 1
-        raise ScenarioError([Problem(file, line, "", f"not UTF-8 text (byte {offset}: 0x{data[offset]:02x}); "
+        raise NotAScenarioFile([Problem(file, line, "", f"not UTF-8 text (byte {offset}: 0x{data[offset]:02x}); "
                                                      "save the scenario as UTF-8")]) from None
     if "\x00" in text:
         offset = data.index(b"\x00")
         line = data.count(b"\n", 0, offset) + 1
-        raise ScenarioError([Problem(file, line, "", f"not a text file (a NUL byte at byte {offset}); "
+        raise NotAScenarioFile([Problem(file, line, "", f"not a text file (a NUL byte at byte {offset}); "
                                                      "a scenario is UTF-8 text")])
     return text
 
