@@ -45,7 +45,8 @@ def folder(tmp_path_factory) -> Path:
 def test_validate_a_mutated_scenario(folder: Path, case: tuple[str, bytes]) -> None:
     _label, content = case
     path = write_case(folder, content)
-    assert_clean(bordersim("validate", path), names=("mutant.yaml", "phase1-2023"))
+    # A base file (extends) may be what is at fault: its own path, in the scratch folder, names it.
+    assert_clean(bordersim("validate", path), names=("mutant.yaml", "phase1-2023", str(folder)))
 
 
 @budget(8)
