@@ -106,3 +106,12 @@ def test_max_hours_refuses_a_long_run_and_says_how_to_proceed(tmp_path: Path) ->
     outcome = bordersim("run", BASELINE, "-n", "5000", "--max-memory", "1T", "--out", tmp_path / "out")
     assert outcome.code == 2, outcome.describe()
     assert "would take hours" in outcome.stderr and "--max-hours" in outcome.stderr and "-n" in outcome.stderr
+
+
+@pytest.mark.parametrize("plan", [["--lhs", "1000000000", "--range", "crossings.torkham.lanes=40:80"],
+                                  ["--vary", "crossings.torkham.lanes=1:1000000000:1"],
+                                  ["--vary", "crossings.torkham.lanes=1:1000:1", "--vary", "run.seed=1:1000:1"]])
+def test_a_sweep_of_a_billion_points_is_refused_before_it_is_built(plan: list[str], tmp_path: Path) -> None:
+    outcome = bordersim("sweep", BASELINE, *plan, "-n", "1", "--out", tmp_path / "out", memory_bytes=2**31)
+    assert_clean(outcome, names=("--vary", "--lhs"))
+    assert outcome.code == 2 and "at most 10,000" in outcome.stderr, outcome.describe()

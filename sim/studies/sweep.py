@@ -54,6 +54,8 @@ PARTIAL_SUFFIX = ".partial"
 SPEC_NAME = "spec.json"
 POINTS_NAME = "points.jsonl"
 RESOLVED_NAME = "scenario.resolved.yaml"
+MAX_POINTS = 10_000
+"""Points a sweep may have: each is a validated scenario held in memory before anything runs."""
 SUMMARY_METRICS = ("crossed_by_target_date", "peak_queue_people", "wait_hours_p95", "peak_waiting_outside_people")
 
 
@@ -96,8 +98,8 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
         if stop < start:
             raise SweepError(f"--vary '{text}': stop {stop} is below start {start}")
         count = math.floor((stop - start) / step + 1e-9) + 1
-        if count > 100_000:
-            raise SweepError(f"--vary '{text}': {count} values; that is surely a mistake")
+        if count > MAX_POINTS:
+            raise SweepError(f"--vary '{text}': {count:,} values; at most {MAX_POINTS:,} points in a sweep")
         integral = all(isinstance(value, int) for value in (start, stop, step))
         values = [start + index * step for index in range(count)]
         return key, [int(value) for value in values] if integral else [round(value, 12) for value in values]
@@ -141,6 +143,10 @@ def grid_points(scenario, varies: Sequence[str]) -> list[dict[str, Any]]:
     if len(set(keys)) != len(keys):
         raise SweepError("--vary: each key path may be varied once")
     check_keys(scenario, keys, "--vary")
+    count = math.prod(len(values) for _, values in parsed)
+    if count > MAX_POINTS:
+        raise SweepError(f"--vary: the grid has {count:,} points (the product of the values of each --vary); "
+                         f"at most {MAX_POINTS:,}: vary fewer keys or fewer values, or use --lhs N")
     return [dict(zip(keys, combination)) for combination in itertools.product(*(values for _, values in parsed))]
 
 
@@ -163,6 +169,8 @@ def lhs_points(scenario, ranges: Sequence[str], n: int, seed: int) -> list[dict[
 
     if n < 1:
         raise SweepError("--lhs: the number of points must be at least 1")
+    if n > MAX_POINTS:
+        raise SweepError(f"--lhs {n:,}: at most {MAX_POINTS:,} points")
     parsed = parse_ranges(scenario, ranges, "--lhs")
     data = scenario.to_yaml_dict()
     unit = qmc.LatinHypercube(d=len(parsed), seed=seed).random(n)
