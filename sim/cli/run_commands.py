@@ -83,19 +83,23 @@ def report_command(
     """Draw the figures of a results folder and write its self-contained report.html."""
     def work():
         from sim.outputs.report import NotARunFolder, write_report
-        from sim.outputs.results import changed_files
+        from sim.outputs.results import MANIFEST_NAME, changed_files
 
         try:
             return write_report(run_dir)
         except NotARunFolder as error:
             raise BadInput(str(error)) from None
-        except Exception:
+        except Exception as error:
             # A folder is the user's input too: if its files are no longer those written, say which;
             # if they are, the failure is ours (exit 1).
             changed = changed_files(run_dir)
+            if changed == [MANIFEST_NAME]:
+                raise BadInput(f"{run_dir}: cannot read it ({type(error).__name__}: {str(error)[:80]}) and its "
+                               f"{MANIFEST_NAME} lists no checksums to tell what changed; was it written by "
+                               "bordersim?") from None
             if changed:
-                raise BadInput(f"{run_dir}: {', '.join(changed)} changed since the folder was written (their "
-                               "SHA-256 differs from manifest.json); restore them or run again") from None
+                raise BadInput(f"{run_dir}: {', '.join(changed)} changed since the folder was written (SHA-256 "
+                               f"differs from {MANIFEST_NAME}); restore them or run again") from None
             raise
 
     typer.echo(f"report: {guarded(work, debug)}")

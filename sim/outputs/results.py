@@ -131,14 +131,17 @@ def _first_free(path: Path, counter: int = 1) -> Path:
 
 
 def changed_files(folder: str | os.PathLike[str]) -> list[str]:
-    """Files of a results folder whose SHA-256 no longer matches its manifest (missing ones included)."""
+    """Files of a results folder whose SHA-256 no longer matches its manifest (missing ones included);
+    ``[manifest.json]`` when the manifest lists no files to check (it is then what cannot be trusted)."""
     folder = Path(folder)
     try:
-        listed = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8")).get("files", {})
+        listed = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8")).get("files")
     except (OSError, ValueError, AttributeError):
         return [MANIFEST_NAME]
+    if not isinstance(listed, dict) or not listed:
+        return [MANIFEST_NAME]
     changed = []
-    for name, digest in (listed.items() if isinstance(listed, dict) else []):
+    for name, digest in listed.items():
         path = folder / str(name)
         try:
             if sha256_file(path) != digest:
