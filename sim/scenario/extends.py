@@ -52,9 +52,11 @@ def merge(
             )
 
 
-SCENARIO_KEYS = frozenset({"name", "description", "extends", "period", "target", "run", "groups", "origins",
-                           "camps", "crossings", "reception", "initial", "slowdowns", "disruptions", "uncertain"})
-"""The top-level keys of a scenario (:class:`sim.scenario.Scenario`; a test keeps them in step)."""
+def scenario_keys() -> frozenset[str]:
+    """The top-level keys of a scenario, from :class:`sim.scenario.models.Scenario` itself."""
+    from sim.scenario.models import Scenario  # here: the models import this module's neighbours
+
+    return frozenset(field.alias or name for name, field in Scenario.model_fields.items())
 
 
 def _check_is_scenario(document: Any, file: str) -> None:
@@ -64,7 +66,7 @@ def _check_is_scenario(document: Any, file: str) -> None:
     one long YAML string): its content must never reach the terminal. A non-empty mapping without
     a single scenario key is refused the same way rather than listing its keys as unknown.
     """
-    if isinstance(document, dict) and (not document or SCENARIO_KEYS.intersection(document)):
+    if isinstance(document, dict) and (not document or scenario_keys().intersection(document)):
         return
     kind = "a list" if isinstance(document, list) else "a mapping without any scenario key" if isinstance(
         document, dict) else "a single value"
