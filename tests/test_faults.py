@@ -257,6 +257,7 @@ BAD_OPTIONS = {
     "--set without =": ["--set", "crossings.torkham.lanes"], "--set unknown path": ["--set", "crossings.nowhere.lanes=3"],
     "--set wrong type": ["--set", "crossings.torkham.lanes=many"], "--set index past the end": ["--set", "slowdowns.5.factor=1"],
     "--set a list into a number": ["--set", "crossings.torkham.lanes=[1, 2]"],
+    "--set an impossible date": ["--set", "period.end=2023-02-30"],
     "--observed missing": ["--observed", "nowhere.csv"],
     "--scheduler nonsense": ["--scheduler", "not-an-address"],
 }

@@ -140,6 +140,18 @@ class _ValueLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _timestamp_or_text(loader: _ValueLoader, node):
+    # "2023-02-30" looks like a date to YAML but is none: keep the text, so that validation says
+    # which key holds it rather than the YAML library failing with a bare ValueError.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value
+
+
+_ValueLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def parse_assignment(text: str) -> tuple[KeyPath, Any]:
     """``"crossings.torkham.lanes=30"`` → ``(("crossings", "torkham", "lanes"), 30)``."""
     key, separator, value = text.partition("=")
