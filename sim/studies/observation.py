@@ -71,6 +71,7 @@ class ObservedSeries:
     count_from: dt.date | None  # cumulative: first day counted (None: the period start)
     dates: tuple[dt.date, ...]
     values: np.ndarray = field(repr=False)
+    source: str = field(default="", compare=False, repr=False)  # the file it was read from, for messages
 
     def until(self, cutoff: dt.date | None) -> ObservedSeries | None:
         """The series up to ``cutoff`` (inclusive); None if nothing is left."""
@@ -80,7 +81,7 @@ class ObservedSeries:
         if not keep:
             return None
         return ObservedSeries(self.name, self.kind, self.node, self.count_from,
-                              tuple(self.dates[i] for i in keep), self.values[keep])
+                              tuple(self.dates[i] for i in keep), self.values[keep], self.source)
 
     def describe(self) -> str:
         what = "crossed through all crossings" if self.node == ALL else f"crossed at {self.node}"
@@ -89,21 +90,26 @@ class ObservedSeries:
         start = f" since {self.count_from.isoformat()}" if self.count_from else ""
         return f"{self.name}: cumulative people {what}{start}"
 
+    @property
+    def where(self) -> str:
+        """``file: series NAME`` (or ``series NAME`` for a bundled one) for messages."""
+        return f"{self.source}: series {self.name}" if self.source else f"series {self.name}"
+
     def check_against(self, period_start: dt.date, period_end: dt.date, crossings: Sequence[str]) -> None:
         """Raise :class:`ObservationError` if the series cannot be compared with this scenario."""
         if self.node != ALL and self.node not in crossings:
-            raise ObservationError(f"series {self.name}: node {self.node!r} is neither 'all' nor a crossing "
+            raise ObservationError(f"{self.where}: node {self.node!r} is neither 'all' nor a crossing "
                                    f"of the scenario ({', '.join(crossings)})")
         outside = [day for day in self.dates if not period_start <= day <= period_end]
         if outside:
-            raise ObservationError(f"series {self.name}: date {outside[0].isoformat()} lies outside the period "
+            raise ObservationError(f"{self.where}: date {outside[0].isoformat()} lies outside the period "
                                    f"{period_start}..{period_end}")
         if self.count_from is not None:
             if self.count_from < period_start:
-                raise ObservationError(f"series {self.name}: count_from {self.count_from} is before the period "
+                raise ObservationError(f"{self.where}: count_from {self.count_from} is before the period "
                                        f"start {period_start}")
             if self.dates[0] < self.count_from:
-                raise ObservationError(f"series {self.name}: date {self.dates[0]} is before its count_from "
+                raise ObservationError(f"{self.where}: date {self.dates[0]} is before its count_from "
                                        f"{self.count_from}")
 
     def model_values(self, daily_crossed: Mapping[str, np.ndarray], period_start: dt.date) -> np.ndarray:
@@ -173,7 +179,8 @@ def series_from_table(table: pd.DataFrame, source: str = "<observed>", default_n
         order = np.argsort(np.array(dates, dtype="datetime64[D]"), kind="stable")
         count_from = _date(settings["count_from"], f"{where}: count_from") if settings["count_from"] else None
         result.append(ObservedSeries(name, settings["kind"], settings["node"], count_from,
-                                     tuple(dates[i] for i in order), np.array(values, float)[order]))
+                                     tuple(dates[i] for i in order), np.array(values, float)[order],
+                                     "" if source.startswith("<") else source))
     return result
 
 
