@@ -13,6 +13,7 @@ Times are hours from ``period.start`` 00:00 PKT; ``inf`` means "not within the p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -191,30 +192,84 @@ def _route_uses(route: RouteSpec, kind: str, node: str, crossing_names, camp_nam
 
 def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, group_name, group,
                 initial_entries, seed, replication) -> dict[str, np.ndarray]:
+    """Every draw of one group's households: the initial households first, then the stock.
+
+    Each kind of draw comes from its own named stream (``size/<group>``, ``departure/<group>`` ...),
+    so a change to one never shifts another (common random numbers).
+    """
     def rng(purpose: str) -> np.random.Generator:
         return stream(seed, replication, f"{purpose}/{group_name}")
 
-    horizon = clock.horizon_hours
     group_routes = [route for route in routes if route.origin in group.origins]
-
-    # Households already in the system at time 0 are carved out of the stock first.
-    initial_sizes, initial_crossing, initial_camp, initial_route = [], [], [], []
-    for kind, node, people in initial_entries:
-        sizes = cut_into_households(people, group.household_size,
-                                    stream(seed, replication, f"initial/{kind}/{node}"))
-        route = next(r for r in group_routes if _route_uses(r, kind, node, crossing_names, camp_names))
-        initial_sizes.append(sizes)
-        initial_crossing.append(np.full(len(sizes), route.crossing_id))
-        initial_camp.append(np.full(len(sizes), route.camp_id if kind == "in_camps" else NO_NODE))
-        initial_route.append(np.full(len(sizes), routes.index(route)))
+    initial = _initial_households(initial_entries, group, group_routes, routes, crossing_names, camp_names,
+                                  seed, replication)
     initial_people = sum(people for _, _, people in initial_entries)
     stock_sizes = cut_into_households(group.people - initial_people, group.household_size, rng("size"))
-    n_initial = sum(len(s) for s in initial_sizes)
-    n_stock = len(stock_sizes)
-    n = n_initial + n_stock
-    sizes = np.concatenate([*initial_sizes, stock_sizes]).astype(np.int64)
+    n_initial = len(initial.sizes)
+    n = n_initial + len(stock_sizes)
+    sizes = np.concatenate([initial.sizes, stock_sizes]).astype(np.int64)
+    depart, departure_order, step_hours, deported_shares = _departure_times(
+        scenario, group, clock, rng, n_initial, len(stock_sizes))
+    deported = _deported(rng, depart, step_hours, deported_shares, n_initial)
 
-    # Who leaves, and when.
+    origin_names = list(group.origins)
+    origin_index = (_categorical(rng("origin").random(n), list(group.origins.values())) if len(group.origins) > 1
+                    else np.zeros(n, dtype=np.int64))
+    route_id = _choose_routes(rng("route").random(n), origin_index, deported, origin_names, group_routes, routes)
+    if n_initial:
+        route_id[:n_initial] = initial.route_id
+    crossing_id = np.array([route.crossing_id for route in routes], dtype=np.int64)[route_id]
+    camp_id = np.array([route.camp_id for route in routes], dtype=np.int64)[route_id]
+    if n_initial:
+        crossing_id[:n_initial] = initial.crossing_id
+        camp_id[:n_initial] = initial.camp_id
+
+    travel, onward, camp_stay = _legs(scenario, rng, routes, camp_names, route_id, camp_id, n)
+    travel[:n_initial] = 0.0
+    return {
+        "group_id": np.full(n, group_id, dtype=np.int64),
+        "size_people": sizes,
+        "depart_hours": depart,
+        "deported": deported,
+        "camp_id": camp_id,
+        "crossing_id": crossing_id,
+        "arrive_hours": depart + travel,
+        "onward_hours": onward,
+        "camp_stay_hours": camp_stay,
+        **_processing_draws(scenario, rng, crossing_names, n),
+        "departure_order": departure_order,
+    }
+
+
+class _InitialHouseholds(NamedTuple):
+    sizes: np.ndarray
+    crossing_id: np.ndarray
+    camp_id: np.ndarray
+    route_id: np.ndarray
+
+
+def _initial_households(initial_entries, group, group_routes, routes, crossing_names, camp_names, seed,
+                        replication) -> _InitialHouseholds:
+    """Households already in the system at time 0 (``initial:``), carved out of the stock first, each
+    on a route of the group that reaches its crossing or camp."""
+    sizes, crossing, camp, route_ids = [], [], [], []
+    for kind, node, people in initial_entries:
+        cut = cut_into_households(people, group.household_size, stream(seed, replication, f"initial/{kind}/{node}"))
+        route = next(r for r in group_routes if _route_uses(r, kind, node, crossing_names, camp_names))
+        sizes.append(cut)
+        crossing.append(np.full(len(cut), route.crossing_id))
+        camp.append(np.full(len(cut), route.camp_id if kind == "in_camps" else NO_NODE))
+        route_ids.append(np.full(len(cut), routes.index(route)))
+
+    def joined(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    return _InitialHouseholds(joined(sizes), joined(crossing), joined(camp), joined(route_ids))
+
+
+def _departure_times(scenario, group, clock, rng, n_initial: int, n_stock: int):
+    """Who of the stock leaves, and when (hours; ``inf`` = stays), after the initial households
+    (departed at time 0). Also the order of departure for a schedule, and the departure steps."""
     # A draw that cannot change anything is skipped (its stream is simply not used: no other
     # stream shifts, so common random numbers hold).
     leaver = rng("leaver").random(n_stock) >= group.never_leave if group.never_leave > 0 else np.ones(n_stock, bool)
@@ -225,46 +280,39 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
         pass  # every step falls after the period (a policy phase moved out of it): nobody leaves
     elif group.departures.hazard is not None:
         thresholds = rng("departure").exponential(1.0, n_stock)
-        times = invert_cumulative_rate(thresholds, step_hours, [step.rate / 24.0 for step in steps], horizon)
+        times = invert_cumulative_rate(thresholds, step_hours, [step.rate / 24.0 for step in steps],
+                                       clock.horizon_hours)
         depart[leaver] = times[leaver]
     else:
-        leaver_index = np.flatnonzero(leaver)
-        order = rng("order").permutation(leaver_index)
+        order = rng("order").permutation(np.flatnonzero(leaver))
         mean_size = group.household_size.mean()
         arrivals = np.cumsum(rng("departure").exponential(1.0, len(order)))
-        times = invert_cumulative_rate(arrivals, step_hours,
-                                       [step.per_day / mean_size / 24.0 for step in steps], horizon)
+        times = invert_cumulative_rate(arrivals, step_hours, [step.per_day / mean_size / 24.0 for step in steps],
+                                       clock.horizon_hours)
         depart[order] = times
         # A schedule hands out departure times in this order, rising: the order of departure,
         # after the initial households (who are there at time 0).
         departure_order = np.concatenate([np.arange(n_initial), n_initial + order[np.isfinite(times)]])
-    depart = np.concatenate([np.zeros(n_initial), depart])
+    return np.concatenate([np.zeros(n_initial), depart]), departure_order, step_hours, deported_shares
 
-    # Deported or voluntary: the share in force at the departure (a policy phase may change it).
-    # One uniform draw per household, so changing a share never shifts any other draw.
-    if any(share > 0 for share in deported_shares):
-        mode_draw = rng("mode").random(n)
-        in_step = np.clip(np.searchsorted(np.asarray(step_hours), depart, side="right") - 1, 0, len(steps) - 1)
-        deported = mode_draw < np.asarray(deported_shares)[in_step]
-    else:
-        deported = np.zeros(n, bool)
+
+def _deported(rng, depart: np.ndarray, step_hours, deported_shares, n_initial: int) -> np.ndarray:
+    """Deported or voluntary: the share in force at the departure (a policy phase may change it).
+    One uniform draw per household, so changing a share never shifts any other draw."""
+    n = len(depart)
+    if not any(share > 0 for share in deported_shares):
+        return np.zeros(n, bool)
+    mode_draw = rng("mode").random(n)
+    in_step = np.clip(np.searchsorted(np.asarray(step_hours), depart, side="right") - 1, 0,
+                      len(deported_shares) - 1)
+    deported = mode_draw < np.asarray(deported_shares)[in_step]
     deported[:n_initial] = False
+    return deported
 
-    # Origin and route.
-    origin_names = list(group.origins)
-    origin_index = (_categorical(rng("origin").random(n), list(group.origins.values())) if len(group.origins) > 1
-                    else np.zeros(n, dtype=np.int64))
-    route_id = _choose_routes(rng("route").random(n), origin_index, deported, origin_names, group_routes, routes)
-    if n_initial:
-        route_id[:n_initial] = np.concatenate(initial_route)
 
-    crossing_id = np.array([route.crossing_id for route in routes], dtype=np.int64)[route_id]
-    camp_id = np.array([route.camp_id for route in routes], dtype=np.int64)[route_id]
-    if n_initial:
-        crossing_id[:n_initial] = np.concatenate(initial_crossing)
-        camp_id[:n_initial] = np.concatenate(initial_camp)
-
-    # Travel and onward legs, drawn per route for the households that take it (in household order).
+def _legs(scenario, rng, routes, camp_names, route_id: np.ndarray, camp_id: np.ndarray, n: int):
+    """Travel and onward legs, drawn per route for the households that take it (in household
+    order), and the stay of each household in its camp."""
     travel = np.zeros(n)
     onward = np.zeros(n)
     for r, members in _members_by_value(route_id):
@@ -272,16 +320,18 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
         travel[members] = route.travel.sample(rng(f"travel/{route.origin}/{route.index}"), len(members))
         if route.onward is not None:
             onward[members] = route.onward.sample(rng(f"onward/{route.origin}/{route.index}"), len(members))
-    travel[:n_initial] = 0.0
-    arrive = depart + travel
-
     camp_stay = np.zeros(n)
     if camp_names:
         for c, members in _members_by_value(camp_id):
             if c != NO_NODE:
                 camp_name = camp_names[c]
                 camp_stay[members] = scenario.camps[camp_name].stay.sample(rng(f"stay/{camp_name}"), len(members))
+    return travel, onward, camp_stay
 
+
+def _processing_draws(scenario, rng, crossing_names, n: int) -> dict[str, np.ndarray]:
+    """Service times at every crossing, reroute draws, and stays at every reception centre: drawn for
+    every household, because where it is served and received may change during the run (a reroute)."""
     crossings = list(scenario.crossings.values())
     service = np.empty((len(crossings), n))
     for row, (name, crossing) in enumerate(zip(crossing_names, crossings)):
@@ -297,26 +347,8 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     else:  # never read without a reroute rule: read-only views, nothing allocated
         reroute_draw = np.broadcast_to(1.0, (len(crossings), n))
         reroute_travel = np.broadcast_to(0.0, (len(crossings), n))
-    # One stay per household and reception centre: where it stays depends on where it crosses,
-    # which a reroute may change during the run.
     reception_stay = np.empty((len(scenario.reception), n))
     for row, (name, reception) in enumerate(scenario.reception.items()):
         reception_stay[row] = reception.stay.sample(rng(f"stay/{name}"), n)
-
-    return {
-        "group_id": np.full(n, group_id, dtype=np.int64),
-        "size_people": sizes,
-        "depart_hours": depart,
-        "deported": deported,
-        "camp_id": camp_id,
-        "crossing_id": crossing_id,
-        "arrive_hours": arrive,
-        "onward_hours": onward,
-        "camp_stay_hours": camp_stay,
-        "service_hours": service,
-        "reroute_draw": reroute_draw,
-        "reroute_travel_hours": reroute_travel,
-        "reception_stay_hours": reception_stay,
-        "departure_order": departure_order,
-    }
-
+    return {"service_hours": service, "reroute_draw": reroute_draw, "reroute_travel_hours": reroute_travel,
+            "reception_stay_hours": reception_stay}
