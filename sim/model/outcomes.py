@@ -19,52 +19,82 @@ from sim.model.world import World
 
 
 def build_outcome(scenario, world: World, households: HouseholdTable, timestamps: Timestamps,
-             timelines: list[CapacityTimeline], replication: int, trace: bool) -> ReplicationOutcome:
-    clock = world.clock
-    n_days = clock.n_days
-    horizon = clock.horizon_hours
+                  timelines: list[CapacityTimeline], replication: int, trace: bool) -> ReplicationOutcome:
+    """The daily counters of every node (crossings, camps, reception, groups, all) and the totals of
+    one replication, from its per-household timestamps."""
+    n_days = world.clock.n_days
+    horizon = world.clock.horizon_hours
     size = households.size_people.astype(float)
-    daily: dict[tuple[str, str, str], np.ndarray] = {}
     ts = timestamps
+    daily: dict[tuple[str, str, str], np.ndarray] = {}
     # Most of a stock never leaves within the period: the sums below run over those who departed,
     # arrived or were served (indices in household order, so every sum adds in the same order).
     departed_idx = np.flatnonzero(households.depart_hours < horizon)
     arrived_idx = departed_idx[households.arrive_hours[departed_idx] < horizon]
     served_idx = arrived_idx[ts.start[arrived_idx] < horizon]
 
-    queue_changes = []  # per crossing, merged below for the peak of all queues together
-    served_waits, served_people = [], []
+    queue_changes, served_waits, served_people = [], [], []
     for crossing_id, name in enumerate(world.crossing_names):
-        # Every array of this crossing follows its join order, along which service starts are
-        # sorted (FIFO): the sorts below are merges of sorted runs.
-        join, leave, people = ts.queue_intervals(households, crossing_id)
-        queue_changes.append(recorder.level_changes(join, leave, people, horizon))
-        order = ts.join_order[crossing_id]
-        here = order[ts.served_at[order] == crossing_id]
-        start, end, here_people = ts.start[here], ts.end[here], size[here]
-        here_wait = start - (np.where(ts.reroute_arrival[here] < np.inf, ts.reroute_arrival[here],
-                                      ts.queue_arrival[here]) if ts.any_reroute else ts.queue_arrival[here])
-        served_waits.append(here_wait)
-        served_people.append(here_people)
-        wait_mean, wait_p95 = recorder.daily_wait_statistics(start, here_wait, here_people, n_days)
-        lane_hours = scenario.crossings[name].lanes * timelines[crossing_id].open_hours_per_day(n_days)
-        # Each array is bucketed by day once and summed with several weights.
-        joins, leaves = recorder.DayBuckets(join, n_days), recorder.DayBuckets(leave, n_days)
-        starts, ends = recorder.DayBuckets(start, n_days), recorder.DayBuckets(end, n_days)
-        lanes_busy = np.ones(len(start))
-        busy = recorder.integrals_from_buckets(starts, ends, lanes_busy, lanes_busy)
-        joined_people = joins.sums(people)
-        key = (name, "crossing")
-        daily[(*key, "arrived_people")] = joined_people
-        daily[(*key, "crossed_people")] = ends.sums(here_people)
-        daily[(*key, "queue_people")] = np.cumsum(joined_people) - np.cumsum(leaves.sums(people))
-        daily[(*key, "queue_people_mean")] = \
-            recorder.integrals_from_buckets(joins, leaves, people, people) / HOURS_PER_DAY
-        daily[(*key, "queue_people_peak")] = recorder.daily_peaks_of_changes(*queue_changes[-1], n_days)
-        daily[(*key, "wait_hours_mean")] = wait_mean
-        daily[(*key, "wait_hours_p95")] = wait_p95
-        daily[(*key, "utilisation")] = np.divide(busy, lane_hours, out=np.zeros(n_days), where=lane_hours > 0)
+        changes, waits, people = _crossing_series(daily, scenario, households, ts, timelines, size, crossing_id, name,
+                                                  n_days, horizon)
+        queue_changes.append(changes)
+        served_waits.append(waits)
+        served_people.append(people)
+    outside = _camp_series(daily, world, households, ts, size, arrived_idx, n_days)
+    _reception_series(daily, scenario, world, households, ts, size, served_idx, n_days)
+    _group_series(daily, scenario, world, households, ts, size, departed_idx, served_idx, n_days)
 
+    all_queues = recorder.merge_level_changes(*queue_changes)
+    totals = {
+        "peak_queue_people": float(recorder.daily_peaks_of_changes(*all_queues, n_days).max(initial=0)),
+        "peak_waiting_outside_people": float(recorder.daily_peaks(*outside, n_days).max(initial=0)),
+        "wait_hours_p95": recorder.weighted_percentile(np.concatenate(served_waits),
+                                                       np.concatenate(served_people), 0.95),
+        "unserved_people": float(daily[("all", "all", "in_pipeline_people")][-1]),
+    }
+    verdict, where = _target(scenario, world, households, ts, totals, departed_idx, served_idx)
+    return ReplicationOutcome(replication=replication, daily=daily, totals=totals, verdict=verdict,
+                              binding_where=where, trace=_trace(households, ts) if trace else {})
+
+
+def _crossing_series(daily, scenario, households: HouseholdTable, ts: Timestamps,
+                     timelines: list[CapacityTimeline], size: np.ndarray, crossing_id: int, name: str,
+                     n_days: int, horizon: float):
+    """One crossing's daily series; returns its queue-level changes and the waits and sizes of the
+    households it served (for the totals over all crossings)."""
+    # Every array of this crossing follows its join order, along which service starts are sorted
+    # (FIFO): the sorts below are merges of sorted runs.
+    join, leave, people = ts.queue_intervals(households, crossing_id)
+    queue_changes = recorder.level_changes(join, leave, people, horizon)
+    order = ts.join_order[crossing_id]
+    here = order[ts.served_at[order] == crossing_id]
+    start, end, here_people = ts.start[here], ts.end[here], size[here]
+    here_wait = start - (np.where(ts.reroute_arrival[here] < np.inf, ts.reroute_arrival[here],
+                                  ts.queue_arrival[here]) if ts.any_reroute else ts.queue_arrival[here])
+    wait_mean, wait_p95 = recorder.daily_wait_statistics(start, here_wait, here_people, n_days)
+    lane_hours = scenario.crossings[name].lanes * timelines[crossing_id].open_hours_per_day(n_days)
+    # Each array is bucketed by day once and summed with several weights.
+    joins, leaves = recorder.DayBuckets(join, n_days), recorder.DayBuckets(leave, n_days)
+    starts, ends = recorder.DayBuckets(start, n_days), recorder.DayBuckets(end, n_days)
+    lanes_busy = np.ones(len(start))
+    busy = recorder.integrals_from_buckets(starts, ends, lanes_busy, lanes_busy)
+    joined_people = joins.sums(people)
+    key = (name, "crossing")
+    daily[(*key, "arrived_people")] = joined_people
+    daily[(*key, "crossed_people")] = ends.sums(here_people)
+    daily[(*key, "queue_people")] = np.cumsum(joined_people) - np.cumsum(leaves.sums(people))
+    daily[(*key, "queue_people_mean")] = recorder.integrals_from_buckets(joins, leaves, people, people) / HOURS_PER_DAY
+    daily[(*key, "queue_people_peak")] = recorder.daily_peaks_of_changes(*queue_changes, n_days)
+    daily[(*key, "wait_hours_mean")] = wait_mean
+    daily[(*key, "wait_hours_p95")] = wait_p95
+    daily[(*key, "utilisation")] = np.divide(busy, lane_hours, out=np.zeros(n_days), where=lane_hours > 0)
+    return queue_changes, here_wait, here_people
+
+
+def _camp_series(daily, world: World, households: HouseholdTable, ts: Timestamps, size: np.ndarray,
+                 arrived_idx: np.ndarray, n_days: int) -> list[np.ndarray]:
+    """Every camp's daily series; returns (arrive, enter, people) of everyone who reached a camp, for
+    the peak of people waiting outside all camps together."""
     outside_join, outside_leave, outside_people = [], [], []
     for camp_id, name in enumerate(world.camp_names):
         members = arrived_idx[households.camp_id[arrived_idx] == camp_id]
@@ -79,7 +109,12 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
         daily[(*key, "waiting_outside_people")] = recorder.levels_at_day_ends(arrive, enter, people, n_days)
         daily[(*key, "waiting_outside_people_days")] = \
             recorder.daily_integrals(arrive, enter, people, n_days) / HOURS_PER_DAY
+    return [np.concatenate(parts) if parts else np.zeros(0) for parts in (outside_join, outside_leave, outside_people)]
 
+
+def _reception_series(daily, scenario, world: World, households: HouseholdTable, ts: Timestamps,
+                      size: np.ndarray, served_idx: np.ndarray, n_days: int) -> None:
+    """Every reception centre's daily arrivals, occupancy and people beyond its capacity."""
     for reception_id, name in enumerate(world.reception_names):
         crossing_ids = [c for c, crossing in enumerate(world.crossing_names)
                         if scenario.crossings[crossing].reception == name]
@@ -93,10 +128,13 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
         daily[(*key, "occupancy_people")] = occupancy
         daily[(*key, "over_capacity_people")] = np.maximum(0.0, occupancy - scenario.reception[name].capacity)
 
+
+def _group_series(daily, scenario, world: World, households: HouseholdTable, ts: Timestamps, size: np.ndarray,
+                  departed_idx: np.ndarray, served_idx: np.ndarray, n_days: int) -> None:
+    """Every group's departures, deportations, crossings and remaining stock, and the totals of all."""
     crossed_daily_total = np.zeros(n_days)
     departed_daily_total = np.zeros(n_days)
     for group_id, name in enumerate(world.group_names):
-        group_people = scenario.groups[name].people
         group_departed, group_served = departed_idx, served_idx
         if len(world.group_names) > 1:
             group_departed = departed_idx[households.group_id[departed_idx] == group_id]
@@ -108,25 +146,12 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
         daily[(*key, "departed_people")] = departed
         daily[(*key, "deported_people")] = recorder.daily_sum(households.depart_hours[deported], size[deported], n_days)
         daily[(*key, "crossed_people_cumulative")] = np.cumsum(crossed)
-        daily[(*key, "remaining_stock_people")] = group_people - np.cumsum(departed)
+        daily[(*key, "remaining_stock_people")] = scenario.groups[name].people - np.cumsum(departed)
         crossed_daily_total += crossed
         departed_daily_total += departed
     daily[("all", "all", "crossed_people_cumulative")] = np.cumsum(crossed_daily_total)
     daily[("all", "all", "departed_people_cumulative")] = np.cumsum(departed_daily_total)
     daily[("all", "all", "in_pipeline_people")] = np.cumsum(departed_daily_total) - np.cumsum(crossed_daily_total)
-
-    all_queues = recorder.merge_level_changes(*queue_changes)
-    outside = [np.concatenate(parts) if parts else np.zeros(0) for parts in (outside_join, outside_leave, outside_people)]
-    totals = {
-        "peak_queue_people": float(recorder.daily_peaks_of_changes(*all_queues, n_days).max(initial=0)),
-        "peak_waiting_outside_people": float(recorder.daily_peaks(*outside, n_days).max(initial=0)),
-        "wait_hours_p95": recorder.weighted_percentile(np.concatenate(served_waits),
-                                                       np.concatenate(served_people), 0.95),
-        "unserved_people": float(daily[("all", "all", "in_pipeline_people")][-1]),
-    }
-    verdict, where = _target(scenario, world, households, ts, totals, departed_idx, served_idx)
-    return ReplicationOutcome(replication=replication, daily=daily, totals=totals, verdict=verdict,
-                              binding_where=where, trace=_trace(households, ts) if trace else {})
 
 
 def _target(scenario, world: World, households: HouseholdTable, ts: Timestamps, totals: dict[str, float],
