@@ -116,12 +116,8 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
     by rank with ``ranked``, the household of each rank. Drawn values that the loop reads once per
     household are handed over as memoryviews of numpy arrays (a Python float per read, none built
     up front); the records it writes are lists (cheaper to assign)."""
-    clock = world.clock
-    horizon = clock.horizon_hours
+    horizon = world.clock.horizon_hours
     ranked = _arrival_ranks(households, horizon)
-    arrive_hours = households.arrive_hours[ranked]
-    crossing_of = households.crossing_id[ranked]
-    camp_of = households.camp_id[ranked]
     size_people = households.size_people[ranked].tolist()
     crossing_records = CrossingRecords(len(ranked))
     camp_records = CampRecords(len(ranked))
@@ -141,7 +137,22 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
         return send
 
     senders = [send_to(c) for c in range(len(world.crossing_names))]
+    crossings += _wire_crossings(env, scenario, world, households, timelines, ranked, size_people, crossing_records,
+                                 senders)
+    camps += _wire_camps(env, scenario, world, households, ranked, size_people, camp_records, senders)
+    env.run(until=horizon)
+    return ranked, crossing_records, camp_records, transit
 
+
+def _wire_crossings(env, scenario, world: World, households: HouseholdTable, timelines: list[CapacityTimeline],
+                    ranked: np.ndarray, size_people: list[int], crossing_records: CrossingRecords,
+                    senders) -> list[Crossing]:
+    """One :class:`Crossing` per crossing, fed directly with the households that reach it without a
+    camp (in arrival order), with its reroute rule where it has one."""
+    arrive_hours = households.arrive_hours[ranked]
+    crossing_of = households.crossing_id[ranked]
+    camp_of = households.camp_id[ranked]
+    crossings = []
     for crossing_id, name in enumerate(world.crossing_names):
         spec = scenario.crossings[name]
         members = np.flatnonzero((crossing_of == crossing_id) & (camp_of == NO_NODE))  # ranks: in arrival order
@@ -165,26 +176,34 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
         )
         crossing.scheduled_members = members  # for the recorder: this queue's arrivals in time order
         crossings.append(crossing)
+    return crossings
 
-    if world.camp_names:
-        crossing_of_rank = crossing_of.tolist()
 
-        def send_onward(household: int, onward_hours: float) -> None:
-            senders[crossing_of_rank[household]](household, onward_hours)
+def _wire_camps(env, scenario, world: World, households: HouseholdTable, ranked: np.ndarray,
+                size_people: list[int], camp_records: CampRecords, senders) -> list[Camp]:
+    """One :class:`Camp` per camp, fed with its households in arrival order; a household leaving a
+    camp is sent on to its crossing."""
+    if not world.camp_names:
+        return []
+    arrive_hours = households.arrive_hours[ranked]
+    camp_of = households.camp_id[ranked]
+    crossing_of_rank = households.crossing_id[ranked].tolist()
 
-        stay = memoryview(households.camp_stay_hours[ranked])
-        onward = memoryview(households.onward_hours[ranked])
+    def send_onward(household: int, onward_hours: float) -> None:
+        senders[crossing_of_rank[household]](household, onward_hours)
+
+    stay = memoryview(households.camp_stay_hours[ranked])
+    onward = memoryview(households.onward_hours[ranked])
+    camps = []
     for camp_id, name in enumerate(world.camp_names):
         spec = scenario.camps[name]
         camp = Camp(env, spec.capacity, size_people, stay, onward,
-                    dispatch_hours(spec.dispatch, clock) if spec.dispatch else None,
+                    dispatch_hours(spec.dispatch, world.clock) if spec.dispatch else None,
                     spec.dispatch.max_people if spec.dispatch else None, camp_records, send_onward)
         members = np.flatnonzero(camp_of == camp_id)
         camp.feed(arrive_hours[members].tolist(), members.tolist())
         camps.append(camp)
-
-    env.run(until=horizon)
-    return ranked, crossing_records, camp_records, transit
+    return camps
 
 
 def _check_conservation(scenario, world: World, households: HouseholdTable, timestamps: Timestamps,
