@@ -275,6 +275,21 @@ class Crossing:
                 event.callbacks = self._end_service_callbacks
                 self.env.schedule(event, NORMAL, first_end_hours - now)
 
+    def _retire_end_event(self, event: simpy.Event) -> None:
+        """A service-end event that will not be re-armed: its time leaves the pending list and the
+        event object is kept for reuse."""
+        heappop(self._pending_end_hours)
+        self._spare_events.append(event)
+
+    def _free_lane(self, event: simpy.Event) -> None:
+        """The service that just ended frees its lane, and nothing can start straight away on it
+        (closed, a quota, a capacity change due, or nobody to serve): the general
+        :meth:`_start_services` decides what happens next."""
+        self._retire_end_event(event)
+        heappop(self._ends)
+        self.free_lanes += 1
+        self._start_services()
+
     def _make_end_service(self) -> None:
         """Build the callback of a service end (the hot path, one call per household) and its
         shared callbacks list, ``_end_service_callbacks``.
@@ -321,8 +336,7 @@ class Crossing:
             # ``pending`` holds this event's own time, now, as its least element (popped below
             # wherever this event does not simply become the next service end).
             if may_withdraw and (not ends or ends[0][0] > now):  # its service was withdrawn
-                heappop(pending)
-                spare_events.append(event)
+                self._retire_end_event(event)
                 self._arm_service_end(now)
                 return
             free_run_until = self._free_run_until
@@ -349,18 +363,10 @@ class Crossing:
                         if may_withdraw and begins > now:
                             commitments.append(entry)
                     else:
-                        heappop(pending)
-                        heappop(ends)
-                        self.free_lanes += 1
-                        spare_events.append(event)
-                        self._start_services()
+                        self._free_lane(event)
                         return
             else:
-                heappop(pending)
-                heappop(ends)
-                self.free_lanes += 1
-                spare_events.append(event)
-                self._start_services()
+                self._free_lane(event)
                 return
             first_end_hours = ends[0][0]
             if len(pending) == 1:  # the usual case: this was the only pending service end
