@@ -105,7 +105,9 @@ def test_an_explicit_out_taken_meanwhile_is_refused_not_overwritten(tmp_path: Pa
 def test_a_signal_mid_run_exits_130_and_writes_nothing(tmp_path: Path, sent: int, jobs: str) -> None:
     scenario = tmp_path / "slow.yaml"
     scenario.write_text(SLOW_SCENARIO, encoding="utf-8")
-    run = start("run", scenario, "-n", "6", "-j", jobs, "--out", tmp_path / "out", cwd=tmp_path)
+    # 60 replications take ~30 s on two idle cores (6 took 3 s: on an idle machine the run could be
+    # finishing, its signal handlers already reset, when the signal came at 3 s).
+    run = start("run", scenario, "-n", "60", "-j", jobs, "--out", tmp_path / "out", cwd=tmp_path)
     time.sleep(3.0)  # past start-up and loading: the replications are running
     assert run.poll() is None, run.communicate()
     run.send_signal(sent)
