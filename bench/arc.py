@@ -17,12 +17,12 @@ sections; ``python -m bench --only arc`` includes it in a full run.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench.workloads import PEAK_MIB_CODE, json_from_fresh_interpreter
 
 ROOT = Path(__file__).resolve().parents[1]
 ARC_SCENARIO = ROOT / "scenarios" / "arc-2023-2025.yaml"
@@ -46,12 +46,11 @@ def one_replication_in_subprocess(replication: int) -> dict:
         f"outcome = job({replication})\n"
         "seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu\n"
         "crossed = float(outcome.daily[('all', 'all', 'crossed_people_cumulative')][-1])\n"
-        "peak = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM')) / 1024\n"
-        "print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu_seconds, 'peak_mib': peak, "
+        + PEAK_MIB_CODE +
+        "print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu_seconds, 'peak_mib': peak_mib(), "
         "'crossed_people': crossed}))\n"
     )
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return json_from_fresh_interpreter(code)
 
 
 def replications(count: int, jobs: int) -> float:

@@ -98,11 +98,25 @@ def bordersim_reference_run(scenario, replication: int) -> dict:
     return {"seconds": seconds, "households": int(served.sum()), "mean_wait_hours": mean_waits}
 
 
+PEAK_MIB_CODE = ("def peak_mib():\n"
+                 "    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024\n")
+"""Defines ``peak_mib()`` in a measured child: its peak memory (VmHWM, not ru_maxrss: Linux carries
+ru_maxrss over from the forking parent, which may just have run the 1,000,000-household reference,
+while exec resets VmHWM)."""
+
+
+def json_from_fresh_interpreter(code: str) -> dict:
+    """Run ``code`` in a fresh Python process (from the repository root) and return the JSON object it
+    printed last: start-up, imports and memory are the child's own."""
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
 def phase1_one_replication_in_subprocess(replication: int) -> dict:
     """Wall time and peak memory (VmHWM: the high-water mark of resident memory) of one phase1-2023
     replication in a fresh process."""
     code = (
-        "import json, resource, time\n"
+        "import json, time\n"
         "from sim import load_scenario\n"
         "from sim.model.engine import run_replication\n"
         f"scenario = load_scenario({str(PHASE1_SCENARIO)!r})\n"
@@ -110,13 +124,10 @@ def phase1_one_replication_in_subprocess(replication: int) -> dict:
         f"outcome = run_replication(scenario, {replication})\n"
         "seconds = time.perf_counter() - started\n"
         "crossed = float(outcome.daily[('all', 'all', 'crossed_people_cumulative')][-1])\n"
-        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent (this
-        # benchmark, which just ran the 1,000,000-household reference), while exec resets VmHWM.
-        "peak = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM')) / 1024\n"
-        "print(json.dumps({'seconds': seconds, 'peak_mib': peak, 'crossed_people': crossed}))\n"
+        + PEAK_MIB_CODE +
+        "print(json.dumps({'seconds': seconds, 'peak_mib': peak_mib(), 'crossed_people': crossed}))\n"
     )
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return json_from_fresh_interpreter(code)
 
 
 def phase1_api_in_subprocess(calls: int) -> dict:
@@ -127,22 +138,20 @@ def phase1_api_in_subprocess(calls: int) -> dict:
         "import json, time\n"
         "from sim import load_scenario, run\n"
         f"scenario = load_scenario({str(PHASE1_SCENARIO)!r})\n"
-        "def peak():\n"
-        "    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024\n"
-        "loaded = peak()\n"
+        + PEAK_MIB_CODE +
+        "loaded = peak_mib()\n"
         "seconds, cpu, peaks, crossed = [], [], [], []\n"
         f"for call in range({calls}):\n"
         "    started, cpu_started = time.perf_counter(), time.process_time()\n"
         "    result = run(scenario, replications=1, seed=scenario.run.seed + call, jobs=1)\n"
         "    seconds.append(time.perf_counter() - started)\n"
         "    cpu.append(time.process_time() - cpu_started)\n"
-        "    peaks.append(peak())\n"
+        "    peaks.append(peak_mib())\n"
         "    crossed.append(float(result.outcomes[0].daily[('all', 'all', 'crossed_people_cumulative')][-1]))\n"
         "print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu, 'peak_mib': peaks, 'loaded_mib': loaded,\n"
         "                  'crossed_people': crossed}))\n"
     )
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return json_from_fresh_interpreter(code)
 
 
 def phase1_run_api(replications: int, jobs: int) -> float:
