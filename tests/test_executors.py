@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import numpy as np
 import pytest
@@ -60,6 +61,27 @@ def test_map_unordered_every_task_once_and_lazily() -> None:
     next(results)
     assert len(taken) <= 2 * 2 + 2
     results.close()
+
+
+def _worker_pid(_task) -> int:
+    return os.getpid()
+
+
+def test_process_pool_lives_across_calls_with_the_same_function_until_closed() -> None:
+    with ProcessExecutor(2) as executor:
+        first = set(executor.map_unordered(_worker_pid, range(8)))
+        second = set(executor.map_unordered(_worker_pid, range(8)))
+        assert second <= first and os.getpid() not in first  # the same worker processes served both calls
+        assert executor.pools_started == 1
+        assert sorted(executor.map_unordered(_square, range(4))) == [0, 1, 4, 9]  # another function: a new pool
+        assert executor.pools_started == 2
+        third = set(executor.map_unordered(_square, range(4)))
+        assert executor.pools_started == 2 and third == {0, 1, 4, 9}
+    assert executor.pools_started == 2
+    # closed: the workers are gone; a later call starts a pool again
+    assert set(executor.map_unordered(_worker_pid, range(4))).isdisjoint(first)
+    assert executor.pools_started == 3
+    executor.close()
 
 
 def test_make_executor_choice(monkeypatch) -> None:

@@ -47,6 +47,8 @@ def test_same_seed_same_samples_serial_or_parallel() -> None:
     again = fit(observations, seed=9, steps=12, burn=4)
     with ProcessExecutor(2) as executor:
         parallel = fit(observations, seed=9, steps=12, burn=4, executor=executor)
+        # One pool for the whole calibration (the pilot and 13 × 2 half-steps), not one per half-step.
+        assert executor.pools_started == 1
     text = posterior_csv_text(serial.samples)
     assert posterior_csv_text(again.samples) == text
     assert posterior_csv_text(parallel.samples) == text
@@ -120,6 +122,15 @@ def test_cli_writes_the_results_folder_and_a_forecast_scenario(tmp_path) -> None
     drawn = pd.read_csv(tmp_path / "run" / "replications.csv")
     rows = posterior.itertuples(index=False)
     assert {tuple(row[:2]) for row in rows} >= set(zip(drawn[f"uncertain:{KEYS[0]}"], drawn[f"uncertain:{KEYS[1]}"]))
+
+
+def test_cli_serial_and_two_processes_write_the_same_posterior(tmp_path) -> None:
+    scenario_file, observed = _files(tmp_path)
+    for jobs in ("1", "2"):  # the last -j wins
+        result = _calibrate(scenario_file, observed, "--out", str(tmp_path / jobs), "--seed", "4", "-j", jobs)
+        assert result.exit_code == 0, result.output
+    assert "2 local processes" in (tmp_path / "2" / "manifest.json").read_text()
+    assert (tmp_path / "1" / "posterior.csv").read_bytes() == (tmp_path / "2" / "posterior.csv").read_bytes()
 
 
 @pytest.mark.parametrize(("options", "message"), [

@@ -11,7 +11,9 @@ most a few per worker are in flight, so neither the pending tasks nor their resu
 * :class:`SerialExecutor` — one task after another in this process (``-j 1``).
 * :class:`ProcessExecutor` — a local process pool (``-j N``). ``fn`` is handed to each worker
   once, at start-up (inherited through ``fork`` where the platform has it, so the imported engine
-  and the parsed scenarios cost nothing); only the small tasks and results travel.
+  and the parsed scenarios cost nothing); only the small tasks and results travel. The workers
+  stay alive between calls with the same ``fn``: a calibration's hundreds of emcee half-steps
+  start them once, and whatever ``fn`` caches in a worker (the world, the draws) is reused.
 * :class:`DaskExecutor` — a Dask distributed cluster (``--scheduler ADDRESS`` or the environment
   variable ``DASK_SCHEDULER_ADDRESS``), or an existing ``distributed.Client``. ``fn`` is scattered
   to the workers once; tasks are submitted as they are needed.
@@ -22,8 +24,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import weakref
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 SCHEDULER_ENVIRONMENT_VARIABLE = "DASK_SCHEDULER_ADDRESS"
@@ -95,12 +98,24 @@ def _pool_context():
 
 
 class ProcessExecutor(Executor):
-    """A local pool of ``jobs`` worker processes, started for each :meth:`map_unordered` call."""
+    """A local pool of ``jobs`` worker processes, kept alive while :meth:`map_unordered` is called
+    with the same ``fn`` (the same object), and stopped by :meth:`close` (or leaving a ``with``
+    block, or garbage collection as a safety net).
+
+    Why: a posterior calibration maps one function over each half of its walkers at every step,
+    hundreds of calls of a few tasks each; a pool started per call forks the workers hundreds of
+    times and loses what they cached. ``fn`` is the worker's copy taken when the pool starts, so a
+    caller must not change it between calls (a call with another ``fn`` starts a new pool)."""
 
     name = "processes"
 
     def __init__(self, jobs: int | None = None) -> None:
         self.workers = max(1, jobs or default_jobs())
+        self.pools_started = 0
+        """How many pools this executor has started (one per ``fn``; tests count them)."""
+        self._pool: ProcessPoolExecutor | None = None
+        self._fn = None
+        self._finalizer: weakref.finalize | None = None
 
     def describe(self) -> str:
         return f"{self.workers} local processes"
@@ -110,10 +125,32 @@ class ProcessExecutor(Executor):
         first = next(iterator, _END)
         if first is _END:
             return
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context(),
-                                 initializer=_install, initargs=(fn,)) as pool:
+        pool = self._pool_for(fn)
+        try:
             yield from _bounded(lambda task: pool.submit(_call_installed, task), _chain(first, iterator),
                                 self.workers * IN_FLIGHT_PER_WORKER, _wait_local)
+        except BrokenExecutor:
+            self.close()  # a worker died: the next call starts a fresh pool
+            raise
+
+    def _pool_for(self, fn) -> ProcessPoolExecutor:
+        """The running pool if it was started for ``fn``; else a new one (the old one stopped)."""
+        if self._pool is not None and self._fn is not fn:
+            self.close()
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context(),
+                                             initializer=_install, initargs=(fn,))
+            self._fn = fn
+            self.pools_started += 1
+            self._finalizer = weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the workers (they finish the task in hand; queued tasks are cancelled)."""
+        pool, self._pool, self._fn = self._pool, None, None
+        if pool is not None:
+            self._finalizer.detach()
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -82,16 +82,21 @@ def run_replications(
     of ``jobs`` local processes otherwise.
     """
     indices = list(replications)
-    if executor is None:
+    owned = executor is None
+    if owned:
         if jobs <= 1 or len(indices) <= 1:
             executor = executors.SerialExecutor()
         else:
             executor = executors.ProcessExecutor(min(jobs, len(indices)))
     outcomes: list[ReplicationOutcome] = []
-    for outcome in executor.map_unordered(ReplicationJob(scenario, seed, trace), indices):
-        outcomes.append(outcome)
-        if progress:
-            progress(len(outcomes))
+    try:
+        for outcome in executor.map_unordered(ReplicationJob(scenario, seed, trace), indices):
+            outcomes.append(outcome)
+            if progress:
+                progress(len(outcomes))
+    finally:
+        if owned:
+            executor.close()  # its workers live until closed
     return sorted(outcomes, key=lambda outcome: outcome.replication)
 
 

@@ -17,9 +17,10 @@ would an analytic density. The household noise this ignores (~0.5 % on the bundl
 measured on ``pilot_replications`` replications at the starting point) is added to the variance.
 
 **Sampler**: emcee's affine-invariant ensemble (Goodman & Weare stretch move). Its walkers move in
-two halves; each half's log posteriors are one ``pool.map``, which this module hands to an executor
-(:mod:`sim.runs.executors`: serial, processes or Dask), tagging each walker and putting the results back
-in order — so the chain is identical whatever the executor. emcee's own random state is seeded from
+two halves; each half's model evaluations are one call of an executor (:mod:`sim.runs.executors`:
+serial, processes or Dask) with the same function for the whole calibration (a process pool starts
+once), tagging each walker and putting the results back in order — so the chain is identical
+whatever the executor. emcee's own random state is seeded from
 ``seed``: the same seed gives the same ``posterior.csv``, byte for byte. Walkers start in a small
 ball (2 % of each prior's width) around the scenario's own values; the first ``burn`` steps are
 discarded and every ``thin``-th step kept.
@@ -160,11 +161,14 @@ class LogPosterior:
         return sum(self.errors[s.name].log_marginal(s.values, model)
                    for s, model in zip(self.series, self.split(vector)))
 
+    def log_prior(self, theta: np.ndarray) -> float:
+        return sum(prior.logpdf(value) for prior, value in zip(self.priors, theta))
+
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         from sim.scenario.errors import ScenarioError
 
         missing = np.full(self.points, np.nan)
-        log_prior = sum(prior.logpdf(value) for prior, value in zip(self.priors, theta))
+        log_prior = self.log_prior(theta)
         if not math.isfinite(log_prior):
             return -math.inf, missing
         try:
@@ -174,44 +178,70 @@ class LogPosterior:
         return log_prior + self.log_likelihood(vector), vector
 
 
-class _Indexed:
-    """``(index, task)`` ↦ ``(index, fn(task))``: results come back in any order and are re-sorted."""
+class _ModelVectors:
+    """``(index, (θ, replication))`` ↦ ``(index, model vector)``, or ``(index, message)`` where the
+    scenario rejects the values: the one function the workers run for a whole calibration (the
+    pilot replications and every walker), so that a process pool is started once and what the
+    evaluator caches in a worker (the world, the draws) serves every later evaluation there."""
 
-    def __init__(self, fn) -> None:
-        self.fn = fn
+    def __init__(self, log_posterior: LogPosterior) -> None:
+        self.log_posterior = log_posterior
 
     def __call__(self, indexed):
-        index, task = indexed
-        return index, self.fn(task)
+        from sim.scenario.errors import ScenarioError
+
+        index, (theta, replication) = indexed
+        try:
+            return index, self.log_posterior.model_vector(theta, replication)
+        except ScenarioError as error:
+            return index, str(error).splitlines()[0]
 
 
-class _Pilot:
-    """Replication ``r`` of the model at θ0 (for the simulator-noise estimate)."""
+class WalkerEvaluations:
+    """The model evaluations of a calibration, run on an executor and put back in the order given.
 
-    def __init__(self, log_posterior: LogPosterior, theta: np.ndarray) -> None:
-        self.log_posterior = log_posterior
-        self.theta = theta
+    emcee calls it (``vectorize=True``) with the positions of half the walkers and gets each one's
+    (log posterior, model vector). Only the model vectors are computed on the executor; the prior
+    and the likelihood are computed here, so the workers' copy of the function never needs the
+    simulator-noise variances measured by the pilot (a pool's workers keep the copy they started
+    with). A walker outside its prior's support is not simulated (log posterior −∞) but counted,
+    as emcee counts it."""
 
-    def __call__(self, replication: int) -> np.ndarray:
-        return self.log_posterior.model_vector(self.theta, replication)
-
-
-class ExecutorPool:
-    """emcee's ``pool``: ``map`` runs on an executor and returns results in the order given."""
-
-    def __init__(self, executor, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, executor, log_posterior: LogPosterior, progress: Callable[[int], None] | None = None) -> None:
         self.executor = executor
+        self.log_posterior = log_posterior
         self.progress = progress
         self.evaluations = 0
+        self._model_vectors = _ModelVectors(log_posterior)
 
-    def map(self, fn, tasks):
-        tasks = list(tasks)
+    def model_vectors(self, tasks: Sequence[tuple[np.ndarray, int]]) -> list:
+        """The model vector at each (θ, replication), or the scenario's message where it rejects θ."""
         results: list = [None] * len(tasks)
-        for index, result in self.executor.map_unordered(_Indexed(fn), enumerate(tasks)):
+        for index, result in self.executor.map_unordered(self._model_vectors, enumerate(tasks)):
             results[index] = result
+            self._count(1)
+        return results
+
+    def _count(self, evaluations: int) -> None:
+        for _ in range(evaluations):
             self.evaluations += 1
             if self.progress is not None:
                 self.progress(self.evaluations)
+
+    def __call__(self, positions: np.ndarray) -> list[tuple[float, np.ndarray]]:
+        log_posterior = self.log_posterior
+        log_priors = [log_posterior.log_prior(theta) for theta in positions]
+        inside = [walker for walker, log_prior in enumerate(log_priors) if math.isfinite(log_prior)]
+        vectors = dict(zip(inside, self.model_vectors([(positions[walker], 0) for walker in inside])))
+        self._count(len(positions) - len(inside))
+        missing = np.full(log_posterior.points, np.nan)
+        results = []
+        for walker, log_prior in enumerate(log_priors):
+            vector = vectors.get(walker)
+            if vector is None or isinstance(vector, str):
+                results.append((-math.inf, missing))
+            else:
+                results.append((log_prior + log_posterior.log_likelihood(vector), vector))
         return results
 
 
@@ -337,11 +367,11 @@ def fit_posterior(
     if owned:
         executor = executors.SerialExecutor() if jobs <= 1 else executors.ProcessExecutor(jobs)
     try:
-        pool = ExecutorPool(executor, (lambda done: progress(done, planned)) if progress else None)
+        pool = WalkerEvaluations(executor, log_posterior, (lambda done: progress(done, planned)) if progress else None)
         sim_sigma = _simulator_noise(log_posterior, center, pilot_replications, pool)
         for s in series:
             errors[s.name].sim_variance = sim_sigma[s.name] ** 2
-        sampler = emcee.EnsembleSampler(walkers, dimension, log_posterior, pool=pool)
+        sampler = emcee.EnsembleSampler(walkers, dimension, pool, vectorize=True)
         sampler.random_state = np.random.RandomState(stable_hash(f"posterior/emcee/{seed}")).get_state()
         sampler.run_mcmc(_initial_walkers(center, priors, walkers, seed), steps)
     finally:
@@ -351,21 +381,17 @@ def fit_posterior(
                    bias_sd, sim_sigma, pool.evaluations, time.perf_counter() - clock, center)
 
 
-def _simulator_noise(log_posterior: LogPosterior, center: np.ndarray, replications: int, pool: ExecutorPool
+def _simulator_noise(log_posterior: LogPosterior, center: np.ndarray, replications: int, pool: WalkerEvaluations
                      ) -> dict[str, float]:
     """Per series: the sd of log(1 + model value) across replications at the starting point (RMS
     over its dates) — the household randomness a single-replication evaluation leaves out."""
-    from sim.scenario.errors import ScenarioError
-
+    vectors = pool.model_vectors([(center, replication) for replication in range(replications)])
+    rejected = [vector for vector in vectors if isinstance(vector, str)]
+    if rejected:
+        raise PosteriorError(f"the scenario rejects its own values with these changes: {rejected[0]}")
     if replications < 2:
-        pool.map(_Pilot(log_posterior, center), range(replications))
         return {s.name: 0.0 for s in log_posterior.series}
-    try:
-        vectors = np.array(pool.map(_Pilot(log_posterior, center), range(replications)))
-    except ScenarioError as error:
-        raise PosteriorError(f"the scenario rejects its own values with these changes: "
-                             f"{str(error).splitlines()[0]}") from None
-    sd = np.log1p(np.maximum(vectors, 0.0)).std(axis=0, ddof=1)
+    sd = np.log1p(np.maximum(np.array(vectors), 0.0)).std(axis=0, ddof=1)
     return {s.name: float(np.sqrt(np.mean(part ** 2))) for s, part in zip(log_posterior.series, log_posterior.split(sd))}
 
 
@@ -490,12 +516,12 @@ def _fit_table(series, flat_model, predictive, log_posterior) -> pd.DataFrame:
 
 __all__ = [
     "ERROR_SCALE_PREFIX",
-    "ExecutorPool",
     "LogPosterior",
     "ObservationError",
     "PosteriorError",
     "PosteriorResult",
     "PriorError",
+    "WalkerEvaluations",
     "fit_posterior",
     "observations_table",
     "rhat_halves",
