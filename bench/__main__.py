@@ -119,28 +119,28 @@ def bench_reference(runs: int, quick: bool) -> list[str]:
 
 
 def bench_events(quick: bool) -> list[str]:
-    import simpy
-
     from sim import load_scenario
-    from sim.model.engine import run_replication
+    from sim.model import engine
+    from sim.model.environment import CountingEnvironment, Environment
 
     scenario = load_scenario(workloads.REFERENCE_SCENARIO)
     if quick:
         scenario = scenario.with_values({"groups.arrivals.people": 110_000,
                                          "groups.arrivals.departures.schedule.0.per_day": 1333.3333333333333,
                                          "groups.arrivals.departures.schedule.1.per_day": 666.6666666666666})
-    counted = {"events": 0}
-    original = simpy.Environment.schedule
+    environments: list = []
 
-    def counting(self, event, priority=1, delay=0):
-        counted["events"] += 1
-        return original(self, event, priority, delay)
+    class Counted(CountingEnvironment):  # SimPy's event ids, handed out per event scheduled
+        def __init__(self) -> None:
+            super().__init__()
+            environments.append(self)
 
-    simpy.Environment.schedule = counting
+    engine.Environment = Counted
     try:
-        outcome = run_replication(scenario, 0, trace=True)
+        outcome = engine.run_replication(scenario, 0, trace=True)
     finally:
-        simpy.Environment.schedule = original
+        engine.Environment = Environment
+    counted = {"events": sum(env.events_scheduled for env in environments)}
     served = int((outcome.trace["service_start_hours"] < float("inf")).sum())
     return ["## Events per household (reference workload)", "",
             (f"{counted['events']:,} SimPy events scheduled for {served:,} households served: "

@@ -1,29 +1,33 @@
 """Regression guard on the engine's cost: SimPy events scheduled per household.
 
-Counted by wrapping ``simpy.Environment.schedule`` (every event SimPy queues goes through it), not by
-any counter of the engine's own, so that a change that doubles the events is caught here — without
-timing anything. The bounds carry a margin over what the design gives (noted per test).
+Counted by SimPy's own event ids (every event SimPy queues takes the next one, whether through
+``schedule`` or pushed by the engine's hot paths), not by any counter of the engine's logic, so
+that a change that doubles the events is caught here — without timing anything. The bounds carry a margin over what the design gives (noted per test).
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import simpy
 
 from builders import build
+from sim.model import engine
 from sim.model.engine import run_replication
+from sim.model.environment import CountingEnvironment
 
 
 @pytest.fixture
 def scheduled_events(monkeypatch):
     counted = {"events": 0}
-    original = simpy.Environment.schedule
 
-    def counting(self, event, priority=1, delay=0):
-        counted["events"] += 1
-        return original(self, event, priority, delay)
+    class Counted(CountingEnvironment):
+        def run(self, until=None):
+            try:
+                return super().run(until)
+            finally:
+                counted["events"] += self.events_scheduled
+                self.events_scheduled = 0
 
-    monkeypatch.setattr(simpy.Environment, "schedule", counting)
+    monkeypatch.setattr(engine, "Environment", Counted)
     return counted
 
 

@@ -308,7 +308,11 @@ class Crossing:
         million times a replication: its references live in cells instead of being looked up on
         ``self`` at every call."""
         env = self.env
-        schedule = env.schedule
+        # ``env.schedule(event, NORMAL, delay)`` written out: one push onto SimPy's own event queue,
+        # the same entry (time, priority, next event id, event) it would push, without a method
+        # call per household. The time is computed as SimPy computes it (now + delay).
+        event_queue = env._queue
+        event_ids = env._eid
         queue = self.queue
         left_queue = self._left_queue
         start_hours = self._start_hours
@@ -372,13 +376,13 @@ class Crossing:
             if len(pending) == 1:  # the usual case: this was the only pending service end
                 pending[0] = first_end_hours
                 event.callbacks = callbacks
-                schedule(event, NORMAL, first_end_hours - now)
+                heappush(event_queue, (now + (first_end_hours - now), NORMAL, next(event_ids), event))
                 return
             heappop(pending)
             if first_end_hours < pending[0]:
                 heappush(pending, first_end_hours)
                 event.callbacks = callbacks
-                schedule(event, NORMAL, first_end_hours - now)
+                heappush(event_queue, (now + (first_end_hours - now), NORMAL, next(event_ids), event))
             else:
                 spare_events.append(event)
 

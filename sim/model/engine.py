@@ -17,6 +17,7 @@ import simpy
 from sim.model.camps import Camp, CampRecords
 from sim.model.capacity import CapacityTimeline, build_timeline
 from sim.model.crossings import Crossing, CrossingRecords, RerouteRule
+from sim.model.environment import Environment
 from sim.model.households import NO_NODE, HouseholdTable, draw_households
 from sim.model.outcome import ReplicationOutcome
 from sim.model.outcomes import build_outcome
@@ -49,7 +50,7 @@ def run_replication(scenario, replication: int, seed: int | None = None, trace: 
                                 clock, seed, replication) for name in world.crossing_names]
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loop allocates many short-lived events and no cycles: collection is wasted work
-    env = simpy.Environment()
+    env = Environment()
     crossings: list[Crossing] = []
     camps: list[Camp] = []
     try:
