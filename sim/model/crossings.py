@@ -35,6 +35,11 @@ class Crossing:
     """Whether idle lanes may start known arrivals ahead; off, every such arrival wakes its lane
     (the plain path, kept for the test that compares the two)."""
 
+    chains_allowed = True
+    """Whether a service end due before anything else in SimPy's queue is processed at once (see
+    ``_make_end_service``); off, every service end goes through the queue (the plain path, kept
+    for the test that compares the two)."""
+
     def __init__(
         self,
         env: simpy.Environment,
@@ -308,6 +313,8 @@ class Crossing:
         million times a replication: its references live in cells instead of being looked up on
         ``self`` at every call."""
         env = self.env
+        # Past this time nothing chains (never, when chaining is off).
+        chain_before = NEVER if self.chains_allowed else -NEVER
         # ``env.schedule(event, NORMAL, delay)`` written out: one push onto SimPy's own event queue,
         # the same entry (time, priority, next event id, event) it would push, without a method
         # call per household. The time is computed as SimPy computes it (now + delay).
@@ -337,54 +344,65 @@ class Crossing:
 
         def end_service(event: simpy.Event) -> None:
             now = env._now
-            # ``pending`` holds this event's own time, now, as its least element (popped below
-            # wherever this event does not simply become the next service end).
-            if may_withdraw and (not ends or ends[0][0] > now):  # its service was withdrawn
-                self._retire_end_event(event)
-                self._arm_service_end(now)
-                return
-            free_run_until = self._free_run_until
-            if now < free_run_until:
-                while queue:
-                    household = queue.popleft()
-                    if left_queue[household] != crossing_id:  # else rerouted away: lazy deletion
-                        start_hours[household] = now
-                        heapreplace(ends, (now + service_hours[household] / self.factor, household))
-                        break
-                else:
-                    arrival_hours = self._next_scheduled_hours
-                    if arrival_hours <= now or (starts_ahead and arrival_hours < free_run_until):
-                        index = self._next_scheduled
-                        household = scheduled_households[index]
-                        index += 1
-                        self._next_scheduled = index
-                        self._next_scheduled_hours = (scheduled_hours[index] if index < scheduled_count
-                                                      else NEVER)
-                        begins = arrival_hours if arrival_hours > now else now  # noqa: FURB136 (max() costs a call)
-                        start_hours[household] = begins
-                        entry = (begins + service_hours[household] / self.factor, household)
-                        heapreplace(ends, entry)
-                        if may_withdraw and begins > now:
-                            commitments.append(entry)
+            while True:  # once per service end: this event's, then any chained (see below)
+                # ``pending`` holds this event's own time, now, as its least element (popped below
+                # wherever this event does not simply become the next service end).
+                if may_withdraw and (not ends or ends[0][0] > now):  # its service was withdrawn
+                    self._retire_end_event(event)
+                    self._arm_service_end(now)
+                    return
+                free_run_until = self._free_run_until
+                if now < free_run_until:
+                    while queue:
+                        household = queue.popleft()
+                        if left_queue[household] != crossing_id:  # else rerouted away: lazy deletion
+                            start_hours[household] = now
+                            heapreplace(ends, (now + service_hours[household] / self.factor, household))
+                            break
                     else:
-                        self._free_lane(event)
-                        return
-            else:
-                self._free_lane(event)
+                        arrival_hours = self._next_scheduled_hours
+                        if arrival_hours <= now or (starts_ahead and arrival_hours < free_run_until):
+                            index = self._next_scheduled
+                            household = scheduled_households[index]
+                            index += 1
+                            self._next_scheduled = index
+                            self._next_scheduled_hours = (scheduled_hours[index] if index < scheduled_count
+                                                          else NEVER)
+                            begins = arrival_hours if arrival_hours > now else now  # noqa: FURB136 (max() costs a call)
+                            start_hours[household] = begins
+                            entry = (begins + service_hours[household] / self.factor, household)
+                            heapreplace(ends, entry)
+                            if may_withdraw and begins > now:
+                                commitments.append(entry)
+                        else:
+                            self._free_lane(event)
+                            return
+                else:
+                    self._free_lane(event)
+                    return
+                first_end_hours = ends[0][0]
+                if len(pending) == 1:  # the usual case: this was the only pending service end
+                    pending[0] = first_end_hours
+                    at = now + (first_end_hours - now)  # the time SimPy's schedule would compute
+                    if at < chain_before and (not event_queue or at < event_queue[0][0]):
+                        # Chained: this event, re-armed, would be the very next one SimPy pops (it
+                        # comes strictly before everything queued, and on a tie SimPy would pop the
+                        # older entry first, so ties go through the queue). Processing it here, with
+                        # SimPy's clock moved to its time, is what SimPy would do next — without the
+                        # push and the pop.
+                        env._now = now = at
+                        continue
+                    event.callbacks = callbacks
+                    heappush(event_queue, (at, NORMAL, next(event_ids), event))
+                    return
+                heappop(pending)
+                if first_end_hours < pending[0]:
+                    heappush(pending, first_end_hours)
+                    event.callbacks = callbacks
+                    heappush(event_queue, (now + (first_end_hours - now), NORMAL, next(event_ids), event))
+                else:
+                    spare_events.append(event)
                 return
-            first_end_hours = ends[0][0]
-            if len(pending) == 1:  # the usual case: this was the only pending service end
-                pending[0] = first_end_hours
-                event.callbacks = callbacks
-                heappush(event_queue, (now + (first_end_hours - now), NORMAL, next(event_ids), event))
-                return
-            heappop(pending)
-            if first_end_hours < pending[0]:
-                heappush(pending, first_end_hours)
-                event.callbacks = callbacks
-                heappush(event_queue, (now + (first_end_hours - now), NORMAL, next(event_ids), event))
-            else:
-                spare_events.append(event)
 
         callbacks.append(end_service)
 
