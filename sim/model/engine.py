@@ -16,6 +16,7 @@ import simpy
 
 from sim.model.camps import Camp, CampRecords
 from sim.model.capacity import CapacityTimeline, build_timeline
+from sim.model.crossed import ALL_COUNTERS, CROSSED, crossed_people_per_day
 from sim.model.crossings import Crossing, CrossingRecords, RerouteRule
 from sim.model.environment import Environment
 from sim.model.households import NO_NODE, HouseholdTable, draw_households
@@ -39,8 +40,9 @@ class _Transit:
 
 
 def run_replication(scenario, replication: int, seed: int | None = None, trace: bool = False,
-                    world: World | None = None) -> ReplicationOutcome:
-    """Simulate one replication of ``scenario`` and return its daily counters and totals."""
+                    world: World | None = None, counters: str = ALL_COUNTERS) -> ReplicationOutcome:
+    """Simulate one replication of ``scenario`` and return its daily counters and totals; with
+    ``counters="crossed"`` only the people crossed per day at each crossing (``sim.model.crossed``)."""
     seed = scenario.run.seed if seed is None else seed
     world = world or build_world(scenario)
     clock = world.clock
@@ -64,6 +66,8 @@ def run_replication(scenario, replication: int, seed: int | None = None, trace: 
         _release(env, crossings, camps)
         if gc_was_enabled:
             gc.enable()
+    if counters == CROSSED:
+        return crossed_people_per_day(world, households, timestamps)
     return build_outcome(scenario, world, households, timestamps, timelines, replication, trace)
 
 
