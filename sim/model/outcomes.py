@@ -76,8 +76,7 @@ def _crossing_series(daily, scenario, households: HouseholdTable, ts: Timestamps
     # Each array is bucketed by day once and summed with several weights.
     joins, leaves = recorder.DayBuckets(join, n_days), recorder.DayBuckets(leave, n_days)
     starts, ends = recorder.DayBuckets(start, n_days), recorder.DayBuckets(end, n_days)
-    lanes_busy = np.ones(len(start))
-    busy = recorder.integrals_from_buckets(starts, ends, lanes_busy, lanes_busy)
+    busy = recorder.integrals_from_buckets(starts, ends, None, None)  # one lane per service
     joined_people = joins.sums(people)
     key = (name, "crossing")
     daily[(*key, "arrived_people")] = joined_people

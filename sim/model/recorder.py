@@ -39,7 +39,10 @@ def _per_day(hours: np.ndarray, weights: np.ndarray, n_days: int) -> tuple[np.nd
 
 class DayBuckets:
     """Events bucketed by PKT day once, for several weighted sums over the same events (a queue's
-    joins give its arrivals, its levels and its integral; the cost is in finding the days)."""
+    joins give its arrivals, its levels and its integral; the cost is in finding the days).
+
+    ``weights=None`` means one per event (lanes, not people): the sums are then counts, computed
+    without a weight array — the same values, since adding ones is exact."""
 
     def __init__(self, hours: np.ndarray, n_days: int) -> None:
         inside = np.isfinite(hours) & (hours >= 0) & (hours < n_days * HOURS_PER_DAY)
@@ -47,25 +50,32 @@ class DayBuckets:
         hours = hours if self._inside is None else hours[inside]
         self.days = day_of(hours)
         self._hours = hours
+        self._offsets: np.ndarray | None = None
         self.n_days = n_days
 
     def _weights(self, weights: np.ndarray) -> np.ndarray:
         return weights if self._inside is None else weights[self._inside]
 
-    def sums(self, weights: np.ndarray) -> np.ndarray:
+    def _day_offsets(self) -> np.ndarray:
+        """Hours since each event's day began (computed once, used by every offset sum)."""
+        if self._offsets is None:
+            self._offsets = self._hours - self.days * HOURS_PER_DAY
+        return self._offsets
+
+    def sums(self, weights: np.ndarray | None) -> np.ndarray:
         """Sum of ``weights`` of the events of each day."""
-        return np.bincount(self.days, weights=self._weights(weights), minlength=self.n_days)[:self.n_days] \
-            .astype(float)
+        weights = None if weights is None else self._weights(weights)
+        return np.bincount(self.days, weights=weights, minlength=self.n_days)[:self.n_days].astype(float)
 
-    def offset_sums(self, weights: np.ndarray) -> np.ndarray:
+    def offset_sums(self, weights: np.ndarray | None) -> np.ndarray:
         """Sum over each day's events of weight × hours since that day's 00:00."""
-        offsets = self._hours - self.days * HOURS_PER_DAY
-        return np.bincount(self.days, weights=self._weights(weights) * offsets,
-                           minlength=self.n_days)[:self.n_days]
+        offsets = self._day_offsets()
+        weighted = offsets if weights is None else self._weights(weights) * offsets
+        return np.bincount(self.days, weights=weighted, minlength=self.n_days)[:self.n_days]
 
 
-def integrals_from_buckets(enter: DayBuckets, leave: DayBuckets, weights_enter: np.ndarray,
-                           weights_leave: np.ndarray) -> np.ndarray:
+def integrals_from_buckets(enter: DayBuckets, leave: DayBuckets, weights_enter: np.ndarray | None,
+                           weights_leave: np.ndarray | None) -> np.ndarray:
     """``daily_integrals`` from the day buckets of the joins and of the leaves."""
     return _integrals(enter.sums(weights_enter), enter.offset_sums(weights_enter),
                       leave.sums(weights_leave), leave.offset_sums(weights_leave))

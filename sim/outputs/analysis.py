@@ -293,6 +293,15 @@ def _stacked_series(outcomes: list[ReplicationOutcome]) -> dict[DailyKey, np.nda
     return stacked
 
 
+def _daily_bands(array: np.ndarray, days: list[int]) -> dict[int, np.ndarray]:
+    """(p05, p50, p95) across replications of a (replications × days) series, on each of ``days``
+    that the series covers: one quantile call for all of them (column by column, the same values
+    as one call per day)."""
+    covered = [day for day in days if day < array.shape[1]]
+    quantiles = np.quantile(array[:, covered], [0.05, 0.5, 0.95], axis=0, method="linear")
+    return dict(zip(covered, quantiles.T))
+
+
 def projection_table(
     outcomes: Sequence[ReplicationOutcome],
     period_start: date,
@@ -322,6 +331,7 @@ def projection_table(
     days = projection_day_indices(n_days, target_day_index, every, period_start)
     reach_days = np.array([_reach_day_index(_reach_hours(outcome)) for outcome in ordered])
 
+    bands = {key: _daily_bands(array, days) for key, array in stacked.items()}
     rows = []
     for day in days:
         p_reached = float(np.mean(reach_days <= day)) if target_by is not None else math.nan
@@ -330,9 +340,8 @@ def projection_table(
             if day >= array.shape[1]:
                 continue
             node, node_type, metric = key
-            column = array[:, day]
-            p05, p50, p95 = np.quantile(column, [0.05, 0.5, 0.95], method="linear")
-            rows.append((day_date, node, node_type, metric, float(column.mean()), p05, p50, p95, p_reached))
+            p05, p50, p95 = bands[key][day]
+            rows.append((day_date, node, node_type, metric, float(array[:, day].mean()), p05, p50, p95, p_reached))
     columns = ["date", "node", "node_type", "metric", "mean", "p05", "p50", "p95", "p_target_reached"]
     table = pd.DataFrame(rows, columns=columns)
     table["date"] = pd.to_datetime(table["date"])
