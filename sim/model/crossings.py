@@ -313,8 +313,7 @@ class Crossing:
         million times a replication: its references live in cells instead of being looked up on
         ``self`` at every call."""
         env = self.env
-        # Past this time nothing chains (never, when chaining is off).
-        chain_before = NEVER if self.chains_allowed else -NEVER
+        chains = self.chains_allowed
         # ``env.schedule(event, NORMAL, delay)`` written out: one push onto SimPy's own event queue,
         # the same entry (time, priority, next event id, event) it would push, without a method
         # call per household. The time is computed as SimPy computes it (now + delay).
@@ -344,6 +343,11 @@ class Crossing:
 
         def end_service(event: simpy.Event) -> None:
             now = env._now
+            # While this call chains, nothing else runs: SimPy's next event, the capacity state
+            # (changed only by queued events) and hence the factor stay what they are now.
+            chain_until = (event_queue[0][0] if event_queue else NEVER) if chains else -NEVER
+            free_run_until = self._free_run_until
+            factor = self.factor
             while True:  # once per service end: this event's, then any chained (see below)
                 # ``pending`` holds this event's own time, now, as its least element (popped below
                 # wherever this event does not simply become the next service end).
@@ -351,13 +355,12 @@ class Crossing:
                     self._retire_end_event(event)
                     self._arm_service_end(now)
                     return
-                free_run_until = self._free_run_until
                 if now < free_run_until:
                     while queue:
                         household = queue.popleft()
                         if left_queue[household] != crossing_id:  # else rerouted away: lazy deletion
                             start_hours[household] = now
-                            heapreplace(ends, (now + service_hours[household] / self.factor, household))
+                            heapreplace(ends, (now + service_hours[household] / factor, household))
                             break
                     else:
                         arrival_hours = self._next_scheduled_hours
@@ -370,7 +373,7 @@ class Crossing:
                                                           else NEVER)
                             begins = arrival_hours if arrival_hours > now else now  # noqa: FURB136 (max() costs a call)
                             start_hours[household] = begins
-                            entry = (begins + service_hours[household] / self.factor, household)
+                            entry = (begins + service_hours[household] / factor, household)
                             heapreplace(ends, entry)
                             if may_withdraw and begins > now:
                                 commitments.append(entry)
@@ -384,7 +387,7 @@ class Crossing:
                 if len(pending) == 1:  # the usual case: this was the only pending service end
                     pending[0] = first_end_hours
                     at = now + (first_end_hours - now)  # the time SimPy's schedule would compute
-                    if at < chain_before and (not event_queue or at < event_queue[0][0]):
+                    if at < chain_until:
                         # Chained: this event, re-armed, would be the very next one SimPy pops (it
                         # comes strictly before everything queued, and on a tie SimPy would pop the
                         # older entry first, so ties go through the queue). Processing it here, with
