@@ -71,11 +71,11 @@ def _crossing_series(daily, scenario, households: HouseholdTable, ts: Timestamps
     start, end, here_people = ts.start[here], ts.end[here], size[here]
     here_wait = start - (np.where(ts.reroute_arrival[here] < np.inf, ts.reroute_arrival[here],
                                   ts.queue_arrival[here]) if ts.any_reroute else ts.queue_arrival[here])
-    wait_mean, wait_p95 = recorder.daily_wait_statistics(start, here_wait, here_people, n_days)
     lane_hours = scenario.crossings[name].lanes * timelines[crossing_id].open_hours_per_day(n_days)
     # Each array is bucketed by day once and summed with several weights.
     joins, leaves = recorder.DayBuckets(join, n_days), recorder.DayBuckets(leave, n_days)
     starts, ends = recorder.DayBuckets(start, n_days), recorder.DayBuckets(end, n_days)
+    wait_mean, wait_p95 = recorder.daily_wait_statistics(starts, here_wait, here_people)
     busy = recorder.integrals_from_buckets(starts, ends, None, None)  # one lane per service
     joined_people = joins.sums(people)
     key = (name, "crossing")
@@ -139,7 +139,11 @@ def _group_series(daily, scenario, world: World, households: HouseholdTable, ts:
             group_departed = departed_idx[households.group_id[departed_idx] == group_id]
             group_served = served_idx[households.group_id[served_idx] == group_id]
         departed = recorder.daily_sum(households.depart_hours[group_departed], size[group_departed], n_days)
-        crossed = recorder.daily_sum(ts.end[group_served], size[group_served], n_days)
+        if len(world.group_names) > 1:
+            crossed = recorder.daily_sum(ts.end[group_served], size[group_served], n_days)
+        else:  # one group: its crossings are all the crossings' (sums of whole people: exact in any order)
+            crossed = np.sum([daily[(crossing, "crossing", "crossed_people")] for crossing in world.crossing_names],
+                             axis=0)
         deported = group_departed[households.deported[group_departed]]
         key = (name, "group")
         daily[(*key, "departed_people")] = departed

@@ -53,8 +53,9 @@ class DayBuckets:
         self._offsets: np.ndarray | None = None
         self.n_days = n_days
 
-    def _weights(self, weights: np.ndarray) -> np.ndarray:
-        return weights if self._inside is None else weights[self._inside]
+    def select(self, values: np.ndarray) -> np.ndarray:
+        """The entries of ``values`` (one per event given) of the events inside the period."""
+        return values if self._inside is None else values[self._inside]
 
     def _day_offsets(self) -> np.ndarray:
         """Hours since each event's day began (computed once, used by every offset sum)."""
@@ -64,13 +65,13 @@ class DayBuckets:
 
     def sums(self, weights: np.ndarray | None) -> np.ndarray:
         """Sum of ``weights`` of the events of each day."""
-        weights = None if weights is None else self._weights(weights)
+        weights = None if weights is None else self.select(weights)
         return np.bincount(self.days, weights=weights, minlength=self.n_days)[:self.n_days].astype(float)
 
     def offset_sums(self, weights: np.ndarray | None) -> np.ndarray:
         """Sum over each day's events of weight × hours since that day's 00:00."""
         offsets = self._day_offsets()
-        weighted = offsets if weights is None else self._weights(weights) * offsets
+        weighted = offsets if weights is None else self.select(weights) * offsets
         return np.bincount(self.days, weights=weighted, minlength=self.n_days)[:self.n_days]
 
 
@@ -150,13 +151,14 @@ def daily_peaks(enter: np.ndarray, leave: np.ndarray, weights: np.ndarray, n_day
     return daily_peaks_of_changes(*level_changes(enter, leave, weights, n_days * HOURS_PER_DAY), n_days)
 
 
-def daily_wait_statistics(start_hours: np.ndarray, wait_hours: np.ndarray, weights: np.ndarray,
-                          n_days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per day of service start: mean wait per person and the 95th percentile per person."""
-    inside = np.isfinite(start_hours) & (start_hours < n_days * HOURS_PER_DAY)
-    days = day_of(start_hours[inside])
-    waits = wait_hours[inside]
-    people = weights[inside].astype(float)
+def daily_wait_statistics(starts: DayBuckets, wait_hours: np.ndarray,
+                          weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per day of service start (``starts``: the starts bucketed by day): mean wait per person and
+    the 95th percentile per person."""
+    n_days = starts.n_days
+    days = starts.days
+    waits = starts.select(wait_hours)
+    people = starts.select(weights).astype(float)
     totals = np.bincount(days, weights=people, minlength=n_days)[:n_days]
     waited = np.bincount(days, weights=people * waits, minlength=n_days)[:n_days]
     mean = np.divide(waited, totals, out=np.zeros(n_days), where=totals > 0)
