@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from sim.runs.worker_memory import frozen_objects, keep_freed_memory
+
 SCHEDULER_ENVIRONMENT_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 IN_FLIGHT_PER_WORKER = 2
 """Tasks submitted ahead per worker: enough to keep every worker busy, few enough to stay small."""
@@ -85,7 +87,12 @@ _installed: dict[str, Any] = {}
 
 
 def _install(fn) -> None:
+    keep_freed_memory()  # a worker runs tasks of one size: keep what one frees for the next
     _installed["fn"] = fn
+
+
+def _no_op() -> None:
+    """A task that does nothing: submitted first, it makes the pool start its workers."""
 
 
 def _call_installed(task):
@@ -140,6 +147,8 @@ class ProcessExecutor(Executor):
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context(),
                                              initializer=_install, initargs=(fn,))
+            with frozen_objects():  # forked now, the workers never collect the parent's objects
+                self._pool.submit(_no_op)  # under fork, the first submit starts every worker
             self._fn = fn
             self.pools_started += 1
             self._finalizer = weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)

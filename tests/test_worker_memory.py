@@ -1,0 +1,68 @@
+"""Local workers: forked with the parent's objects frozen, and keeping freed memory for their next
+task (sim/runs/worker_memory.py). Untimed: what is checked is the state a worker is in (frozen
+objects, page faults of a reused block), not how fast it is."""
+from __future__ import annotations
+
+import gc
+import os
+import resource
+
+import numpy as np
+
+from sim.runs import worker_memory
+from sim.runs.executors import ProcessExecutor
+
+BLOCK_BYTES = 2 << 20
+BLOCKS = 64
+"""What a replication allocates and frees, in miniature: 64 arrays of 2 MiB (128 MiB, more than
+glibc gives itself leave to keep whatever its past allocations: its own limit is 64 MiB)."""
+
+
+def _frozen_count(_task) -> int:
+    return gc.get_freeze_count()
+
+
+def _faults_of_filling(blocks: int) -> int:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    arrays = [np.ones(BLOCK_BYTES // 8) for _ in range(blocks)]
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    del arrays
+    return faults
+
+
+def _faults_of_a_second_round(_task) -> int:
+    """Page faults of filling the blocks after as many were filled and freed (a second replication)."""
+    _faults_of_filling(BLOCKS)
+    return _faults_of_filling(BLOCKS)
+
+
+def _is_glibc() -> bool:
+    return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
+
+
+def test_workers_never_collect_the_parents_objects_and_the_parent_is_unfrozen() -> None:
+    parent_objects = len(gc.get_objects())
+    with ProcessExecutor(2) as executor:
+        frozen = list(executor.map_unordered(_frozen_count, range(4)))
+        assert gc.get_freeze_count() == 0  # the parent collects its own objects as before
+    # Every worker holds (at least) the parent's objects frozen: most of what existed at the fork.
+    assert min(frozen) >= parent_objects // 2
+
+
+def test_a_worker_reuses_freed_memory_instead_of_asking_the_kernel_again() -> None:
+    pages = BLOCKS * BLOCK_BYTES // resource.getpagesize()
+    with ProcessExecutor(2) as executor:
+        faults = list(executor.map_unordered(_faults_of_a_second_round, range(4)))
+    if _is_glibc():
+        assert max(faults) < pages // 10, faults  # the freed block was reused, not faulted in again
+    else:  # elsewhere the allocator is left alone
+        assert worker_memory.keep_freed_memory() is False
+
+
+def test_this_process_keeps_its_allocator_as_it_was() -> None:
+    """``jobs=1`` runs in the caller's process, whose allocator is not ours to tune: the freed
+    blocks go back to the kernel and the next ones are faulted in afresh (glibc's default)."""
+    pages = BLOCKS * BLOCK_BYTES // resource.getpagesize()
+    faults = _faults_of_a_second_round(None)
+    if _is_glibc():
+        assert faults > pages // 2
