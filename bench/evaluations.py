@@ -1,14 +1,41 @@
 """Model evaluations per second for the bundled forecast calibration (``python -m bench.evaluations``).
 
-One evaluation = what ``calibrate --method posterior`` runs per walker and step: the baseline with
-the fitted values set, cut at 22 Nov 2023, one replication, daily crossings per crossing
-(:class:`sim.runs.evaluate.CrossedEvaluator`). Reported: wall and CPU seconds per evaluation in one
-process (CPU time is what an idle 2-core machine delivers per core, whatever else is running), the
-evaluations per second that implies for ``-j 2``, and the full-period replication for comparison.
+One evaluation = what ``calibrate --method posterior`` runs per walker and step for
+``scenarios/phase1-2023-forecast.yaml``: the baseline with the fitted values set, cut at the last
+observed date, one replication, people crossed per day per crossing. The fitted keys, their
+uniform priors, ``--until`` and the number of walkers are read from the command recorded in that
+file's header, so the bench measures the calibration as it was run. Points are drawn uniformly
+from the priors (seed 0), the same points for every variant.
+
+Variants, interleaved point by point in one process so that they see the same machine state:
+
+* ``before``: what an evaluation cost before issue 15's item 3 — the full outcome of the cut
+  replication (every node's series, peaks, percentiles) and fresh draws, the world reused;
+* ``lean``: only people crossed are counted (``run_replication(..., counters="crossed")``);
+* ``after``: lean, and the draws that do not depend on the fitted values remembered
+  (:class:`sim.runs.evaluate.CrossedEvaluator` as the calibration uses it).
+
+Then the calibration's shape on 2 worker processes: half-steps of ``walkers / 2`` evaluations,
+each one ``map_unordered`` call of a :class:`~sim.runs.executors.ProcessExecutor`; ``before``
+starts a new pool per half-step (what the executor did), ``after`` keeps one pool for all of them.
+Reported: CPU seconds per evaluation (this process, and the workers' too for the pool) and
+evaluations per second (wall), with the load average; timing on a shared machine is noisy, the
+CPU time is the robust figure.
+
+Options: ``--points N`` (default 24), ``--half-steps N`` (default 10), ``--json`` (one line).
+It runs against any checkout on ``PYTHONPATH`` (before the lean path existed, only ``before``).
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import inspect
+import itertools
+import json
+import os
+import resource
+import shlex
+import statistics
 import time
 from pathlib import Path
 
@@ -16,37 +43,153 @@ import numpy as np
 
 from sim import load_scenario
 from sim.model.engine import run_replication
-from sim.runs.evaluate import CrossedEvaluator
+from sim.runs.evaluate import CrossedEvaluator, crossed_by_node
+from sim.runs.executors import ProcessExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
-H = "groups.undocumented.departures.hazard"
-FITTED = {f"{H}.2.rate": (0.001, 0.015), f"{H}.5.rate": (0.01, 0.15), f"{H}.8.rate": (0.003, 0.04),
-          f"{H}.9.rate": (0.002, 0.04), f"{H}.11.rate": (0.001, 0.02), "groups.undocumented.never_leave": (0.3, 0.7)}
+FORECAST = ROOT / "scenarios" / "phase1-2023-forecast.yaml"
+WRITTEN_BY = "# Written by: "
 
 
-def measure(evaluations: int = 12) -> dict[str, float]:
-    scenario = load_scenario(ROOT / "scenarios" / "phase1-2023.yaml")
-    evaluator = CrossedEvaluator(scenario, scenario.run.seed, dt.date(2023, 11, 22))
+def recorded_calibration(path: Path = FORECAST) -> dict:
+    """The fitted keys with their (low, high), ``until``, the walkers and the calibrated scenario,
+    from the ``calibrate`` command recorded in the forecast scenario's header."""
+    line = next(line for line in path.read_text().splitlines() if line.startswith(WRITTEN_BY))
+    words = shlex.split(line.removeprefix(WRITTEN_BY))
+    options: dict[str, list[str]] = {}
+    for option, value in itertools.pairwise(words):
+        if option.startswith("-"):
+            options.setdefault(option, []).append(value)
+    fitted = {}
+    for fit in options["--fit"]:
+        key, bounds = fit.split("=")
+        low, high = bounds.split(":")
+        fitted[key] = (float(low), float(high))
+    return {"scenario": ROOT / words[2], "fitted": fitted, "until": dt.date.fromisoformat(options["--until"][0]),
+            "walkers": int(options["--walkers"][0])}
+
+
+class FullEvaluation:
+    """The evaluation before the lean path: the cut replication's full outcome, fresh draws."""
+
+    def __init__(self, scenario, seed: int, until: dt.date) -> None:
+        self.evaluator = CrossedEvaluator(scenario, seed, until)
+        self.seed = seed
+        self.world = None
+
+    def __call__(self, values: dict[str, float]) -> dict[str, np.ndarray]:
+        from sim.model.engine import build_world
+
+        scenario = self.evaluator.scenario_at(values)
+        self.world = self.world or build_world(scenario)
+        outcome = run_replication(scenario, 0, self.seed, world=self.world)
+        return crossed_by_node(outcome, list(scenario.crossings))
+
+
+def variants(scenario, seed: int, until: dt.date) -> dict:
+    evaluations = {"before": FullEvaluation(scenario, seed, until)}
+    if "remember_draws" in inspect.signature(CrossedEvaluator).parameters:
+        evaluations["lean"] = CrossedEvaluator(scenario, seed, until, remember_draws=False)
+        evaluations["after"] = CrossedEvaluator(scenario, seed, until)
+    return evaluations
+
+
+def prior_points(fitted: dict[str, tuple[float, float]], count: int) -> list[dict[str, float]]:
     rng = np.random.default_rng(0)
-    points = [{key: float(rng.uniform(low, high)) for key, (low, high) in FITTED.items()} for _ in range(evaluations)]
-    evaluator(points[0])  # warm-up: imports, the world
-    wall, cpu = time.perf_counter(), time.process_time()
-    for values in points:
-        evaluator(values)
-    wall, cpu = (time.perf_counter() - wall) / evaluations, (time.process_time() - cpu) / evaluations
-    full_wall, full_cpu = time.perf_counter(), time.process_time()
-    run_replication(scenario, 0)
-    return {"wall_s": wall, "cpu_s": cpu, "full_wall_s": time.perf_counter() - full_wall,
-            "full_cpu_s": time.process_time() - full_cpu}
+    return [{key: float(rng.uniform(low, high)) for key, (low, high) in fitted.items()} for _ in range(count)]
+
+
+def one_process(evaluations: dict, points: list[dict]) -> dict:
+    """CPU and wall seconds per evaluation of each variant (medians), after one warm-up each."""
+    for evaluate in evaluations.values():
+        evaluate(points[0])  # imports, the world; for ``after``, the first drawing of the draws
+    cpu: dict[str, list[float]] = {name: [] for name in evaluations}
+    wall: dict[str, list[float]] = {name: [] for name in evaluations}
+    results = {}
+    for values in points[1:]:
+        for name, evaluate in evaluations.items():
+            clock, processor = time.perf_counter(), time.process_time()
+            results[name] = evaluate(values)
+            cpu[name].append(time.process_time() - processor)
+            wall[name].append(time.perf_counter() - clock)
+        for name in results:  # every variant gives the same evaluation
+            for node, series in results["before"].items():
+                np.testing.assert_array_equal(results[name][node], series)
+    return {name: {"cpu_s": statistics.median(cpu[name]), "wall_s": statistics.median(wall[name])}
+            for name in evaluations}
+
+
+class _Evaluate:
+    """A picklable task function for the pool: values ↦ people crossed in all, per day."""
+
+    def __init__(self, evaluate) -> None:
+        self.evaluate = evaluate
+
+    def __call__(self, values):
+        return self.evaluate(values)["all"]
+
+
+def two_processes(evaluate, points: list[dict], half_steps: int, walkers: int, pool_per_call: bool) -> dict:
+    """``half_steps`` calls of ``walkers / 2`` evaluations on 2 worker processes; with
+    ``pool_per_call``, a new pool for each call. Wall and CPU (this process and the workers)."""
+    task = _Evaluate(evaluate)
+    half = walkers // 2
+    batches = [[points[(step * half + walker) % len(points)] for walker in range(half)] for step in range(half_steps)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    clock, processor = time.perf_counter(), time.process_time()
+    executor = ProcessExecutor(2)
+    try:
+        for batch in batches:
+            list(executor.map_unordered(task, batch))
+            if pool_per_call:
+                executor.close()
+    finally:
+        executor.close()  # the workers are reaped: their CPU time is counted below
+    wall = time.perf_counter() - clock
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    evaluations = half_steps * half
+    return {"evaluations": evaluations, "wall_s": wall, "evaluations_per_s": evaluations / wall,
+            "cpu_s_per_evaluation": (time.process_time() - processor + children) / evaluations,
+            "pools_started": half_steps if pool_per_call else 1}
+
+
+def measure(points: int = 24, half_steps: int = 10) -> dict:
+    calibration = recorded_calibration()
+    scenario = load_scenario(calibration["scenario"])
+    seed, until = scenario.run.seed, calibration["until"]
+    drawn = prior_points(calibration["fitted"], points)
+    load_before = os.getloadavg()
+    figures = {"fitted": list(calibration["fitted"]), "until": until.isoformat(), "walkers": calibration["walkers"],
+               "one_process": one_process(variants(scenario, seed, until), drawn)}
+    evaluations = variants(scenario, seed, until)
+    pools = {"before": two_processes(evaluations["before"], drawn, half_steps, calibration["walkers"], True)}
+    if "after" in evaluations:
+        pools["after"] = two_processes(evaluations["after"], drawn, half_steps, calibration["walkers"], False)
+    figures["two_processes"] = pools
+    figures["load_average"] = [round(value, 2) for value in (*load_before, *os.getloadavg())]
+    return figures
 
 
 def main() -> None:
-    figures = measure()
-    print(f"evaluation (cut at 22 Nov 2023, no tables): {figures['wall_s']:.3f} s wall, {figures['cpu_s']:.3f} s CPU")
-    print(f"full-period replication (to 31 Jan 2024):   {figures['full_wall_s']:.3f} s wall, "
-          f"{figures['full_cpu_s']:.3f} s CPU")
-    print(f"evaluations per second: {1 / figures['wall_s']:.2f} (this run, 1 process); "
-          f"{2 / figures['cpu_s']:.2f} on 2 idle cores (from CPU time)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=24)
+    parser.add_argument("--half-steps", type=int, default=10)
+    parser.add_argument("--json", action="store_true")
+    arguments = parser.parse_args()
+    figures = measure(arguments.points, arguments.half_steps)
+    if arguments.json:
+        print(json.dumps(figures, default=str))
+        return
+    print(f"fitted: {', '.join(figures['fitted'])}; cut at {figures['until']}; {figures['walkers']} walkers")
+    for name, row in figures["one_process"].items():
+        print(f"1 process, {name:6}: {row['cpu_s']:.3f} CPU-s per evaluation, {row['wall_s']:.3f} s wall "
+              f"({1 / row['wall_s']:.2f} evaluations/s)")
+    for name, row in figures["two_processes"].items():
+        print(f"2 processes, {name:6}: {row['evaluations_per_s']:.2f} evaluations/s ({row['evaluations']} in "
+              f"{row['wall_s']:.1f} s, {row['pools_started']} pool(s)), {row['cpu_s_per_evaluation']:.3f} CPU-s "
+              f"per evaluation (all processes)")
+    print(f"load average (1, 5, 15 min) before and after: {figures['load_average']}")
 
 
 if __name__ == "__main__":

@@ -133,3 +133,14 @@ def test_memo_stays_within_its_byte_budget() -> None:
         late = streams.stream(3, 0, "d9").random(1000)  # the latest are kept
     assert memo.hits == 1
     np.testing.assert_array_equal(late, _real("d9").random(1000))
+
+
+def test_the_bench_measures_the_calibration_recorded_in_the_forecast_scenario() -> None:
+    from bench.evaluations import recorded_calibration
+
+    calibration = recorded_calibration()
+    posterior_columns = (ROOT / "scenarios" / "phase1-2023-forecast-posterior.csv").read_text().splitlines()[0]
+    assert [*calibration["fitted"], "weight"] == posterior_columns.split(",")
+    assert calibration["fitted"]["groups.undocumented.never_leave"] == (0.3, 0.7)
+    assert calibration["until"] == dt.date(2023, 11, 22) and calibration["walkers"] == 12
+    assert calibration["scenario"] == PHASE1
