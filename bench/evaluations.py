@@ -17,7 +17,8 @@ Variants, interleaved point by point in one process so that they see the same ma
 
 Then the calibration's shape on 2 worker processes: half-steps of ``walkers / 2`` evaluations,
 each one ``map_unordered`` call of a :class:`~sim.runs.executors.ProcessExecutor`; ``before``
-starts a new pool per half-step (what the executor did), ``after`` keeps one pool for all of them.
+starts a new pool per half-step (what the executor did), ``after`` keeps one pool for all of them;
+their half-steps alternate.
 Reported: CPU seconds per evaluation (this process, and the workers' too for the pool) and
 evaluations per second (wall), with the load average; timing on a shared machine is noisy, the
 CPU time is the robust figure.
@@ -129,29 +130,48 @@ class _Evaluate:
         return self.evaluate(values)["all"]
 
 
-def two_processes(evaluate, points: list[dict], half_steps: int, walkers: int, pool_per_call: bool) -> dict:
-    """``half_steps`` calls of ``walkers / 2`` evaluations on 2 worker processes; with
-    ``pool_per_call``, a new pool for each call. Wall and CPU (this process and the workers)."""
-    task = _Evaluate(evaluate)
+def _children_cpu_s() -> float:
+    """CPU seconds of the reaped child processes (a pool's workers count once it is closed)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def two_processes(evaluations: dict, points: list[dict], half_steps: int, walkers: int) -> dict:
+    """The calibration's half-steps (``walkers / 2`` evaluations each, one ``map_unordered`` call)
+    on 2 worker processes: ``before`` with a new pool per half-step, ``after`` (if there) with one
+    pool kept for all. Half-steps alternate between the two, so that both see the same load.
+    Wall seconds, and CPU seconds of this process and the workers, per evaluation."""
     half = walkers // 2
     batches = [[points[(step * half + walker) % len(points)] for walker in range(half)] for step in range(half_steps)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    clock, processor = time.perf_counter(), time.process_time()
-    executor = ProcessExecutor(2)
+    names = [name for name in ("before", "after") if name in evaluations]
+    executors = {name: ProcessExecutor(2) for name in names}
+    tasks = {name: _Evaluate(evaluations[name]) for name in names}
+    wall = dict.fromkeys(names, 0.0)
+    parent_cpu = dict.fromkeys(names, 0.0)
+    children_at_start = _children_cpu_s()
+    before_children = 0.0
     try:
         for batch in batches:
-            list(executor.map_unordered(task, batch))
-            if pool_per_call:
-                executor.close()
+            for name in names:
+                children = _children_cpu_s()
+                clock, processor = time.perf_counter(), time.process_time()
+                list(executors[name].map_unordered(tasks[name], batch))
+                if name == "before":
+                    executors[name].close()  # a new pool at the next half-step: what the executor did
+                wall[name] += time.perf_counter() - clock
+                parent_cpu[name] += time.process_time() - processor
+                if name == "before":
+                    before_children += _children_cpu_s() - children
     finally:
-        executor.close()  # the workers are reaped: their CPU time is counted below
-    wall = time.perf_counter() - clock
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    children = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    evaluations = half_steps * half
-    return {"evaluations": evaluations, "wall_s": wall, "evaluations_per_s": evaluations / wall,
-            "cpu_s_per_evaluation": (time.process_time() - processor + children) / evaluations,
-            "pools_started": half_steps if pool_per_call else 1}
+        for executor in executors.values():
+            executor.close()
+    # The persistent pool's workers are reaped last: the children's CPU time the before pools did not use.
+    children_cpu = {"before": before_children, "after": _children_cpu_s() - children_at_start - before_children}
+    done = half_steps * half
+    return {name: {"evaluations": done, "wall_s": wall[name], "evaluations_per_s": done / wall[name],
+                   "cpu_s_per_evaluation": (parent_cpu[name] + children_cpu[name]) / done,
+                   "pools_started": getattr(executors[name], "pools_started", half_steps)}
+            for name in names}
 
 
 def measure(points: int = 24, half_steps: int = 10) -> dict:
@@ -162,11 +182,8 @@ def measure(points: int = 24, half_steps: int = 10) -> dict:
     load_before = os.getloadavg()
     figures = {"fitted": list(calibration["fitted"]), "until": until.isoformat(), "walkers": calibration["walkers"],
                "one_process": one_process(variants(scenario, seed, until), drawn)}
-    evaluations = variants(scenario, seed, until)
-    pools = {"before": two_processes(evaluations["before"], drawn, half_steps, calibration["walkers"], True)}
-    if "after" in evaluations:
-        pools["after"] = two_processes(evaluations["after"], drawn, half_steps, calibration["walkers"], False)
-    figures["two_processes"] = pools
+    figures["two_processes"] = two_processes(variants(scenario, seed, until), drawn, half_steps,
+                                             calibration["walkers"])
     figures["load_average"] = [round(value, 2) for value in (*load_before, *os.getloadavg())]
     return figures
 
