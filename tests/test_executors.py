@@ -116,3 +116,23 @@ def test_compare_identical_on_every_executor(scenarios, cluster) -> None:
               for executor in (SerialExecutor(), ProcessExecutor(2), DaskExecutor(client=client))]
     for table in tables[1:]:
         assert table.equals(tables[0])
+
+
+class _WhereAmI:
+    """Returns the worker's process and this object's identity there (a copy per scatter)."""
+
+    def __call__(self, _task):
+        time.sleep(0.02)
+        return os.getpid(), id(self)
+
+
+def test_dask_keeps_the_function_on_its_workers_while_it_is_mapped(cluster) -> None:
+    _, client = cluster
+    executor = DaskExecutor(client=client)
+    where = _WhereAmI()
+    first = set(executor.map_unordered(where, range(8)))
+    second = set(executor.map_unordered(where, range(8)))
+    # the same copies served both calls (one per worker process): scattered once, not per call
+    assert len(first | second) <= 2, first | second
+    executor.close()
+    assert executor._scattered is None

@@ -16,7 +16,8 @@ most a few per worker are in flight, so neither the pending tasks nor their resu
   start them once, and whatever ``fn`` caches in a worker (the world, the draws) is reused.
 * :class:`DaskExecutor` — a Dask distributed cluster (``--scheduler ADDRESS`` or the environment
   variable ``DASK_SCHEDULER_ADDRESS``), or an existing ``distributed.Client``. ``fn`` is scattered
-  to the workers once; tasks are submitted as they are needed.
+  to the workers once (and kept there while the same ``fn`` is mapped); tasks are submitted as
+  they are needed.
 
 :func:`make_executor` picks one from the command-line options.
 """
@@ -190,9 +191,25 @@ class DaskExecutor(Executor):
         self.address = address or getattr(client.scheduler, "address", "?")
         self.workers = max(1, sum(info.get("nthreads", 1) for info in
                                   client.scheduler_info().get("workers", {}).values()))
+        self._scattered: tuple[Callable, Any] | None = None  # (fn, its future on the workers)
 
     def describe(self) -> str:
         return f"Dask cluster at {self.address} ({self.workers} worker threads)"
+
+    def _scattered_fn(self, fn):
+        """``fn`` on every worker, scattered once while the same function is mapped (as the process
+        pool keeps its workers): what it caches on a worker serves every later call there."""
+        if self._scattered is not None and self._scattered[0] is not fn:
+            self._release_fn()
+        if self._scattered is None:
+            [future] = self.client.scatter([fn], broadcast=True, hash=False)
+            self._scattered = (fn, future)
+        return self._scattered[1]
+
+    def _release_fn(self) -> None:
+        scattered, self._scattered = self._scattered, None
+        if scattered is not None:
+            scattered[1].release()
 
     def map_unordered(self, fn, tasks):
         from distributed import as_completed
@@ -201,7 +218,7 @@ class DaskExecutor(Executor):
         first = next(iterator, _END)
         if first is _END:
             return
-        [fn_future] = self.client.scatter([fn], broadcast=True, hash=False)
+        fn_future = self._scattered_fn(fn)
         completed = as_completed(loop=self.client.loop)  # this client, not a process-wide default
         limit = self.workers * IN_FLIGHT_PER_WORKER
         live: set = set()
@@ -233,9 +250,9 @@ class DaskExecutor(Executor):
         finally:
             for future in live:
                 future.cancel()
-            fn_future.release()
 
     def close(self) -> None:
+        self._release_fn()
         if self._owns_client:
             self.client.close()
 
