@@ -2,7 +2,9 @@
 
 Scenario errors must point at a line, so mappings are built as :class:`LocatedDict` (a ``dict``
 that also records the line of each key) and lists as :class:`LocatedList` (the line of each item).
-The loader is a :class:`yaml.SafeLoader` subclass: YAML is only data here, never code.
+The loader is a :class:`yaml.SafeLoader` subclass: YAML is only data here, never code. To start
+fast, a file is first read with libyaml's parser under the same composer and constructors
+(:class:`FastLineLoader`); anything it refuses, or might read otherwise, is read by PyYAML alone.
 
 Two YAML traps are caught while reading rather than producing silently wrong values:
 
@@ -85,9 +87,8 @@ class UnquotedTime(str):
     line: int
 
 
-class LineLoader(yaml.SafeLoader):
-    """A safe loader whose mappings and lists remember the lines they were written on, and which
-    refuses documents whose aliases would expand them beyond :data:`MAX_ALIAS_EXPANSION` values."""
+class _LineLimits:
+    """What both loaders add to PyYAML's composer: a nesting limit, and the alias expansion check."""
 
     def compose_node(self, parent, index):
         # The composer recurses once per nesting level: stop a deep document before Python does.
@@ -103,6 +104,53 @@ class LineLoader(yaml.SafeLoader):
     def construct_document(self, node):
         _check_expansion(node)
         return super().construct_document(node)
+
+
+class LineLoader(_LineLimits, yaml.SafeLoader):
+    """A safe loader whose mappings and lists remember the lines they were written on, and which
+    refuses documents whose aliases would expand them beyond :data:`MAX_ALIAS_EXPANSION` values.
+
+    Pure Python from the first character to the last: its error messages are the ones users see."""
+
+
+_LIBYAML_PARSER = (yaml.cyaml.CParser,) if yaml.__with_libyaml__ else ()  # every PyYAML wheel has libyaml
+
+
+class _FastLineLoader(_LineLimits, yaml.composer.Composer, yaml.constructor.SafeConstructor,
+                      yaml.resolver.Resolver, *_LIBYAML_PARSER):
+    """:class:`LineLoader` reading its events from libyaml's parser (C) instead of PyYAML's scanner
+    and parser (Python, three quarters of the time of reading a scenario). The composer (with the
+    nesting limit; libyaml's own composer recurses in C, beyond the reach of Python's recursion
+    limit), the resolver and the constructors are the same Python code, so a document it reads
+    becomes the same values with the same lines. A document it refuses is read again by
+    :class:`LineLoader`, whose messages are the ones users see (libyaml words its errors otherwise)."""
+
+    def __init__(self, stream) -> None:
+        _LIBYAML_PARSER[0].__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+    def compose_scalar_node(self, anchor):
+        event = self.peek_event()
+        if not event.style:  # a plain scalar: libyaml's style is "", PyYAML's (tested by _construct_str) None
+            # In a flow collection PyYAML ends a plain scalar at "?" ({to: 2025-12-31?} is an error),
+            # libyaml reads it into the scalar: leave such documents to PyYAML.
+            if "?" in event.value:
+                raise _ReadByPyYAML("a plain scalar with '?'")
+            event.style = None
+        return super().compose_scalar_node(anchor)
+
+
+class _ReadByPyYAML(yaml.YAMLError):
+    """Where libyaml and PyYAML read a document differently: :class:`LineLoader` reads it."""
+
+
+_READ_BY_PYYAML = re.compile("\t|\ufeff|[|>][-+0-9]*#")
+"""Text that libyaml accepts and PyYAML refuses, so that only :class:`LineLoader` reads it: a tab
+(libyaml takes one after ``key:`` as a space), a byte-order mark after the start (libyaml skips it)
+and a comment right after a block scalar's ``|`` or ``>`` (``|# note``). Found by feeding both
+loaders mutated scenario files (tests/test_yaml_lines.py); a false alarm only costs time."""
 
 
 class AliasBombError(yaml.YAMLError):
@@ -213,15 +261,23 @@ def _construct_timestamp(loader: LineLoader, node: yaml.ScalarNode) -> Any:
         return node.value
 
 
-LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
-LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+FastLineLoader = _FastLineLoader if _LIBYAML_PARSER else LineLoader
+
+for _loader in (LineLoader, _FastLineLoader):
+    _loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    _loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+    _loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML text with line information; a syntax error becomes a located :class:`ScenarioError`."""
+    if FastLineLoader is not LineLoader and not _READ_BY_PYYAML.search(text):
+        try:
+            return yaml.load(text, Loader=FastLineLoader)
+        except (yaml.YAMLError, RecursionError):
+            pass  # read again below: PyYAML's answer, and its wording of the error, are the ones users see
     try:
         return yaml.load(text, Loader=LineLoader)
     except AliasBombError as error:
