@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -31,8 +31,10 @@ from sim.scenario.distributions import (
     Uniform,
 )
 from sim.scenario.keypath import KeyPath, format_key_path
-from sim.scenario.messages import Finding
 from sim.scenario.policies import PolicyDate, parse_date_ref
+
+if TYPE_CHECKING:  # messages (pydantic's errors reworded) is imported only when a file has problems
+    from sim.scenario.messages import Finding
 
 SHARE_TOLERANCE = 1e-6
 _DISTRIBUTION = TypeAdapter(Distribution)

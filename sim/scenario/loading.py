@@ -14,7 +14,7 @@ import copy
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -29,9 +29,11 @@ from sim.scenario.keypath import (
     parse_key_path,
     set_path,
 )
-from sim.scenario.messages import Finding, translate_errors
 from sim.scenario.models import Scenario, register_loader
 from sim.scenario.yaml_lines import Location, LocationMap, location_of
+
+if TYPE_CHECKING:
+    from sim.scenario.messages import Finding
 
 OVERRIDE_FILE = "--set"
 """The ``file`` of problems in values given on the command line."""
@@ -136,6 +138,8 @@ def validate_data(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
+        from sim.scenario.messages import translate_errors  # only a file with problems needs it
+
         findings = translate_errors(error, data, Scenario)
         if data.get("extends") is not None:
             findings = [

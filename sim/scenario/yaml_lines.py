@@ -97,12 +97,15 @@ class _LineLimits:
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(
                     None, None, f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+            if isinstance(self.peek_event(), yaml.AliasEvent):
+                self._aliased = True
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
     def construct_document(self, node):
-        _check_expansion(node)
+        if getattr(self, "_aliased", False):  # without an alias no value is shared: nothing to expand
+            _check_expansion(node)
         return super().construct_document(node)
 
 
