@@ -66,6 +66,17 @@ __all__ = [
 ]
 
 
+def _no_entries() -> dict:
+    """An empty mapping, for ``default_factory``. Not ``dict`` itself: pydantic reads the signature of
+    a default factory, and a builtin's is parsed from text by :mod:`tokenize` (~4 ms of start-up)."""
+    return {}
+
+
+def _no_items() -> list:
+    """An empty list, for ``default_factory`` (see :func:`_no_entries`)."""
+    return []
+
+
 class _Model(BaseModel):
     # A typo in a key must never be ignored; a scenario is a value, never mutated in place.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -224,8 +235,8 @@ class Reception(_Model):
 class Initial(_Model):
     """People already in the system at the period start (counted as departed at time 0)."""
 
-    queued: dict[str, People] = Field(default_factory=dict, description="people queued per crossing")
-    in_camps: dict[str, People] = Field(default_factory=dict, description="people inside each camp")
+    queued: dict[str, People] = Field(default_factory=_no_entries, description="people queued per crossing")
+    in_camps: dict[str, People] = Field(default_factory=_no_entries, description="people inside each camp")
 
 
 class Slowdown(_Model):
@@ -262,20 +273,20 @@ class Scenario(_Model):
     period: Period
     target: Target | None = None
     run: RunSettings = RunSettings()
-    policies: dict[str, Policy] = Field(default_factory=dict, description="named, dated policy phases")
+    policies: dict[str, Policy] = Field(default_factory=_no_entries, description="named, dated policy phases")
     groups: dict[str, Group] = Field(min_length=1)
     origins: dict[str, Origin] = Field(min_length=1)
-    camps: dict[str, Camp] = Field(default_factory=dict)
+    camps: dict[str, Camp] = Field(default_factory=_no_entries)
     crossings: dict[str, Crossing] = Field(min_length=1)
-    reception: dict[str, Reception] = Field(default_factory=dict)
+    reception: dict[str, Reception] = Field(default_factory=_no_entries)
     initial: Initial = Initial()
-    slowdowns: list[Slowdown] = Field(default_factory=list)
-    disruptions: list[Disruption] = Field(default_factory=list)
+    slowdowns: list[Slowdown] = Field(default_factory=_no_items)
+    disruptions: list[Disruption] = Field(default_factory=_no_items)
     # Last, so that its validator sees every other field (sim.runs.uncertain: drawn once per replication).
     # Besides key paths, the block may hold ``sample: FILE`` (sim.scenario.uncertain_sample: joint draws),
     # kept as the file's absolute path (resolved when the scenario is loaded).
     uncertain: dict[str, Distribution] = Field(
-        default_factory=dict,
+        default_factory=_no_entries,
         description="key path -> distribution: values drawn once per replication; and/or sample: a CSV "
                     "(key paths and weight) of which each replication draws one row by weight",
         json_schema_extra={"properties": {"sample": {
@@ -311,9 +322,9 @@ class Scenario(_Model):
                     mode=info.mode, by_alias=info.by_alias, exclude_none=info.exclude_none)
                 for key, value in block.items()}
 
-    _warnings: list[Problem] = PrivateAttr(default_factory=list)
+    _warnings: list[Problem] = PrivateAttr(default_factory=_no_items)
     _source: str | None = PrivateAttr(default=None)
-    _source_files: list[str] = PrivateAttr(default_factory=list)
+    _source_files: list[str] = PrivateAttr(default_factory=_no_items)
 
     def __eq__(self, other: object) -> bool:
         # Two scenarios are equal when their assumptions are; where they were loaded from is not one.
