@@ -126,7 +126,9 @@ def _warm_up() -> None:
             pass
 
 
-WARM_MODULES = ("sim.cli", "sim.scenario", "sim.runs.study", "sim.outputs.results", "sim.outputs.observed",
+WARM_MODULES = ("sim.cli", *(f"sim.cli.{group}" for group in ("scenario_commands", "run_commands", "experiments",
+                                                             "credibility", "backtest")),
+                "sim.scenario", "sim.runs.study", "sim.outputs.results", "sim.outputs.observed",
                 "sim.runs.executors", "sim.analytic.bound", "sim.studies.calibrate", "pandas", "pyarrow.parquet")
 
 
