@@ -82,6 +82,21 @@ def test_remembered_draws_on_the_bundled_calibration() -> None:
     assert evaluator._draws.hits > 0 and evaluator._draws.misses > 0
 
 
+def test_one_evaluator_in_two_threads_gives_what_fresh_draws_give() -> None:
+    """As on a Dask worker with two threads: evaluations of one evaluator at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    scenario = load_scenario(GOLDEN)
+    until = dt.date(2023, 11, 25)
+    shared = CrossedEvaluator(scenario, 7, until)
+    fresh = CrossedEvaluator(scenario, 7, until, remember_draws=False)
+    values = GOLDEN_VALUES * 3
+    with ThreadPoolExecutor(2) as threads:
+        evaluated = list(threads.map(shared, values))
+    for point, result in zip(values, evaluated):
+        _same(result, fresh(point))
+
+
 # --------------------------------------------------------------------------------------------
 # DrawMemo itself, against real generators
 

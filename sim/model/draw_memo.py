@@ -25,6 +25,7 @@ least recently used first, past ``max_bytes``.
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,8 @@ class DrawMemo:
         self.misses = 0
         self._streams: OrderedDict[StreamKey, list[tuple[Call, object]]] = OrderedDict()
         self._bytes = 0
+        # A Dask worker may run two evaluations of one evaluator at once, in two threads.
+        self._lock = threading.Lock()
 
     @contextmanager
     def active(self) -> Iterator[DrawMemo]:
@@ -69,31 +72,33 @@ class DrawMemo:
 
     def remembered(self, key: StreamKey, before: list[Call], call: Call):
         """The result of ``call`` on stream ``key`` after the calls ``before``, if remembered."""
-        calls = self._streams.get(key)
         position = len(before)
-        if (calls is None or position >= len(calls) or calls[position][0] != call
-                or any(remembered != made for (remembered, _), made in zip(calls, before))):
-            self.misses += 1
-            return _MISSING
-        self._streams.move_to_end(key)
-        self.hits += 1
-        return calls[position][1]
+        with self._lock:
+            calls = self._streams.get(key)
+            if (calls is None or position >= len(calls) or calls[position][0] != call
+                    or any(remembered != made for (remembered, _), made in zip(calls, before))):
+                self.misses += 1
+                return _MISSING
+            self._streams.move_to_end(key)
+            self.hits += 1
+            return calls[position][1]
 
     def remember(self, key: StreamKey, position: int, call: Call, result) -> None:
         """Call number ``position`` of stream ``key`` gave ``result``: it replaces whatever was
         remembered from that position on (a different call there starts a different sequence)."""
-        calls = self._streams.pop(key, [])
-        self._bytes -= sum(_nbytes(value) for _, value in calls[position:])
-        del calls[position:]
         if isinstance(result, np.ndarray):
             result = result.copy()
             result.flags.writeable = False
-        calls.append((call, result))
-        self._bytes += _nbytes(result)
-        self._streams[key] = calls
-        while self._bytes > self.max_bytes and len(self._streams) > 1:
-            _, dropped = self._streams.popitem(last=False)
-            self._bytes -= sum(_nbytes(value) for _, value in dropped)
+        with self._lock:
+            calls = self._streams.pop(key, [])
+            self._bytes -= sum(_nbytes(value) for _, value in calls[position:])
+            del calls[position:]
+            calls.append((call, result))
+            self._bytes += _nbytes(result)
+            self._streams[key] = calls
+            while self._bytes > self.max_bytes and len(self._streams) > 1:
+                _, dropped = self._streams.popitem(last=False)
+                self._bytes -= sum(_nbytes(value) for _, value in dropped)
 
     @property
     def nbytes(self) -> int:
