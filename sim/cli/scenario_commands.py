@@ -1,7 +1,6 @@
 """The ``validate`` and ``schema`` commands: check scenario files, print the format's JSON Schema."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +46,8 @@ def _validate_files(files: list[Path], show: bool, set_values: list[str], debug:
 
 def schema() -> None:
     """Print the JSON Schema of the scenario format (for editors)."""
+    import json
+
     from sim.scenario import Scenario
 
     typer.echo(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
