@@ -45,7 +45,7 @@ Hours = Annotated[
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built when first used
 
     def mean(self) -> float:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
