@@ -348,6 +348,36 @@ class Crossing:
             chain_until = (event_queue[0][0] if event_queue else NEVER) if chains else -NEVER
             free_run_until = self._free_run_until
             factor = self.factor
+            if not queue and len(pending) == 1 and not may_withdraw and now < free_run_until:
+                # The surge path, written out: nobody waits in the deque, so each freed lane takes
+                # the next scheduled arrival, and the chain goes on while the new earliest end
+                # comes before SimPy's next event. The same steps as the general loop below, with
+                # the crossing's position in its scheduled list held in locals meanwhile.
+                index = self._next_scheduled
+                arrival_hours = self._next_scheduled_hours
+                while arrival_hours <= now or (starts_ahead and arrival_hours < free_run_until):
+                    household = scheduled_households[index]
+                    index += 1
+                    begins = arrival_hours if arrival_hours > now else now  # noqa: FURB136 (max() costs a call)
+                    arrival_hours = scheduled_hours[index] if index < scheduled_count else NEVER
+                    start_hours[household] = begins
+                    heapreplace(ends, (begins + service_hours[household] / factor, household))
+                    first_end_hours = ends[0][0]
+                    pending[0] = first_end_hours
+                    at = now + (first_end_hours - now)  # the time SimPy's schedule would compute
+                    if at < chain_until:  # chained (see below)
+                        now = at
+                        continue
+                    self._next_scheduled = index
+                    self._next_scheduled_hours = arrival_hours
+                    env._now = now
+                    event.callbacks = callbacks
+                    heappush(event_queue, (at, NORMAL, next(event_ids), event))
+                    return
+                # Nobody to take now: the general path frees the lane.
+                self._next_scheduled = index
+                self._next_scheduled_hours = arrival_hours
+                env._now = now
             while True:  # once per service end: this event's, then any chained (see below)
                 # ``pending`` holds this event's own time, now, as its least element (popped below
                 # wherever this event does not simply become the next service end).
