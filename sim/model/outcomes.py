@@ -35,7 +35,7 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
 
     queue_changes, served_waits, served_people = [], [], []
     for crossing_id, name in enumerate(world.crossing_names):
-        changes, waits, people = _crossing_series(daily, scenario, households, ts, timelines, size, crossing_id, name,
+        changes, waits, people = _crossing_series(daily, scenario, households, ts, timelines, crossing_id, name,
                                                   n_days, horizon)
         queue_changes.append(changes)
         served_waits.append(waits)
@@ -58,7 +58,7 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
 
 
 def _crossing_series(daily, scenario, households: HouseholdTable, ts: Timestamps,
-                     timelines: list[CapacityTimeline], size: np.ndarray, crossing_id: int, name: str,
+                     timelines: list[CapacityTimeline], crossing_id: int, name: str,
                      n_days: int, horizon: float):
     """One crossing's daily series; returns its queue-level changes and the waits and sizes of the
     households it served (for the totals over all crossings)."""
@@ -67,10 +67,11 @@ def _crossing_series(daily, scenario, households: HouseholdTable, ts: Timestamps
     join, leave, people = ts.queue_intervals(households, crossing_id)
     queue_changes = recorder.level_changes(join, leave, people, horizon)
     order = ts.join_order[crossing_id]
-    here = order[ts.served_at[order] == crossing_id]
-    start, end, here_people = ts.start[here], ts.end[here], size[here]
-    here_wait = start - (np.where(ts.reroute_arrival[here] < np.inf, ts.reroute_arrival[here],
-                                  ts.queue_arrival[here]) if ts.any_reroute else ts.queue_arrival[here])
+    # Those served here left this queue when their service started: their stay in it is their wait.
+    served = ts.served_at[order] == crossing_id
+    start, here_people = leave[served], people[served]
+    end = ts.end[order[served]]
+    here_wait = start - join[served]
     lane_hours = scenario.crossings[name].lanes * timelines[crossing_id].open_hours_per_day(n_days)
     # Each array is bucketed by day once and summed with several weights.
     joins, leaves = recorder.DayBuckets(join, n_days), recorder.DayBuckets(leave, n_days)
