@@ -177,11 +177,27 @@ def _wire_crossings(env, scenario, world: World, households: HouseholdTable, tim
         crossing = Crossing(
             env, crossing_id, spec.lanes, timelines[crossing_id], fed_by_camp or rerouted_into,
             arrive_hours[members].tolist(), members.tolist(), size_people,
-            memoryview(households.service_hours[crossing_id][ranked]), crossing_records, reroute,
+            memoryview(_service_by_rank(households, ranked, crossing_of, crossing_id, rerouted_into)),
+            crossing_records, reroute,
         )
         crossing.scheduled_members = members  # for the recorder: this queue's arrivals in time order
         crossings.append(crossing)
     return crossings
+
+
+def _service_by_rank(households: HouseholdTable, ranked: np.ndarray, crossing_of: np.ndarray, crossing_id: int,
+                     rerouted_into: bool) -> np.ndarray:
+    """The drawn service hours at this crossing, by arrival rank. Only the households that can be
+    served here are read: those routed here, and anyone where a reroute leads here; the others'
+    entries are NaN (never read). Gathering only those from household order saves random reads,
+    which dominate at a million households."""
+    service_hours = households.service_hours[crossing_id]
+    if rerouted_into:
+        return service_hours[ranked]
+    by_rank = np.full(len(ranked), np.nan)
+    routed_here = np.flatnonzero(crossing_of == crossing_id)
+    by_rank[routed_here] = service_hours[ranked[routed_here]]
+    return by_rank
 
 
 def _wire_camps(env, scenario, world: World, households: HouseholdTable, ranked: np.ndarray,
