@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sim.runs import worker_memory
 from sim.runs.executors import ProcessExecutor
@@ -62,9 +63,11 @@ def test_a_worker_reuses_freed_memory_instead_of_asking_the_kernel_again() -> No
         assert worker_memory.keep_freed_memory() is False
 
 
-def test_this_process_keeps_its_allocator_as_it_was() -> None:
-    """``jobs=1`` runs in the caller's process, whose allocator is not ours to tune: the freed
-    blocks go back to the kernel and the next ones are faulted in afresh (glibc's default).
+@pytest.mark.parametrize("opt_out", [None, "0"])
+def test_a_serial_run_keeps_freed_memory_in_this_process_unless_told_not_to(opt_out) -> None:
+    """``jobs=1`` runs in the caller's process, which pays the same page faults per replication:
+    the serial executor keeps freed memory too, unless ``BORDERSIM_KEEP_FREED_MEMORY=0``, where
+    the freed blocks go back to the kernel and the next ones are faulted in afresh (glibc's default).
 
     Measured in a fresh interpreter that imports the executors and runs a serial map: in the
     test process, glibc's thresholds depend on everything the suite allocated and freed before
@@ -76,8 +79,15 @@ def test_this_process_keeps_its_allocator_as_it_was() -> None:
             "print(next(SerialExecutor().map_unordered(t._faults_of_a_second_round, [None])))")
     root = Path(__file__).resolve().parent.parent
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    environment.pop(worker_memory.OPT_OUT_VARIABLE, None)
+    if opt_out is not None:
+        environment[worker_memory.OPT_OUT_VARIABLE] = opt_out
     done = subprocess.run([sys.executable, "-c", code], cwd=root, env=environment, capture_output=True, text=True,
                           check=True)
     faults = int(done.stdout.split()[-1])
-    if _is_glibc():
-        assert faults > pages // 2
+    if not _is_glibc():
+        return  # elsewhere the allocator is left alone (checked above)
+    if opt_out == "0":
+        assert faults > pages // 2, faults
+    else:
+        assert faults < pages // 10, faults

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from sim.runs.worker_memory import frozen_objects, keep_freed_memory
+from sim.runs.worker_memory import frozen_objects, keep_freed_memory, keep_freed_memory_here
 
 SCHEDULER_ENVIRONMENT_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 IN_FLIGHT_PER_WORKER = 2
@@ -72,11 +72,16 @@ class Executor:
 
 
 class SerialExecutor(Executor):
-    """Each task in turn, in this process, in the order given."""
+    """Each task in turn, in this process, in the order given.
+
+    Like a local worker, this process keeps the memory a replication frees for the next one
+    (:func:`sim.runs.worker_memory.keep_freed_memory`; opt out with the environment variable
+    ``BORDERSIM_KEEP_FREED_MEMORY=0``)."""
 
     name = "serial"
 
     def map_unordered(self, fn, tasks):
+        keep_freed_memory_here()
         for task in tasks:
             yield fn(task)
 
