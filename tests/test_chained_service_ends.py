@@ -66,3 +66,4 @@ def test_chained_service_ends_give_exactly_the_queue_path(monkeypatch, patch):
         np.testing.assert_array_equal(chained.daily[key], queued.daily[key], err_msg=str(key))
     assert chained.totals == queued.totals or all(
         a == b or (np.isnan(a) and np.isnan(b)) for a, b in zip(chained.totals.values(), queued.totals.values()))
+

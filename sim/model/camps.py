@@ -70,6 +70,7 @@ class Camp:
         count = len(arrival_hours)
         next_index = 0
         callbacks: list = []
+        self._feed_callbacks = callbacks  # emptied when the replication is released (a cycle)
 
         def arrive_due(event: simpy.Event) -> None:
             nonlocal next_index
