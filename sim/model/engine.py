@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -121,6 +122,15 @@ def _arrival_ranks(households: HouseholdTable, horizon_hours: float) -> np.ndarr
     return inside[order]
 
 
+class _ByRank(NamedTuple):
+    """What the wiring reads of every household that arrives within the period, by arrival rank
+    (gathered once: reading household order at random is the costly part)."""
+
+    arrive_hours: np.ndarray
+    crossing_id: np.ndarray
+    camp_id: np.ndarray
+
+
 def _simulate(env: simpy.Environment, scenario, world: World, households: HouseholdTable,
               timelines: list[CapacityTimeline], crossings: list[Crossing], camps: list[Camp]):
     """Wire the crossings and camps (appended to the lists given) and run the clock to the horizon.
@@ -131,6 +141,7 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
     up front); the records it writes are lists (cheaper to assign)."""
     horizon = world.clock.horizon_hours
     ranked = _arrival_ranks(households, horizon)
+    by_rank = _ByRank(households.arrive_hours[ranked], households.crossing_id[ranked], households.camp_id[ranked])
     size_people = households.size_people[ranked].tolist()
     crossing_records = CrossingRecords(len(ranked))
     camp_records = CampRecords(len(ranked))
@@ -150,21 +161,19 @@ def _simulate(env: simpy.Environment, scenario, world: World, households: Househ
         return send
 
     senders = [send_to(c) for c in range(len(world.crossing_names))]
-    crossings += _wire_crossings(env, scenario, world, households, timelines, ranked, size_people, crossing_records,
-                                 senders)
-    camps += _wire_camps(env, scenario, world, households, ranked, size_people, camp_records, senders)
+    crossings += _wire_crossings(env, scenario, world, households, timelines, ranked, by_rank, size_people,
+                                 crossing_records, senders)
+    camps += _wire_camps(env, scenario, world, households, ranked, by_rank, size_people, camp_records, senders)
     env.run(until=horizon)
     return ranked, crossing_records, camp_records, transit
 
 
 def _wire_crossings(env, scenario, world: World, households: HouseholdTable, timelines: list[CapacityTimeline],
-                    ranked: np.ndarray, size_people: list[int], crossing_records: CrossingRecords,
-                    senders) -> list[Crossing]:
+                    ranked: np.ndarray, by_rank: _ByRank, size_people: list[int],
+                    crossing_records: CrossingRecords, senders) -> list[Crossing]:
     """One :class:`Crossing` per crossing, fed directly with the households that reach it without a
     camp (in arrival order), with its reroute rule where it has one."""
-    arrive_hours = households.arrive_hours[ranked]
-    crossing_of = households.crossing_id[ranked]
-    camp_of = households.camp_id[ranked]
+    arrive_hours, crossing_of, camp_of = by_rank
     crossings = []
     for crossing_id, name in enumerate(world.crossing_names):
         spec = scenario.crossings[name]
@@ -202,21 +211,20 @@ def _service_by_rank(households: HouseholdTable, ranked: np.ndarray, crossing_of
     service_hours = households.service_hours[crossing_id]
     if rerouted_into:
         return service_hours[ranked]
-    by_rank = np.full(len(ranked), np.nan)
+    hours_by_rank = np.full(len(ranked), np.nan)
     routed_here = np.flatnonzero(crossing_of == crossing_id)
-    by_rank[routed_here] = service_hours[ranked[routed_here]]
-    return by_rank
+    hours_by_rank[routed_here] = service_hours[ranked[routed_here]]
+    return hours_by_rank
 
 
-def _wire_camps(env, scenario, world: World, households: HouseholdTable, ranked: np.ndarray,
+def _wire_camps(env, scenario, world: World, households: HouseholdTable, ranked: np.ndarray, by_rank: _ByRank,
                 size_people: list[int], camp_records: CampRecords, senders) -> list[Camp]:
     """One :class:`Camp` per camp, fed with its households in arrival order; a household leaving a
     camp is sent on to its crossing."""
     if not world.camp_names:
         return []
-    arrive_hours = households.arrive_hours[ranked]
-    camp_of = households.camp_id[ranked]
-    crossing_of_rank = households.crossing_id[ranked].tolist()
+    arrive_hours, crossing_of, camp_of = by_rank
+    crossing_of_rank = crossing_of.tolist()
 
     def send_onward(household: int, onward_hours: float) -> None:
         senders[crossing_of_rank[household]](household, onward_hours)

@@ -135,16 +135,15 @@ def _group_series(daily, scenario, world: World, households: HouseholdTable, ts:
     crossed_daily_total = np.zeros(n_days)
     departed_daily_total = np.zeros(n_days)
     for group_id, name in enumerate(world.group_names):
-        group_departed, group_served = departed_idx, served_idx
         if len(world.group_names) > 1:
             group_departed = departed_idx[households.group_id[departed_idx] == group_id]
             group_served = served_idx[households.group_id[served_idx] == group_id]
-        departed = recorder.daily_sum(households.depart_hours[group_departed], size[group_departed], n_days)
-        if len(world.group_names) > 1:
             crossed = recorder.daily_sum(ts.end[group_served], size[group_served], n_days)
         else:  # one group: its crossings are all the crossings' (sums of whole people: exact in any order)
+            group_departed = departed_idx
             crossed = np.sum([daily[(crossing, "crossing", "crossed_people")] for crossing in world.crossing_names],
                              axis=0)
+        departed = recorder.daily_sum(households.depart_hours[group_departed], size[group_departed], n_days)
         deported = group_departed[households.deported[group_departed]]
         key = (name, "group")
         daily[(*key, "departed_people")] = departed

@@ -219,8 +219,3 @@ def _smallest_reaching(values: np.ndarray, weights: np.ndarray, target: float) -
     cumulative = np.cumsum(weights[order])
     index = int(np.searchsorted(cumulative, target, side="left"))
     return float(values[order][min(index, len(values) - 1)])
-
-
-def busy_hours_per_day(start: np.ndarray, end: np.ndarray, n_days: int) -> np.ndarray:
-    """Lane-hours of service inside each day (a service over midnight counts in both days)."""
-    return daily_integrals(start, end, np.ones(len(start)), n_days)
