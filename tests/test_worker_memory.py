@@ -34,10 +34,19 @@ def _faults_of_filling(blocks: int) -> int:
     return faults
 
 
-def _faults_of_a_second_round(_task) -> int:
+LARGE_BLOCKS = 256
+"""A replication of a million households, in miniature: 512 MiB freed at its end, more than the
+256 MiB kept before session 4 — glibc's trim is all or nothing, so then all of it went back."""
+
+
+def _faults_of_a_second_round(_task, blocks: int = BLOCKS) -> int:
     """Page faults of filling the blocks after as many were filled and freed (a second replication)."""
-    _faults_of_filling(BLOCKS)
-    return _faults_of_filling(BLOCKS)
+    _faults_of_filling(blocks)
+    return _faults_of_filling(blocks)
+
+
+def _faults_of_a_second_large_round(_task) -> int:
+    return _faults_of_a_second_round(_task, LARGE_BLOCKS)
 
 
 def _is_glibc() -> bool:
@@ -63,8 +72,12 @@ def test_a_worker_reuses_freed_memory_instead_of_asking_the_kernel_again() -> No
         assert worker_memory.keep_freed_memory() is False
 
 
-@pytest.mark.parametrize("opt_out", [None, "0"])
-def test_a_serial_run_keeps_freed_memory_in_this_process_unless_told_not_to(opt_out) -> None:
+@pytest.mark.parametrize(("opt_out", "round_name", "blocks"), [
+    (None, "_faults_of_a_second_round", BLOCKS),
+    ("0", "_faults_of_a_second_round", BLOCKS),
+    (None, "_faults_of_a_second_large_round", LARGE_BLOCKS),
+])
+def test_a_serial_run_keeps_freed_memory_in_this_process_unless_told_not_to(opt_out, round_name, blocks) -> None:
     """``jobs=1`` runs in the caller's process, which pays the same page faults per replication:
     the serial executor keeps freed memory too, unless ``BORDERSIM_KEEP_FREED_MEMORY=0``, where
     the freed blocks go back to the kernel and the next ones are faulted in afresh (glibc's default).
@@ -73,10 +86,10 @@ def test_a_serial_run_keeps_freed_memory_in_this_process_unless_told_not_to(opt_
     test process, glibc's thresholds depend on everything the suite allocated and freed before
     (they rise with each large block freed), and the full suite made the second round reuse
     memory without any tuning of ours."""
-    pages = BLOCKS * BLOCK_BYTES // resource.getpagesize()
+    pages = blocks * BLOCK_BYTES // resource.getpagesize()
     code = ("import sys; sys.path.insert(0, 'tests'); import test_worker_memory as t; "
             "from sim.runs.executors import SerialExecutor; "
-            "print(next(SerialExecutor().map_unordered(t._faults_of_a_second_round, [None])))")
+            f"print(next(SerialExecutor().map_unordered(t.{round_name}, [None])))")
     root = Path(__file__).resolve().parent.parent
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
     environment.pop(worker_memory.OPT_OUT_VARIABLE, None)
