@@ -87,3 +87,15 @@ def test_the_forked_command_and_the_console_script_agree(folder: Path) -> None:
     path = write_case(folder, b"name: x\nextends: /etc/passwd\n", "agree.yaml")
     forked, script = bordersim("validate", path), bordersim_script("validate", path)
     assert (forked.code, forked.stderr) == (script.code, script.stderr) and forked.code == 2
+
+
+@pytest.mark.parametrize("tagged", ["!!int abc", "!!float xyz", "!!bool maybe", "!!timestamp soon",
+                                    "!!timestamp 2023-13-01", "!!int 1.5"])
+def test_a_value_tagged_with_a_type_it_does_not_have_is_refused_at_its_key(folder: Path, tagged: str) -> None:
+    """PyYAML's own constructors fail on these with a bare ValueError, KeyError or AttributeError
+    (once an internal error, exit 1): the value reaches validation as its text, which names the key."""
+    path = write_case(folder, f"extends: phase1-2023.yaml\nrun:\n  seed: {tagged}\n".encode(), "tagged.yaml")
+    for outcome in (bordersim("validate", path), bordersim("validate", folder / "phase1-2023.yaml",
+                                                            "--set", f"run.seed={tagged}")):
+        assert_clean(outcome)
+        assert outcome.code == 2 and "run.seed" in outcome.stderr, outcome.describe()

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from sim.scenario.yaml_scalars import read_unreadable_scalars_as_text
+
 KeyPart = str | int
 KeyPath = tuple[KeyPart, ...]
 
@@ -140,16 +142,9 @@ class _ValueLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def _timestamp_or_text(loader: _ValueLoader, node):
-    # "2023-02-30" looks like a date to YAML but is none: keep the text, so that validation says
-    # which key holds it rather than the YAML library failing with a bare ValueError.
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return node.value
-
-
-_ValueLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+# "2023-02-30" looks like a date to YAML but is none, and "!!int abc" is no integer: kept as text,
+# validation says which key holds them rather than the YAML library failing with a bare error.
+read_unreadable_scalars_as_text(_ValueLoader)
 
 
 def parse_assignment(text: str) -> tuple[KeyPath, Any]:

@@ -28,6 +28,7 @@ Hostile files are refused before they can cost anything (each a located :class:`
 """
 from __future__ import annotations
 
+
 import re
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -36,6 +37,7 @@ import yaml
 
 from sim.scenario.errors import NotAScenarioFile, Problem, ScenarioError
 from sim.scenario.keypath import KeyPath, format_key_path
+from sim.scenario.yaml_scalars import read_unreadable_scalars_as_text, text_if_unreadable
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """A scenario is a few kilobytes; anything above 10 MiB is not one (and is not read whole)."""
@@ -241,10 +243,10 @@ def _construct_sequence(loader: LineLoader, node: yaml.SequenceNode) -> LocatedL
     return items
 
 
-def _construct_int(loader: LineLoader, node: yaml.ScalarNode) -> int | UnquotedTime:
+def _construct_int(loader: LineLoader, node: yaml.ScalarNode) -> int | UnquotedTime | str:
     if TIME_OF_DAY_TEXT.match(node.value):
         return UnquotedTime(node.value, node.start_mark.line + 1)
-    return yaml.SafeLoader.construct_yaml_int(loader, node)
+    return text_if_unreadable(yaml.SafeLoader.construct_yaml_int, loader, node)
 
 
 def _construct_str(loader: LineLoader, node: yaml.ScalarNode) -> str:
@@ -255,20 +257,11 @@ def _construct_str(loader: LineLoader, node: yaml.ScalarNode) -> str:
     return yaml.SafeLoader.construct_yaml_str(loader, node)
 
 
-def _construct_timestamp(loader: LineLoader, node: yaml.ScalarNode) -> Any:
-    # "2023-13-01" looks like a date to YAML but is none: keep the text so that validation says
-    # which key holds it, instead of the YAML library failing with a bare ValueError.
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return node.value
-
-
 FastLineLoader = _FastLineLoader if _LIBYAML_PARSER else LineLoader
 
 for _loader in (LineLoader, _FastLineLoader):
+    read_unreadable_scalars_as_text(_loader)
     _loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
     _loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
     _loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
     _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
