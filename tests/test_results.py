@@ -216,3 +216,26 @@ def test_tables_are_reachable_as_attributes(scenario_files):
     assert result.summary.set_index("metric").loc["p_target_reached", "mean"] == 0.5
     assert result.headline.p_target == 0.5
     assert date.fromisoformat(result.replications["target_date"].iloc[0]) == PERIOD_START + timedelta(days=1)
+
+
+def test_what_only_the_folder_needs_is_made_when_first_needed(tmp_path, scenario_files):
+    """``sim.run`` hands over the resolved text and the capacity ceiling as functions: a caller who
+    only reads the tables never pays for them; saving (or the run hash) makes each exactly once."""
+    calls = []
+
+    def resolve() -> str:
+        calls.append("text")
+        return "name: tiny\n"
+
+    def ceiling() -> pd.DataFrame:
+        calls.append("bound")
+        return pd.DataFrame({"day": [0], "ceiling_people": [1.0]})
+
+    result = make_result(scenario_files, resolved_text=None, resolve_text=resolve, extra_tables={"bound": ceiling})
+    assert not result.summary.empty and calls == []
+    folder = result.save(tmp_path / "out")
+    result.save(tmp_path / "again")
+    assert sorted(calls) == ["bound", "text"]
+    assert (folder / "scenario.resolved.yaml").read_text() == "name: tiny\n"
+    assert pd.read_csv(folder / "bound.csv")["ceiling_people"].tolist() == [1.0]
+    assert folder.name == "out" and result.hash8 == results.run_hash("name: tiny\n", 42, 4, "run")

@@ -44,7 +44,8 @@ def run(
     extra_tables = {"trace.parquet": _trace_table(scenario, outcomes)} if trace else {}
     from sim.analytic.bound import capacity_bound
 
-    extra_tables["bound"] = capacity_bound(scenario).table  # the analytic ceiling beside the simulated crossings
+    # The analytic ceiling beside the simulated crossings, made when the folder's tables are.
+    extra_tables["bound"] = lambda: capacity_bound(scenario).table
     target = scenario.target
     return RunResult(
         scenario=scenario,
@@ -56,7 +57,7 @@ def run(
         command="run",
         command_line=command_line,
         scenario_paths=_source_files(scenario),
-        resolved_text=scenario.to_yaml(),
+        resolve_text=scenario.to_yaml,
         started_at=started,
         ended_at=datetime.now().astimezone(),
         wall_seconds=time.perf_counter() - clock,
