@@ -94,14 +94,15 @@ class Camp:
         size = self.size_people[household]
         if not self.outside and (self.occupancy_people + size <= self.capacity_people
                                  or self.occupancy_people == 0):
-            self._enter(household)
+            self._enter(household, size)
         else:
             self.outside.append(household)
             self.outside_people += size
 
-    def _enter(self, household: int) -> None:
-        self.occupancy_people += self.size_people[household]
-        self.records.enter_hours[household] = self.env.now
+    def _enter(self, household: int, size: int) -> None:
+        # ``env._now``, not the ``now`` property: once or twice per household (a call saved each).
+        self.occupancy_people += size
+        self.records.enter_hours[household] = self.env._now
         self._stays.schedule(self.stay_hours[household], household)
 
     def _stay_ended(self, household: int) -> None:
@@ -113,7 +114,7 @@ class Camp:
 
     def _leave(self, household: int) -> None:
         self.occupancy_people -= self.size_people[household]
-        self.records.leave_hours[household] = self.env.now
+        self.records.leave_hours[household] = self.env._now
         self.send_onward(household, self.onward_hours[household])
 
     def _admit_from_outside(self) -> None:
@@ -123,7 +124,7 @@ class Camp:
             if self.occupancy_people + size > self.capacity_people and self.occupancy_people > 0:
                 break
             self.outside_people -= size
-            self._enter(outside.popleft())
+            self._enter(outside.popleft(), size)
 
     def _dispatch(self, dispatch_hours: list[float]):
         env = self.env

@@ -120,7 +120,7 @@ class Crossing:
 
     def arrive(self, household: int) -> None:
         """A household whose arrival was not known in advance (from a camp, or rerouted) joins."""
-        now = self.env.now
+        now = self.env._now
         self._admit_due(now)
         records = self.records
         if records.left_queue[household] == NOT_REROUTED:
