@@ -526,8 +526,9 @@ class RunResult:
         return self.resolved_text
 
     def _identity_text(self) -> str:
-        if self._resolved() is not None:
-            return self.resolved_text
+        resolved = self._resolved()
+        if resolved is not None:
+            return resolved
         # No resolved text given: the files as written are the next best identity of the question.
         parts = [Path(path).read_text(encoding="utf-8") for path in self.scenario_paths]
         return "\0".join(parts) if parts else self.name

@@ -28,7 +28,6 @@ Hostile files are refused before they can cost anything (each a located :class:`
 """
 from __future__ import annotations
 
-
 import re
 from pathlib import Path
 from typing import Any, NamedTuple
