@@ -14,7 +14,7 @@ from sim.cli import app
 from sim.runs.executors import ProcessExecutor
 from sim.scenario import load_scenario
 from sim.studies.calibrate import FitParameter
-from sim.studies.posterior import fit_posterior, rhat_halves
+from sim.studies.posterior import fit_posterior, log_posterior_rise, rhat_halves, still_climbing
 from sim.studies.posterior_output import posterior_csv_text
 
 TRUTH = {KEYS[0]: 0.05, KEYS[1]: 0.15}
@@ -39,6 +39,10 @@ def test_credible_intervals_contain_the_truth_and_are_narrower_than_the_prior() 
     # the fitted band follows the data: the model's median within 20% of every observed figure
     assert np.all(np.abs(result.fit["model_p50"] / result.fit["observed"] - 1) < 0.2), result.fit
     assert 0.1 < result.diagnostic("acceptance_fraction") < 0.9
+    rise, rise_se = result.diagnostic("log_posterior_rise_after_burn_in"), result.diagnostic("log_posterior_rise_se")
+    assert np.isfinite(rise) and rise_se > 0
+    # This short chain (6 walkers, 30 steps of burn-in) is still climbing, and says so.
+    assert still_climbing(rise, rise_se) and any("still rose" in line for line in result.lines()), result.lines()
 
 
 def test_same_seed_same_samples_serial_or_parallel() -> None:
@@ -166,3 +170,16 @@ def test_until_drops_later_figures() -> None:
     series = synthetic_series(TRUTH, 0.05, noise_seed=4)
     cut = series.until(dt.date(2024, 1, 9))
     assert cut.dates[-1] == dt.date(2024, 1, 9) and len(cut.dates) == 4
+
+
+def test_a_chain_still_climbing_after_burn_in_is_told_apart_from_a_settled_one() -> None:
+    """What R-hat across walker halves cannot see: all walkers drifting up together."""
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0.0, 2.0, size=(200, 16))  # a settled chain's log posterior wanders by ~2
+    climbing = noise + np.linspace(0.0, 4.0, 200)[:, None]  # + 4 over the kept steps, shared by all
+    rise, se = log_posterior_rise(climbing)
+    assert 2.0 < rise < 4.0 and still_climbing(rise, se)
+    rise, se = log_posterior_rise(noise)
+    assert abs(rise) < 1.0 and not still_climbing(rise, se)
+    chain = np.stack([climbing, climbing + rng.normal(0.0, 0.1, size=climbing.shape)], axis=2)
+    assert np.all(rhat_halves(chain) < 1.1)  # the drift passes R-hat unseen

@@ -6,7 +6,7 @@ Results folder (atomic: written under a temporary name, renamed when complete):
 |---|---|
 | ``posterior.csv`` | one row per sample: a column per fitted key path, and ``weight`` |
 | ``posterior-summary.csv`` | per parameter (and error scale): prior, prior range, mean, sd, p05, p50, p95 |
-| ``diagnostics.csv`` | acceptance fraction, autocorrelation time, effective sample size, R-hat, noise |
+| ``diagnostics.csv`` | acceptance fraction, autocorrelation time, effective sample size, R-hat, rise of the log posterior after burn-in, noise |
 | ``fit.csv`` | per observed figure: the model's band and the posterior-predictive band |
 | ``error-scales.csv`` | the error scale of every series in every sample (rows as posterior.csv) |
 | ``chain.csv`` | every step of every walker (burn-in included) with its log posterior |
