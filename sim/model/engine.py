@@ -42,7 +42,8 @@ class _Transit:
 
 
 def run_replication(scenario, replication: int, seed: int | None = None, trace: bool = False,
-                    world: World | None = None, counters: str = ALL_COUNTERS) -> ReplicationOutcome:
+                    world: World | None = None, counters: str = ALL_COUNTERS
+                    ) -> ReplicationOutcome | dict[str, np.ndarray]:
     """Simulate one replication of ``scenario`` and return its daily counters and totals; with
     ``counters="crossed"`` only the people crossed per day at each crossing (``sim.model.crossed``)."""
     seed = scenario.run.seed if seed is None else seed

@@ -24,6 +24,7 @@ validating the scenario with the values set, and the crossings' capacity timelin
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping
 
@@ -100,11 +101,9 @@ class CrossedEvaluator:
             if self._world is None:
                 self._world = build_world(scenario)
             world = self._world
-        if not self.remember_draws:
-            return with_total(run_replication(scenario, replication, self.seed, world=world, counters=CROSSED))
-        if self._draws is None:
+        if self.remember_draws and self._draws is None:
             self._draws = DrawMemo()
-        with self._draws.active():
+        with self._draws.active() if self.remember_draws else contextlib.nullcontext():
             return with_total(run_replication(scenario, replication, self.seed, world=world, counters=CROSSED))
 
 

@@ -425,7 +425,7 @@ def _result(scenario, priors, series, errors, log_posterior, sampler, seed, walk
     return PosteriorResult(
         scenario=scenario, priors=list(priors), series=list(series), samples=samples, error_scales=error_scales,
         summary=_summary(priors, samples, error_scales, errors),
-        diagnostics=_diagnostics(sampler, chain, burn, keys, evaluations, wall_seconds, sim_sigma),
+        diagnostics=_diagnostics(sampler, chain, log_prob, burn, keys, evaluations, wall_seconds, sim_sigma),
         fit=_fit_table(series, flat_model, predictive, log_posterior), chain=chain_table, seed=seed,
         walkers=walkers, steps=steps, burn=burn, thin=thin, bias_sd=bias_sd, sim_sigma=sim_sigma,
         evaluations=evaluations, wall_seconds=wall_seconds,
@@ -504,7 +504,7 @@ def still_climbing(rise: float, standard_error: float) -> bool:
     return rise > max(1.0, 3.0 * standard_error)
 
 
-def _diagnostics(sampler, chain, burn, keys, evaluations, wall_seconds, sim_sigma) -> pd.DataFrame:
+def _diagnostics(sampler, chain, log_prob, burn, keys, evaluations, wall_seconds, sim_sigma) -> pd.DataFrame:
     import emcee
 
     after = chain[burn:]
@@ -519,7 +519,7 @@ def _diagnostics(sampler, chain, burn, keys, evaluations, wall_seconds, sim_sigm
         rows += [("autocorrelation_time_steps", key, float(tau[index])),
                  ("effective_sample_size", key, float(ess[index])),
                  ("rhat_walker_halves", key, float(rhat[index]))]
-    rise, rise_se = log_posterior_rise(sampler.get_log_prob()[burn:])
+    rise, rise_se = log_posterior_rise(log_prob[burn:])
     rows += [("log_posterior_rise_after_burn_in", "", rise), ("log_posterior_rise_se", "", rise_se)]
     rows += [("simulator_noise_log_sd", name, value) for name, value in sim_sigma.items()]
     rows += [("model_evaluations", "", float(evaluations)), ("wall_seconds", "", float(wall_seconds)),
