@@ -33,32 +33,12 @@ import numpy as np
 from sim.model.crossed import CROSSED
 from sim.model.draw_memo import DrawMemo
 from sim.model.engine import build_world, run_replication
-from sim.scenario.keypath import get_path, parse_key_path, set_path
+from sim.scenario.cut import cut_data, scenario_at, typed_value
+from sim.scenario.keypath import parse_key_path
 
 ALL = "all"
 LAYOUT_ROOTS = ("origins", "period")
 """Key paths under these roots change the world (routes, clock): rebuild it for such values."""
-
-
-def cut_data(data: dict, until: dt.date) -> dict:
-    """Scenario data (``to_yaml_dict``) cut at ``until``: nothing after it can change a day before."""
-    data["period"]["end"] = min(data["period"]["end"], until)
-    data.pop("target", None)
-    data.pop("uncertain", None)
-    data["slowdowns"] = [s for s in data.get("slowdowns", []) if s["from"] <= until]
-    for group in data["groups"].values():
-        for kind in ("hazard", "schedule"):
-            steps = group["departures"].get(kind)
-            if steps:
-                group["departures"][kind] = [step for step in steps if step["from"] <= until] or steps[:1]
-    return data
-
-
-def typed_value(current, value: float):
-    """``value`` as the scenario holds it there: rounded where the scenario has an integer."""
-    if isinstance(current, int) and not isinstance(current, bool):
-        return round(value)
-    return float(value)
 
 
 class CrossedEvaluator:
@@ -83,15 +63,7 @@ class CrossedEvaluator:
 
     def scenario_at(self, values: Mapping[str, float]):
         """The cut scenario with ``values`` set (validated like ``--set``; raises ScenarioError)."""
-        import copy
-
-        from sim.scenario import scenario_from_dict
-
-        data = copy.deepcopy(self.data)
-        for key, value in values.items():
-            path = parse_key_path(key)
-            set_path(data, path, typed_value(get_path(data, path), value), create_leaf=False)
-        return scenario_from_dict(cut_data(data, self.until), source=self.source)
+        return scenario_at(self.data, values, self.until, self.source)
 
     def __call__(self, values: Mapping[str, float], replication: int = 0) -> dict[str, np.ndarray]:
         scenario = self.scenario_at(values)

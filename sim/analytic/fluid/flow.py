@@ -1,0 +1,121 @@
+"""One pass of the fluid path through the compiled network: departures → travel → camps →
+crossings → crossed, in hourly bins (see :mod:`sim.analytic.fluid` for what it is and ignores).
+
+Each stage moves every route's flow at once (one batched FFT per stage); only the queues are
+per node.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.analytic.fluid.network import FluidNetwork
+from sim.analytic.fluid.queues import camp_entries, crossing_starts, dispatched
+
+
+@dataclass
+class HourlyFlows:
+    """People per hourly bin at every step of the path (rows follow the world's orders)."""
+
+    departed: np.ndarray  # [group, bin] (voluntary + deported)
+    deported: np.ndarray  # [group, bin]
+    camp_route_arrived: np.ndarray  # [camp route, bin] (see ``FluidNetwork.camp_routes``; ``by_camp`` sums)
+    camp_route_entered: np.ndarray  # [camp route, bin]
+    camp_route_left: np.ndarray  # [camp route, bin]
+    crossing_arrived: np.ndarray  # [crossing, bin]
+    crossing_started: np.ndarray  # [crossing, bin]
+    crossed: np.ndarray  # [crossing, bin]: service ended
+
+
+def group_streams(groups, n_bins: int) -> np.ndarray:
+    """[2 * group, bin]: each group's voluntary (row 2g) and deported (2g + 1) departures."""
+    streams = np.empty((2 * len(groups), n_bins))
+    for g, group in enumerate(groups):
+        people = group.people_per_bin()
+        deported = people * group.deported_share_per_bin()
+        streams[2 * g] = people - deported
+        streams[2 * g + 1] = deported
+    return streams
+
+
+def propagate(network: FluidNetwork, streams: np.ndarray, crossings=None) -> HourlyFlows:
+    """Move the departures along routes, through camps and crossings (``crossings``: patched specs).
+
+    Linear stages stay in the frequency domain (travel and stays are convolutions, routes are
+    weighted sums): forward FFTs of the group streams, of the camps' departures and of the service
+    starts, inverse FFTs where a queue or a dispatch needs the flow in time."""
+    crossings = network.crossings if crossings is None else crossings
+    size, n = network.fft_size, network.n_bins
+    stream_spectra = np.fft.rfft(streams, size)
+    crossing_spectra = np.einsum("csf,sf->cf", network.direct_spectra, stream_spectra)
+    camp_arrived = camp_entered = camp_left = np.zeros((0, n))
+    if len(network.camp_routes):
+        arrived_spectra = np.einsum("rsf,sf->rf", network.camp_travel_spectra, stream_spectra)
+        arrived_spectra += network.initial_camp_route_people[:, None]  # at time 0: flat spectrum
+        camp_arrived, camp_entered, camp_left = _through_camps(network, arrived_spectra)
+        onward = np.fft.rfft(camp_left, size) * network.onward_spectra
+        crossing_spectra += np.einsum("cr,rf->cf", network.camp_route_to_crossing, onward)
+    crossing_arrived = _in_time(crossing_spectra, size, n)
+    started = np.empty_like(crossing_arrived)
+    for c, crossing in enumerate(crossings):
+        crossing_arrived[c, 0] += crossing.initial_queue_people
+        started[c] = crossing_starts(crossing_arrived[c], crossing.capacity_people(), crossing.capacity.quota_people)
+    at_factor = np.array([np.where(bins, started[c], 0.0) for c, bins in network.service_rows]).reshape(-1, n)
+    ended = np.fft.rfft(at_factor, size) * network.service_spectra
+    crossed = _in_time(np.einsum("cr,rf->cf", network.crossing_of_service_row, ended), size, n)
+    return HourlyFlows(
+        departed=streams[0::2] + streams[1::2], deported=streams[1::2], camp_route_arrived=camp_arrived,
+        camp_route_entered=camp_entered, camp_route_left=camp_left,
+        crossing_arrived=crossing_arrived, crossing_started=started, crossed=crossed)
+
+
+def _in_time(spectra_rows: np.ndarray, size: int, n: int) -> np.ndarray:
+    """Flows in time from their spectra (FFT round-off leaves -1e-12 where nothing flows: clipped)."""
+    return np.maximum(np.fft.irfft(spectra_rows, size)[..., :n], 0.0)
+
+
+def _through_camps(network: FluidNetwork, arrived_spectra: np.ndarray):
+    """Per camp route: arrivals, entries and departures from the camp (stay, then dispatch)."""
+    size, n = network.fft_size, network.n_bins
+    arrived = _in_time(arrived_spectra, size, n)
+    entered = arrived
+    entered_spectra = arrived_spectra
+    for camp in network.camps:
+        rows = arrived[camp.rows]
+        total = rows.sum(axis=0)
+        total_entered = camp_entries(total, camp)
+        if total_entered is not total:
+            if entered is arrived:
+                entered = arrived.copy()
+            entered[camp.rows] = _fifo_split(total, rows, total_entered)
+    if entered is not arrived:
+        entered_spectra = np.fft.rfft(entered, size)
+    left = _in_time(entered_spectra * network.stay_spectra, size, n)
+    for camp in network.camps:
+        if camp.dispatch_bins is None:
+            continue
+        rows = left[camp.rows]
+        if camp.dispatch_max_people is None:
+            left[camp.rows] = dispatched(rows, camp.dispatch_bins, None)
+        else:
+            total = rows.sum(axis=0)
+            left[camp.rows] = _fifo_split(total, rows, dispatched(total, camp.dispatch_bins, camp.dispatch_max_people))
+    return arrived, entered, left
+
+
+def by_camp(network: FluidNetwork, rows: np.ndarray) -> np.ndarray:
+    """Camp-route rows summed per camp."""
+    out = np.zeros((len(network.camps), network.n_bins))
+    for c, camp in enumerate(network.camps):
+        out[c] = rows[camp.rows].sum(axis=0)
+    return out
+
+
+def _fifo_split(total_in: np.ndarray, rows_in: np.ndarray, total_out: np.ndarray) -> np.ndarray:
+    """Split an outflow among the rows of the inflow first in, first out: the mass leaving when the
+    cumulative outflow is ``X`` is the mass that came when the cumulative inflow was ``X``."""
+    cumulative_in = np.cumsum(total_in)
+    cumulative_out = np.cumsum(total_out)
+    split = np.array([np.interp(cumulative_out, cumulative_in, np.cumsum(row)) for row in rows_in])
+    return np.diff(split, axis=1, prepend=0.0)

@@ -1,0 +1,79 @@
+"""The fluid path (sim.analytic.fluid) on cases with a known answer, and its evaluator's contract."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from builders import build
+from conftest import minimal_scenario_dict
+from sim.analytic.fluid import FluidEvaluator, fluid_path
+from sim.runs.evaluate import daily_crossed
+from sim.scenario import ScenarioError, load_scenario, scenario_from_dict
+
+
+def test_hazard_departures_give_the_exact_expected_crossings_per_day():
+    # 6,000 people at 0.05 a day from the start, 6 h travel, 30 min service, ample lanes: by hour t,
+    # 6000 (1 - exp(-0.05 (t - 6.5) / 24)) have crossed.
+    scenario = scenario_from_dict(minimal_scenario_dict())
+    crossed = fluid_path(scenario).crossed_per_day()["torkham"]
+    day_ends = 24.0 * np.arange(1, 31) - 6.5
+    expected = np.diff(6000 * (1 - np.exp(-0.05 * day_ends / 24)), prepend=0.0)
+    assert crossed == pytest.approx(expected, abs=0.01)
+
+
+def test_never_leave_and_schedule_set_the_expected_total():
+    data = minimal_scenario_dict()
+    data["groups"]["undocumented"]["never_leave"] = 0.25
+    data["groups"]["undocumented"]["departures"] = {"schedule": [{"from": "2023-11-01", "per_day": 300}]}
+    crossed = fluid_path(scenario_from_dict(data)).crossed_per_day()["all"]
+    # 300 a day until the 4,500 who leave have left (day 15), less the last 6.5 h still on the way.
+    assert crossed[:14] == pytest.approx(np.r_[300 * (24 - 6.5) / 24, [300.0] * 13])
+    assert crossed.sum() == pytest.approx(4500.0)
+
+
+def test_a_constant_capacity_queue_drains_in_queue_over_capacity():
+    # 100 people queued at the start, 2 lanes of one person an hour, open 08:00-16:00: 16 a day,
+    # the last 4 on the seventh day — as the simulation (deterministic here) says.
+    scenario = build({"initial": {"queued": {"border": 100}}}, people=100, hours="08:00-16:00", days=8)
+    crossed = fluid_path(scenario).crossed_per_day()["border"]
+    assert crossed == pytest.approx([16, 16, 16, 16, 16, 16, 4, 0])
+    assert crossed == pytest.approx(daily_crossed(scenario)["border"])
+
+
+def test_the_evaluator_patches_departures_like_a_rebuilt_scenario():
+    scenario = load_scenario("scenarios/phase1-2023.yaml")
+    evaluator = FluidEvaluator(scenario, dt.date(2023, 11, 22))
+    values = {"groups.undocumented.departures.hazard.5.rate": 0.04, "groups.undocumented.never_leave": 0.4,
+              "groups.undocumented.deported_share": 0.5, "groups.undocumented.people": 1.5e6,
+              "crossings.chaman.lanes": 8}
+    patched = evaluator(values)
+    rebuilt = fluid_path(evaluator.scenario_at(values)).crossed_per_day()
+    assert len(patched["all"]) == (dt.date(2023, 11, 22) - scenario.period.start).days + 1
+    for name in ("torkham", "chaman", "all"):
+        assert patched[name] == pytest.approx(rebuilt[name], rel=1e-9, abs=1e-6)
+    assert patched["all"].sum() != pytest.approx(evaluator({})["all"].sum(), rel=1e-3)  # the values matter
+    assert pickle.loads(pickle.dumps(evaluator))(values)["all"] == pytest.approx(patched["all"])
+
+
+@pytest.mark.parametrize("key, value", [("groups.undocumented.never_leave", 1.5),
+                                        ("groups.undocumented.departures.hazard.3.rate", -0.01)])
+def test_the_evaluator_rejects_what_the_scenario_rejects(key, value):
+    evaluator = FluidEvaluator(load_scenario("scenarios/phase1-2023.yaml"), dt.date(2023, 10, 31))
+    evaluator({key: 0.5})  # the keys are known: the next call takes the patching path
+    with pytest.raises(ScenarioError, match=key.rsplit(".", 1)[-1]):
+        evaluator({key: value})
+
+
+def test_the_fluid_path_follows_the_simulation_mean_on_phase1_to_22_november():
+    scenario = load_scenario("scenarios/phase1-2023.yaml")
+    until = dt.date(2023, 11, 22)
+    fluid = np.cumsum(FluidEvaluator(scenario, until)({})["all"])
+    simulated = np.mean([np.cumsum(daily_crossed(scenario, until=until, replication=r)["all"]) for r in range(4)],
+                        axis=0)
+    weekly = np.arange(6, len(fluid), 7)
+    assert fluid[weekly] == pytest.approx(simulated[weekly], rel=0.02)
+    assert math.isclose(fluid[-1], simulated[-1], rel_tol=0.01)
