@@ -43,6 +43,8 @@ def run(
     report: Annotated[bool, typer.Option("--report", help="Also write figures and report.html into the folder.")] = False,
     every: Annotated[str, typer.Option("--every", help="Projection rows every week (default) or at month ends: "
                                                        "week or month.")] = "week",
+    fluid: Annotated[bool, typer.Option("--fluid", help="The deterministic fluid path instead of replications: "
+                                                        "expected values in well under a second, no P(target).")] = False,
     scheduler: Scheduler = None,
     max_memory: MaxMemory = None,
     max_hours: MaxHours = 1.0,
@@ -56,8 +58,18 @@ def run(
         if every not in ("week", "month"):
             raise BadInput(f"--every must be week or month, got {every!r}")
         check_out(out)
+        if fluid:
+            _check_fluid_options(replications, jobs, seed, trace, scheduler)
         scenario = load(file, set_values or [])
         observed_table = read_observed(observed) if observed else None
+        if fluid:  # the answer first (numpy only), then the folder (pandas)
+            from sim.analytic.fluid.result import fluid_headline_lines, fluid_result, fluid_run
+
+            outcome, started, seconds = fluid_run(scenario)
+            if not quiet:
+                typer.echo("\n".join(fluid_headline_lines(outcome, scenario)))
+            result = fluid_result(scenario, outcome, started, seconds, observed_table, sys.argv, every)
+            return [], result.save(out, format=table_format)
         check_size([scenario], replications, jobs, max_memory, max_hours, "run", trace=trace)
         from sim.runs.study import run as run_study  # pandas: imported only once the input is known good
 
@@ -66,14 +78,22 @@ def run(
                                trace=trace, observed=observed_table, command_line=sys.argv, executor=executor,
                                every=every)
         folder = result.save(out, format=table_format)
-        return result, folder
+        return result.headline.lines(), folder
 
-    result, folder = guarded(work, debug)
-    echo_result(result.headline.lines(), folder, quiet)
+    lines, folder = guarded(work, debug)
+    echo_result(lines, folder, quiet)
     if report:
         from sim.outputs.report import write_report
 
         typer.echo(f"report: {guarded(lambda: write_report(folder), debug)}")
+
+
+def _check_fluid_options(replications, jobs, seed, trace, scheduler) -> None:
+    """``--fluid`` runs one deterministic path: options about replications mean nothing there."""
+    given = [name for name, value in (("-n/--replications", replications), ("--jobs", jobs), ("--seed", seed),
+                                      ("--trace", trace or None), ("--scheduler", scheduler)) if value is not None]
+    if given:
+        raise BadInput(f"--fluid computes one deterministic path: drop {', '.join(given)}")
 
 
 def report_command(

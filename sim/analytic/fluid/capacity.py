@@ -9,6 +9,7 @@ effect: a disrupted spell of ``lasting`` after a normal one of ``every`` has the
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,16 +40,17 @@ def hourly_capacity(name: str, crossing, scenario, clock: Clock) -> HourlyCapaci
     for state, start, end in zip(timeline.states, bounds[:-1], bounds[1:]):
         if not state.can_start:
             continue
-        first, last = int(start), int(np.ceil(end))
+        first, last = int(start), math.ceil(end)
         for k in range(first, min(last, n_bins)):
             overlap = min(end, k + 1) - max(start, k)
             factor_hours[k] += overlap * state.factor
             factor[k] = max(factor[k], state.factor)
     quota = np.full(clock.n_days, np.inf)
-    for day in range(clock.n_days):
-        state = timeline.states[np.searchsorted(timeline.change_hours, day * HOURS_PER_DAY, side="right") - 1]
-        if state.quota_people is not None:
-            quota[day] = state.quota_people
+    if timeline.resets_at_midnight:  # a quota somewhere: the one in force at each midnight
+        at_midnight = np.searchsorted(timeline.change_hours, np.arange(clock.n_days) * HOURS_PER_DAY, side="right") - 1
+        for day, index in enumerate(at_midnight.tolist()):
+            if timeline.states[index].quota_people is not None:
+                quota[day] = timeline.states[index].quota_people
     expected = _expected_disruption_factor(name, scenario)
     return HourlyCapacity(factor_hours * expected, factor * expected, quota)
 

@@ -80,7 +80,71 @@ def dispatched(ready: np.ndarray, dispatch_bins: np.ndarray, max_people: float |
     return leaves
 
 
+def camp_left(entries: np.ndarray, camp) -> np.ndarray:
+    """People leaving the camp per bin, given who entered when: the stay, then the dispatch."""
+    ready = np.convolve(entries, camp.stay_kernel)[:len(entries)]
+    if camp.dispatch_bins is None:
+        return ready
+    return dispatched(ready, camp.dispatch_bins, camp.dispatch_max_people)
+
+
+GATE_FREE_BINS = BINS_PER_DAY
+"""After a full camp, the gate loop hands back to the vectorised path once nobody has waited
+outside for this many hours."""
+
+
 def camp_entries(arrivals: np.ndarray, camp) -> np.ndarray:
     """People entering the camp per bin: all arrivals while it has room (then ``arrivals`` itself is
-    returned); else those at the gate enter, in arrival order, as room frees."""
-    return arrivals  # capacity: not yet modelled (see the explanation page)
+    returned); else those at the gate enter, in arrival order, as room frees (a loop over the hours
+    from the first the camp would overflow until nobody has waited outside for a day; repeated for
+    each overflow)."""
+    entries = arrivals
+    start = 0
+    while start < len(arrivals):
+        occupancy = np.cumsum(entries) - np.cumsum(camp_left(entries, camp))
+        over = np.flatnonzero(occupancy[start:] > camp.capacity_people + EPSILON_PEOPLE)
+        if not len(over):
+            break
+        if entries is arrivals:
+            entries = arrivals.copy()
+        start = _gate(arrivals, entries, start + int(over[0]), camp)
+    return entries
+
+
+def _gate(arrivals: np.ndarray, entries: np.ndarray, first: int, camp) -> int:
+    """Fill ``entries`` from bin ``first`` on, hour by hour, admitting as room frees; returns the bin
+    after which the gate stayed free for a day (entries from there on are the arrivals)."""
+    n, kernel = len(arrivals), camp.stay_kernel
+    ready = np.zeros(n + len(kernel))
+    ready[:first + len(kernel) - 1] = np.convolve(entries[:first], kernel)
+    left_before = camp_left(np.r_[entries[:first], np.zeros(n - first)], camp)[:first].sum()
+    occupancy = entries[:first].sum() - left_before
+    waiting_ready = ready[:first].sum() - left_before  # stays ended, waiting for a dispatch
+    dispatch_at = np.zeros(n, bool)
+    if camp.dispatch_bins is not None:
+        dispatch_at[camp.dispatch_bins] = True
+    limit = np.inf if camp.dispatch_max_people is None else camp.dispatch_max_people
+    outside = 0.0
+    free_bins = 0
+    for k in range(first, n):
+        if camp.dispatch_bins is None:
+            occupancy -= ready[k]
+        else:
+            if dispatch_at[k]:
+                sent = min(waiting_ready, limit)
+                waiting_ready -= sent
+                occupancy -= sent
+            waiting_ready += ready[k]
+        enter = min(outside + arrivals[k], max(camp.capacity_people - occupancy, 0.0))
+        outside += arrivals[k] - enter
+        occupancy += enter
+        entries[k] = enter
+        ready[k:k + len(kernel)] += enter * kernel
+        if camp.dispatch_bins is None:
+            occupancy -= enter * kernel[0]  # stays ending within the hour of entry
+        else:
+            waiting_ready += enter * kernel[0]
+        free_bins = free_bins + 1 if outside <= EPSILON_PEOPLE else 0
+        if free_bins >= GATE_FREE_BINS:
+            return k + 1
+    return n
