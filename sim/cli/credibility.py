@@ -27,6 +27,7 @@ from sim.cli.common import (
     progress,
     read_observed,
 )
+from sim.cli.fit_options import posterior_inputs, with_fit_options
 
 
 def bound(
@@ -86,6 +87,7 @@ Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker pr
                                           "(default: all cores for posterior, 1 for point).")]
 
 
+@with_fit_options
 def calibrate(
     file: Annotated[Path, typer.Argument(help="Scenario file.")],
     observed_files: Annotated[list[str], typer.Option(
@@ -103,14 +105,6 @@ def calibrate(
     set_values: Sets = None,
     jobs: Jobs = None,
     scheduler: Scheduler = None,
-    walkers: Annotated[int | None, typer.Option("--walkers", min=2, help="posterior: emcee walkers, even, >= 2 x "
-                                                "parameters (default 2 x parameters + 2).")] = None,
-    steps: Annotated[int, typer.Option("--steps", min=1, help="posterior: steps of every walker.")] = 200,
-    burn: Annotated[int | None, typer.Option("--burn", min=0, help="posterior: first steps discarded "
-                                             "(default: half the steps).")] = None,
-    thin: Annotated[int, typer.Option("--thin", min=1, help="posterior: keep every n-th step.")] = 1,
-    reporter_bias: Annotated[float, typer.Option("--reporter-bias", min=0.0, help="posterior: sd (log units) of "
-                                                 "a bias shared by all figures of a series (0: none).")] = 0.0,
     until: Annotated[str | None, typer.Option("--until", help="Use observed figures up to this date (ISO) "
                                               "only.")] = None,
     replications: Annotated[int, typer.Option("-n", "--replications", min=1,
@@ -127,6 +121,7 @@ def calibrate(
     out: Out = None,
     quiet: Quiet = False,
     debug: Debug = False,
+    fit_options: dict | None = None,
 ) -> None:
     """Fit parameters to observed series: a posterior sample (default) or one best point."""
     if method not in ("posterior", "point"):
@@ -135,9 +130,8 @@ def calibrate(
         _calibrate_point(file, observed_files, fit or [], prior or [], replications, seed, set_values, jobs or 1,
                          node, count_from, max_evaluations, write, out, quiet, debug)
         return
-    options = {"walkers": walkers, "steps": steps, "burn": burn, "thin": thin, "bias_sd": reporter_bias}
     _calibrate_posterior(file, observed_files, fit or [], prior or [], seed, set_values, jobs, scheduler, until,
-                         options, write, out, quiet, debug)
+                         fit_options or {}, write, out, quiet, debug)
 
 
 def _reject(message: str):
@@ -151,27 +145,6 @@ def _date_option(option: str, text: str | None):
         return dt.date.fromisoformat(text) if text else None
     except ValueError:
         raise BadInput(f"{option} {text!r}: not an ISO date (YYYY-MM-DD)") from None
-
-
-def _posterior_inputs(fit: list[str], prior: list[str], observed_files: list[str]):
-    """The priors (fitted key paths), the error-scale priors by series, and the observed series."""
-    from sim.studies.calibrate import CalibrationError, FitParameter
-    from sim.studies.observation import ObservationError, combine, read_observations
-    from sim.studies.posterior import ERROR_SCALE_PREFIX
-    from sim.studies.priors import Prior, PriorError
-
-    try:
-        priors = [Prior.uniform(p.key, p.low, p.high) for p in map(FitParameter.parse, fit)]
-        parsed = [Prior.parse(text) for text in prior]
-    except (CalibrationError, PriorError) as error:
-        raise BadInput(str(error)) from None
-    error_priors = {p.key.removeprefix(ERROR_SCALE_PREFIX): p for p in parsed if p.key.startswith(ERROR_SCALE_PREFIX)}
-    priors += [p for p in parsed if not p.key.startswith(ERROR_SCALE_PREFIX)]
-    try:
-        series = combine([read_observations(source) for source in observed_files])
-    except ObservationError as error:
-        raise BadInput(str(error)) from None
-    return priors, error_priors, series
 
 
 def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, jobs, scheduler, until, options,
@@ -190,7 +163,7 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
                 if path.exists():
                     raise BadInput(f"--write: {path} exists; choose another file (files are never overwritten)")
         cutoff = _date_option("--until", until)
-        priors, error_priors, series = _posterior_inputs(fit, prior, observed_files)
+        priors, error_priors, series = posterior_inputs(fit, prior, observed_files)
         scenario = load(file, set_values or [])
         check_size([scenario], 1, jobs, None, float("inf"), "calibrate", keep_daily=False)  # memory per worker
         executor = executor_for(jobs, scheduler)

@@ -288,6 +288,20 @@ class SeriesError:
         weights = np.exp(log_weights - log_weights.max())
         return float(self.grid[rng.choice(self.grid.size, p=weights / weights.sum())])
 
+    def simulate(self, model: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Figures a reporter of this series could publish for the model values ``model``: the
+        error model run forwards (simulation-based calibration makes its data sets with it).
+
+        Its scale sigma is drawn from its prior, a bias shared by all the figures from Normal(0,
+        ``bias_sd``²) when ``bias_sd`` > 0, and each figure's own error from Normal(0, sigma²), all on
+        log(1 + ·). Not rounded or clipped: exactly what the likelihood assumes (a figure may fall
+        below 0 where the model value is 0, since log(1 + y) is only required to be finite).
+        ``sim_variance`` plays no part: the simulator's noise is in ``model`` already."""
+        sigma = float(self.prior.ppf(rng.uniform()))
+        bias = self.bias_sd * rng.standard_normal() if self.bias_sd > 0 else 0.0
+        noise = rng.normal(0.0, sigma, np.shape(model))
+        return np.expm1(np.log1p(np.maximum(np.asarray(model, float), 0.0)) + bias + noise)
+
 
 def error_models(series: Sequence[ObservedSeries], priors: Mapping[str, Prior] | None = None,
                  bias_sd: float = 0.0) -> dict[str, SeriesError]:

@@ -309,6 +309,22 @@ def _initial_walkers(center: np.ndarray, priors: Sequence[Prior], walkers: int, 
     return positions
 
 
+def checked_settings(dimension: int, walkers: int | None = None, steps: int = DEFAULT_STEPS, burn: int | None = None,
+                     thin: int = 1, bias_sd: float = 0.0) -> tuple[int, int]:
+    """The walkers and burn-in of a fit of ``dimension`` parameters (defaults filled in); raises
+    :class:`PosteriorError` for settings the sampler cannot run with."""
+    walkers = walkers or 2 * dimension + 2
+    if walkers < 2 * dimension or walkers % 2:
+        raise PosteriorError(f"--walkers {walkers}: need an even number, at least twice the {dimension} "
+                             f"fitted parameters ({2 * dimension})")
+    burn = steps // 2 if burn is None else burn
+    if not 0 <= burn < steps or thin < 1:
+        raise PosteriorError(f"--burn {burn} must lie in [0, steps={steps}) and --thin {thin} must be >= 1")
+    if bias_sd < 0:
+        raise PosteriorError(f"--reporter-bias {bias_sd}: must be >= 0")
+    return walkers, burn
+
+
 # --------------------------------------------------------------------------------------------
 # The fit
 
@@ -353,15 +369,7 @@ def fit_posterior(
     priors = _checked_priors(scenario, fit)
     series = _checked_series(scenario, observations, cutoff)
     dimension = len(priors)
-    walkers = walkers or 2 * dimension + 2
-    if walkers < 2 * dimension or walkers % 2:
-        raise PosteriorError(f"--walkers {walkers}: need an even number, at least twice the {dimension} "
-                             f"fitted parameters ({2 * dimension})")
-    burn = steps // 2 if burn is None else burn
-    if not 0 <= burn < steps or thin < 1:
-        raise PosteriorError(f"--burn {burn} must lie in [0, steps={steps}) and --thin {thin} must be >= 1")
-    if bias_sd < 0:
-        raise PosteriorError(f"--reporter-bias {bias_sd}: must be >= 0")
+    walkers, burn = checked_settings(dimension, walkers, steps, burn, thin, bias_sd)
     errors = error_models(series, error_priors, bias_sd)
     until = max(day for s in series for day in s.dates)
     log_posterior = LogPosterior(CrossedEvaluator(scenario, seed, until), priors, series, errors)
@@ -552,6 +560,7 @@ __all__ = [
     "PosteriorResult",
     "PriorError",
     "WalkerEvaluations",
+    "checked_settings",
     "fit_posterior",
     "log_posterior_rise",
     "observations_table",

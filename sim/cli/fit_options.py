@@ -1,0 +1,100 @@
+"""What ``calibrate --method posterior`` and ``sbc`` share: the posterior fit's options and inputs.
+
+``sbc`` must fit every data set exactly as ``calibrate`` fits real figures, so the options of the
+fit are declared once, here (:data:`FIT_OPTIONS`), and added to both commands by
+:func:`with_fit_options`: a command so decorated receives them as one dict ``fit_options`` of
+:func:`sim.studies.posterior.fit_posterior`'s keywords. A new option of the fit is one more
+:class:`FitOption` line, and both commands have it.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+from sim.cli.common import BadInput
+
+
+@dataclass(frozen=True)
+class FitOption:
+    """One command-line option of the posterior fit: the command's parameter, its typer annotation
+    and default, and the keyword of ``fit_posterior`` it is passed as."""
+
+    parameter: str
+    annotation: Any
+    default: Any
+    keyword: str
+
+
+FIT_OPTIONS: tuple[FitOption, ...] = (
+    FitOption("walkers", Annotated[int | None, typer.Option(
+        "--walkers", min=2, help="posterior: emcee walkers, even, >= 2 x parameters (default 2 x parameters + 2).")],
+        None, "walkers"),
+    FitOption("steps", Annotated[int, typer.Option("--steps", min=1, help="posterior: steps of every walker.")],
+              200, "steps"),
+    FitOption("burn", Annotated[int | None, typer.Option(
+        "--burn", min=0, help="posterior: first steps discarded (default: half the steps).")], None, "burn"),
+    FitOption("thin", Annotated[int, typer.Option("--thin", min=1, help="posterior: keep every n-th step.")],
+              1, "thin"),
+    FitOption("reporter_bias", Annotated[float, typer.Option(
+        "--reporter-bias", min=0.0, help="posterior: sd (log units) of a bias shared by all figures of a series "
+                                         "(0: none).")], 0.0, "bias_sd"),
+)
+"""The options of the posterior fit, in the order ``--help`` lists them."""
+
+TRAILING = ("out", "quiet", "debug")
+"""The fit's options are listed before these (the options every command ends with)."""
+
+
+def default_fit_options() -> dict[str, Any]:
+    """The ``fit_options`` dict when no fit option is given."""
+    return {option.keyword: option.default for option in FIT_OPTIONS}
+
+
+def with_fit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``command`` with the :data:`FIT_OPTIONS` added to its options (typer reads the signature);
+    it is called with them gathered into ``fit_options`` (a dict of ``fit_posterior`` keywords)."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [parameter for parameter in signature.parameters.values() if parameter.name != "fit_options"]
+    added = [inspect.Parameter(option.parameter, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option.default,
+                               annotation=option.annotation) for option in FIT_OPTIONS]
+    cut = next((index for index, parameter in enumerate(own) if parameter.name in TRAILING), len(own))
+    parameters = own[:cut] + added + own[cut:]
+
+    @functools.wraps(command)
+    def wrapper(**values: Any) -> Any:
+        fit_options = {option.keyword: values.pop(option.parameter, option.default) for option in FIT_OPTIONS}
+        return command(**values, fit_options=fit_options)
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+    del wrapper.__wrapped__  # typer must see the signature above, not the command's own
+    return wrapper
+
+
+def posterior_inputs(fit: list[str], prior: list[str], observed_files: list[str]):
+    """The priors (fitted key paths), the error-scale priors by series, and the observed series."""
+    from sim.studies.calibrate import CalibrationError, FitParameter
+    from sim.studies.observation import ObservationError, combine, read_observations
+    from sim.studies.posterior import ERROR_SCALE_PREFIX
+    from sim.studies.priors import Prior, PriorError
+
+    try:
+        priors = [Prior.uniform(p.key, p.low, p.high) for p in map(FitParameter.parse, fit)]
+        parsed = [Prior.parse(text) for text in prior]
+    except (CalibrationError, PriorError) as error:
+        raise BadInput(str(error)) from None
+    error_priors = {p.key.removeprefix(ERROR_SCALE_PREFIX): p for p in parsed if p.key.startswith(ERROR_SCALE_PREFIX)}
+    priors += [p for p in parsed if not p.key.startswith(ERROR_SCALE_PREFIX)]
+    try:
+        series = combine([read_observations(source) for source in observed_files])
+    except ObservationError as error:
+        raise BadInput(str(error)) from None
+    return priors, error_priors, series
+
+
+__all__ = ["FIT_OPTIONS", "FitOption", "default_fit_options", "posterior_inputs", "with_fit_options"]

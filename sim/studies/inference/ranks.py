@@ -1,0 +1,143 @@
+"""The statistics of simulation-based calibration (Talts, Betancourt, Simpson, Vehtari & Gelman
+2018, *Validating Bayesian inference algorithms with simulation-based calibration*).
+
+If a truth θ is drawn from the prior, data are simulated at θ, and the posterior given those data
+is computed correctly, then θ is just one more draw from that posterior. Its **rank** among L
+independent posterior draws (how many draws lie below it) is then uniform on 0..L, and every
+central credible interval contains it at its nominal rate. Over N data sets:
+
+* a **rank histogram** that is flat (within the binomial band of each bin) says the posterior is
+  right; a ∪ shape (truths piling up at the ends) says it is too narrow — overconfident; a ∩
+  shape says too wide; a slope says biased;
+* the **coverage** of the 50 % and 90 % intervals (share of data sets whose truth fell inside)
+  should be 0.5 and 0.9, within its binomial 95 % interval;
+* a **chi-square test** of the binned ranks against equal counts gives a p-value for uniformity.
+
+The L draws must be close to independent: MCMC draws next to each other are correlated, and the
+rank of a truth among correlated draws piles up at the ends even for a correct posterior. Hence
+:func:`thinned` spreads the L draws evenly over the whole sample (all walkers, all kept steps).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_DRAWS = 99
+"""L: ranks run 0..99, 100 possible values (divisible into 20, 10, 5, 4 or 2 equal bins)."""
+LEVELS = (0.5, 0.9)
+UNIFORM_P_THRESHOLD = 0.01
+BAND = 0.99
+"""The rank histogram's band: 99 % of bins of a correct posterior fall inside it."""
+
+
+def thinned(values: np.ndarray, draws: int) -> np.ndarray:
+    """``draws`` values spread evenly over ``values`` (every ``len/draws``-th): far-apart MCMC
+    draws, close to independent. Raises ValueError when there are fewer values than draws."""
+    values = np.asarray(values, float)
+    if len(values) < draws:
+        raise ValueError(f"the posterior has {len(values)} samples, fewer than the {draws} draws to rank "
+                         "among: run more steps or rank among fewer draws")
+    return values[(np.arange(draws) * len(values)) // draws]
+
+
+def rank(truth: float, draws: np.ndarray, rng: np.random.Generator) -> int:
+    """How many ``draws`` lie below ``truth`` (0..len(draws)); ties split at random so that a
+    parameter with repeated values (an integer) still has uniform ranks."""
+    draws = np.asarray(draws, float)
+    below = int(np.sum(draws < truth))
+    ties = int(np.sum(draws == truth))
+    return below + (int(rng.integers(0, ties + 1)) if ties else 0)
+
+
+def inside(truth: float, samples: np.ndarray, level: float) -> bool:
+    """Whether ``truth`` lies in the central ``level`` interval of ``samples``."""
+    low, high = np.quantile(np.asarray(samples, float), [(1 - level) / 2, (1 + level) / 2])
+    return bool(low <= truth <= high)
+
+
+def binomial_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Clopper–Pearson (exact) interval for a proportion: never narrower than it should be."""
+    from scipy.stats import beta
+
+    if trials == 0:
+        return math.nan, math.nan
+    tail = (1 - confidence) / 2
+    low = 0.0 if successes == 0 else float(beta.ppf(tail, successes, trials - successes + 1))
+    high = 1.0 if successes == trials else float(beta.ppf(1 - tail, successes + 1, trials - successes))
+    return low, high
+
+
+def coverage_table(ranks: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter (from ``ranks.csv`` rows): data sets, coverage of the 50 % and 90 % intervals
+    with their binomial 95 % intervals, and whether the nominal level lies inside that interval."""
+    rows = []
+    for parameter, group in ranks.groupby("parameter", sort=False):
+        row: dict = {"parameter": parameter, "datasets": len(group)}
+        for level in LEVELS:
+            name = f"coverage_{round(level * 100)}"
+            hits = int(group[f"inside_{round(level * 100)}"].astype(bool).sum())
+            low, high = binomial_interval(hits, len(group))
+            row.update({name: hits / len(group), f"{name}_ci95_low": low, f"{name}_ci95_high": high,
+                        f"{name}_nominal_inside": bool(low <= level <= high)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def default_bins(datasets: int, draws: int, most: int = 20, per_bin: int = 5) -> int:
+    """The most bins (at most ``most``) that split the ``draws + 1`` rank values equally and expect
+    at least ``per_bin`` data sets each (the chi-square approximation's rule of thumb); at least 2."""
+    divisors = [b for b in range(2, most + 1) if (draws + 1) % b == 0]
+    fitting = [b for b in divisors if datasets / b >= per_bin]
+    return max(fitting) if fitting else (min(divisors) if divisors else 1)
+
+
+def bin_counts(ranks: Sequence[int], draws: int, bins: int) -> np.ndarray:
+    """Data sets per bin of equal width over the rank values 0..draws."""
+    ranks = np.asarray(ranks, int)
+    return np.bincount((ranks * bins) // (draws + 1), minlength=bins)
+
+
+def chi_square(counts: np.ndarray) -> tuple[float, float]:
+    """Pearson's statistic against equal expected counts and its p-value (df = bins − 1)."""
+    from scipy.stats import chi2
+
+    counts = np.asarray(counts, float)
+    expected = counts.sum() / len(counts)
+    if len(counts) < 2 or expected == 0:
+        return math.nan, math.nan
+    statistic = float(((counts - expected) ** 2 / expected).sum())
+    return statistic, float(chi2.sf(statistic, len(counts) - 1))
+
+
+def uniformity_table(ranks: pd.DataFrame, draws: int, bins: int | None = None) -> pd.DataFrame:
+    """Per parameter: the chi-square test of its binned ranks; then a ``combined`` row whose p-value
+    is the smallest one times the number of parameters (Bonferroni: valid however the parameters'
+    ranks depend on each other, as they do within one data set)."""
+    rows = []
+    for parameter, group in ranks.groupby("parameter", sort=False):
+        count = bins or default_bins(len(group), draws)
+        statistic, p_value = chi_square(bin_counts(group["rank"], draws, count))
+        rows.append({"parameter": parameter, "datasets": len(group), "bins": count, "chi_square": statistic,
+                     "df": count - 1, "p_value": p_value, "uniform": bool(p_value > UNIFORM_P_THRESHOLD)})
+    p_values = [row["p_value"] for row in rows if math.isfinite(row["p_value"])]
+    combined = min(1.0, min(p_values) * len(p_values)) if p_values else math.nan
+    rows.append({"parameter": "combined", "datasets": int(ranks["dataset"].nunique()), "bins": math.nan,
+                 "chi_square": math.nan, "df": math.nan, "p_value": combined,
+                 "uniform": bool(combined > UNIFORM_P_THRESHOLD)})
+    return pd.DataFrame(rows)
+
+
+def band(datasets: int, bins: int, level: float = BAND) -> tuple[float, float]:
+    """The range of a bin's count that a correct posterior leaves with probability ``level``:
+    quantiles of Binomial(datasets, 1 / bins)."""
+    from scipy.stats import binom
+
+    tail = (1 - level) / 2
+    return float(binom.ppf(tail, datasets, 1 / bins)), float(binom.ppf(1 - tail, datasets, 1 / bins))
+
+
+__all__ = ["BAND", "DEFAULT_DRAWS", "LEVELS", "UNIFORM_P_THRESHOLD", "band", "bin_counts", "binomial_interval",
+           "chi_square", "coverage_table", "default_bins", "inside", "rank", "thinned", "uniformity_table"]

@@ -1,0 +1,491 @@
+"""``bordersim sbc``: simulation-based calibration of the posterior calibration.
+
+Is ``bordersim calibrate --method posterior`` right about its own uncertainty? Simulation-based
+calibration (Talts et al. 2018; statistics in :mod:`sim.studies.inference.ranks`) answers by
+making data sets whose truth is known and checking where each truth falls in its posterior.
+For each data set ``i`` of ``N``:
+
+1. **a truth from the prior**: every fitted parameter drawn from its prior (``--fit key=low:high``
+   uniform, ``--prior key=DIST``), from a random stream of ``(seed, i)``;
+2. **one replication** of the scenario at that truth, with its own seed (:func:`dataset_seed`,
+   never the fit's): the fit sees other households than the data came from, as with real data;
+3. **figures through the observation model** (:func:`simulate_figures`) on the dates and series of
+   ``--observed`` (its values are ignored): each series' error scale drawn from its prior, a shared
+   reporter bias if ``--reporter-bias``, lognormal noise;
+4. **the fit**: :func:`sim.studies.posterior.fit_posterior` with exactly the options ``calibrate``
+   passes (the same seed as ``calibrate`` would use: ``--seed`` or the scenario's), serially inside
+   one worker;
+5. **where the truth fell**: its rank among ``L`` posterior draws spread evenly over the sample
+   (:func:`~sim.studies.inference.ranks.thinned`), whether it lies inside the central 50 % and
+   90 % intervals, the posterior mean and 5–95 % quantiles.
+
+Data sets run in parallel (``-j``, ``--scheduler``: :mod:`sim.runs.executors`); each depends only
+on ``(seed, i)``, so serial and parallel runs write identical tables. Like ``sweep``, the run keeps
+a sibling ``<folder>.partial/`` (the plan in ``spec.json``, every finished data set appended to
+``datasets.jsonl``); ``bordersim sbc --resume <folder>.partial`` fits only the missing data sets.
+The results folder is written whole at the end: ``ranks.csv``, ``coverage.csv``,
+``uniformity.csv``, ``rank-histograms.png`` and ``sbc.md``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.studies.inference import ranks as rank_stats
+from sim.studies.observation import ObservedSeries, SeriesError, error_models, observations_table, series_from_table
+from sim.studies.priors import Prior
+
+PARTIAL_SUFFIX = ".partial"
+SPEC_NAME = "spec.json"
+DATASETS_NAME = "datasets.jsonl"
+RESOLVED_NAME = "scenario.resolved.yaml"
+MAX_DATASETS = 100_000
+RANK_COLUMNS = ["dataset", "parameter", "truth", "rank", "draws", "inside_50", "inside_90", "posterior_mean",
+                "p05", "p95", "seed"]
+
+
+class SbcError(ValueError):
+    """Bad ``sbc`` input or a folder that cannot be resumed (one line; the CLI exits 2)."""
+
+
+# --------------------------------------------------------------------------------------------
+# One data set
+
+
+def dataset_seed(seed: int, dataset: int) -> int:
+    """The seed of data set ``dataset``'s replication: a hash of (seed, dataset), never ``seed``
+    itself (the fit's), so the fit never sees the households the data came from."""
+    from sim.model.streams import stable_hash
+
+    value = stable_hash(f"sbc/data/{seed}/{dataset}")
+    return value if value != seed else value + 1
+
+
+def draw_truth(priors: Sequence[Prior], seed: int, dataset: int) -> dict[str, float]:
+    """Every fitted parameter drawn from its prior (inverse CDF of one uniform each)."""
+    from sim.model.streams import new_stream
+
+    rng = new_stream(seed, dataset, "sbc/truth")
+    return {prior.key: float(prior.ppf(rng.uniform())) for prior in priors}
+
+
+def simulate_figures(series: Sequence[ObservedSeries], model_vectors: Sequence[np.ndarray],
+                     errors: Mapping[str, SeriesError], rng: np.random.Generator) -> list[ObservedSeries]:
+    """The series with their values replaced by figures drawn through the observation model at the
+    model values ``model_vectors`` (one array per series, on its dates)."""
+    return [ObservedSeries(s.name, s.kind, s.node, s.count_from, s.dates, errors[s.name].simulate(model, rng),
+                           s.source) for s, model in zip(series, model_vectors)]
+
+
+@dataclass
+class DatasetFit:
+    """``dataset index`` ↦ ``(index, rows of ranks.csv)``: the whole of one data set, picklable so
+    that an executor can run it in a worker (the fit itself runs serially there)."""
+
+    scenario: Any
+    priors: list[Prior]
+    series: list[ObservedSeries]
+    error_priors: dict[str, Prior]
+    fit_options: dict[str, Any]
+    seed: int
+    draws: int = rank_stats.DEFAULT_DRAWS
+    fit: Callable | None = None  # default sim.studies.posterior.fit_posterior (tests may wrap it)
+
+    def observed(self, dataset: int) -> tuple[dict[str, float], list[ObservedSeries], int]:
+        """The truth, the simulated figures and the replication's seed of data set ``dataset``."""
+        from sim.model.streams import new_stream
+        from sim.runs.evaluate import daily_crossed
+
+        truth = draw_truth(self.priors, self.seed, dataset)
+        replication_seed = dataset_seed(self.seed, dataset)
+        until = max(day for s in self.series for day in s.dates)
+        daily = daily_crossed(self.scenario, seed=replication_seed, until=until, values=truth)
+        vectors = [s.model_values(daily, self.scenario.period.start) for s in self.series]
+        errors = error_models(self.series, self.error_priors, float(self.fit_options.get("bias_sd", 0.0)))
+        figures = simulate_figures(self.series, vectors, errors, new_stream(self.seed, dataset, "sbc/observation"))
+        return truth, figures, replication_seed
+
+    def __call__(self, dataset: int) -> tuple[int, list[dict[str, Any]]]:
+        from sim.model.streams import new_stream
+        from sim.scenario.errors import ScenarioError
+
+        fit = self.fit
+        if fit is None:
+            from sim.studies.posterior import fit_posterior as fit
+        try:
+            truth, figures, replication_seed = self.observed(dataset)
+        except ScenarioError as error:
+            raise SbcError(f"data set {dataset}: the scenario rejects the values drawn from the priors: "
+                           f"{str(error).splitlines()[0]}") from None
+        result = fit(self.scenario, figures, self.priors, self.seed, jobs=1, error_priors=self.error_priors,
+                     **self.fit_options)
+        ties = new_stream(self.seed, dataset, "sbc/ties")
+        rows = []
+        for prior in self.priors:
+            samples = result.samples[prior.key].to_numpy(float)
+            value = truth[prior.key]
+            try:
+                draws = rank_stats.thinned(samples, self.draws)
+            except ValueError as error:
+                raise SbcError(f"data set {dataset}: {error}") from None
+            p05, p95 = np.quantile(samples, [0.05, 0.95])
+            rows.append({"dataset": dataset, "parameter": prior.key, "truth": value,
+                         "rank": rank_stats.rank(value, draws, ties),
+                         "draws": self.draws, "inside_50": rank_stats.inside(value, samples, 0.5),
+                         "inside_90": rank_stats.inside(value, samples, 0.9),
+                         "posterior_mean": float(samples.mean()), "p05": float(p05), "p95": float(p95),
+                         "seed": replication_seed})
+        return dataset, rows
+
+
+# --------------------------------------------------------------------------------------------
+# The plan on disk
+
+
+@dataclass
+class SbcPlan:
+    """Everything an SBC run needs, kept in its ``.partial`` folder so that it can be resumed."""
+
+    partial: Path
+    destination: Path
+    priors: list[Prior]
+    error_priors: dict[str, Prior]
+    series: list[ObservedSeries]
+    fit_options: dict[str, Any]
+    datasets: int
+    seed: int
+    draws: int
+    bins: int | None
+    command_line: list[str]
+    source_files: list[str]
+    source_sha256: list[str]
+    started_at: str
+    done: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def scenario(self):
+        from sim.scenario import load_scenario
+
+        return load_scenario(self.partial / RESOLVED_NAME)
+
+    def remaining(self) -> list[int]:
+        return [index for index in range(self.datasets) if index not in self.done]
+
+    def task(self, scenario, fit: Callable | None = None) -> DatasetFit:
+        return DatasetFit(scenario, self.priors, self.series, self.error_priors, self.fit_options, self.seed,
+                          self.draws, fit)
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _fsync_write(path: Path, text: str, mode: str = "w") -> None:
+    with open(path, mode, encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _prior_record(prior: Prior) -> dict[str, Any]:
+    return {"key": prior.key, "family": prior.family, "args": list(prior.args)}
+
+
+def _prior_from(record: Any) -> Prior:
+    if not isinstance(record, dict):
+        raise ValueError("a prior must be an object with key, family and args")  # noqa: TRY004 - reported as ValueError
+    try:
+        return Prior(str(record["key"]), str(record["family"]), tuple(float(a) for a in record["args"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"unreadable prior {record!r}: {error}") from None
+
+
+def check_fit(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries],
+              error_priors: Mapping[str, Prior], fit_options: Mapping[str, Any], draws: int) -> None:
+    """What ``calibrate`` would refuse, refused before anything is written (raises PosteriorError /
+    ObservationError): the key paths, the series against the scenario, the error priors, the
+    sampler's settings."""
+    from sim.studies.posterior import DEFAULT_STEPS, _checked_priors, _checked_series, checked_settings
+
+    _checked_priors(scenario, priors)
+    _checked_series(scenario, series, None)
+    known = ("walkers", "steps", "burn", "thin", "bias_sd")
+    settings = {key: fit_options[key] for key in known if fit_options.get(key) is not None}
+    walkers, burn = checked_settings(len(priors), **settings)
+    samples = walkers * len(range(burn, settings.get("steps", DEFAULT_STEPS), settings.get("thin", 1)))
+    if samples < draws:
+        raise SbcError(f"--rank-draws {draws}: a fit keeps {samples} samples ({walkers} walkers x the steps after "
+                       "burn-in); rank among fewer draws, or run more --steps")
+    error_models(list(series), dict(error_priors), float(fit_options.get("bias_sd", 0.0)))
+
+
+def plan_sbc(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries], *, datasets: int, seed: int,
+             draws: int = rank_stats.DEFAULT_DRAWS, bins: int | None = None,
+             error_priors: Mapping[str, Prior] | None = None, fit_options: Mapping[str, Any] | None = None,
+             out: str | os.PathLike[str] | None = None, results_root: str | os.PathLike[str] = "results",
+             command_line: Sequence[str] | None = None) -> SbcPlan:
+    """Check the input and create the ``.partial`` folder of a new SBC run; return its plan."""
+    import sys
+
+    from sim.outputs.results import default_run_folder, run_hash, unique_folder
+
+    error_priors = dict(error_priors or {})
+    fit_options = dict(fit_options or {})
+    if not 1 <= datasets <= MAX_DATASETS:
+        raise SbcError(f"--datasets {datasets}: give between 1 and {MAX_DATASETS:,}")
+    if draws < 1:
+        raise SbcError(f"--rank-draws {draws}: must be at least 1")
+    if bins is not None and (bins < 1 or (draws + 1) % bins):
+        raise SbcError(f"--bins {bins}: must divide the {draws + 1} possible ranks 0..{draws} into equal bins")
+    check_fit(scenario, priors, series, error_priors, fit_options, draws)
+    try:
+        options_text = json.dumps(fit_options, sort_keys=True)
+    except TypeError as error:
+        raise SbcError(f"fit options must be plain numbers, text or flags: {error}") from None
+    observed = observations_table(series)
+    resolved = scenario.to_yaml()
+    identity = "\0".join([resolved, json.dumps([_prior_record(p) for p in priors]), options_text,
+                          observed.to_csv(index=False), str(draws)])
+    started = datetime.now().astimezone()
+    destination = Path(out) if out is not None else unique_folder(default_run_folder(
+        scenario.name, "sbc", started, run_hash(identity, seed, datasets, "sbc"), results_root))
+    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
+        raise SbcError(f"--out {destination}: exists and is not an empty folder; results are never overwritten")
+    partial = destination.with_name(destination.name + PARTIAL_SUFFIX)
+    if partial.exists():
+        raise SbcError(f"{partial} exists: resume it with --resume {partial}, or remove it")
+    sources = list(getattr(scenario, "source_files", []) or [])
+    plan = SbcPlan(partial=partial, destination=destination, priors=list(priors), error_priors=error_priors,
+                   series=list(series), fit_options=fit_options, datasets=datasets, seed=seed, draws=draws, bins=bins,
+                   command_line=list(command_line if command_line is not None else sys.argv), source_files=sources,
+                   source_sha256=[_sha256(path) for path in sources], started_at=started.isoformat(timespec="seconds"))
+    partial.mkdir(parents=True)
+    (partial / RESOLVED_NAME).write_bytes(resolved.encode("utf-8"))
+    spec = {"destination": str(destination), "priors": [_prior_record(p) for p in priors],
+            "error_priors": {name: _prior_record(p) for name, p in error_priors.items()},
+            "observed": observed.to_dict(orient="records"), "fit_options": fit_options, "datasets": datasets,
+            "seed": seed, "draws": draws, "bins": bins, "command_line": plan.command_line, "source_files": sources,
+            "source_sha256": plan.source_sha256, "started_at": plan.started_at}
+    _fsync_write(partial / SPEC_NAME, json.dumps(spec, indent=2) + "\n")
+    _fsync_write(partial / DATASETS_NAME, "")
+    return plan
+
+
+_SPEC_TYPES = {"destination": str, "priors": list, "error_priors": dict, "observed": list, "fit_options": dict,
+               "datasets": int, "seed": int, "draws": int, "command_line": list, "started_at": str}
+
+
+def _plan_from_spec(folder: Path, spec: Any) -> SbcPlan:
+    """The plan in a ``spec.json`` read back from disk; ValueError saying what is wrong."""
+    if not isinstance(spec, dict):
+        raise ValueError("not an sbc plan (a JSON object was expected)")  # noqa: TRY004 - reported as ValueError
+    for key, kind in _SPEC_TYPES.items():
+        if not isinstance(spec.get(key), kind) or isinstance(spec.get(key), bool):
+            raise ValueError(f"'{key}' is missing or not a {kind.__name__}")
+    if spec["datasets"] < 1 or spec["draws"] < 1 or spec["seed"] < 0:
+        raise ValueError("datasets and draws must be at least 1 and seed not negative")
+    bins = spec.get("bins")
+    if bins is not None and (not isinstance(bins, int) or bins < 1):
+        raise ValueError("'bins' must be a whole number or null")
+    datetime.fromisoformat(spec["started_at"])
+    series = series_from_table(pd.DataFrame(spec["observed"]).astype({"date": str}))
+    return SbcPlan(partial=folder, destination=Path(spec["destination"]),
+                   priors=[_prior_from(record) for record in spec["priors"]],
+                   error_priors={str(name): _prior_from(record) for name, record in spec["error_priors"].items()},
+                   series=series, fit_options=spec["fit_options"], datasets=spec["datasets"], seed=spec["seed"],
+                   draws=spec["draws"], bins=bins, command_line=spec["command_line"],
+                   source_files=spec.get("source_files", []), source_sha256=spec.get("source_sha256", []),
+                   started_at=spec["started_at"])
+
+
+def load_plan(folder: str | os.PathLike[str]) -> SbcPlan:
+    """The plan and finished data sets of an interrupted run (``FOLDER`` or ``FOLDER.partial``)."""
+    folder = Path(folder)
+    if not (folder / SPEC_NAME).is_file() and folder.with_name(folder.name + PARTIAL_SUFFIX).is_dir():
+        folder = folder.with_name(folder.name + PARTIAL_SUFFIX)
+    if not (folder / SPEC_NAME).is_file():
+        raise SbcError(f"--resume {folder}: not an interrupted sbc run (no {SPEC_NAME}); "
+                       "give the <folder>.partial printed when it stopped")
+    try:
+        plan = _plan_from_spec(folder, json.loads((folder / SPEC_NAME).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as error:
+        raise SbcError(f"--resume {folder / SPEC_NAME}: {str(error)[:200]}; the folder is left as it is: "
+                       "restore it, or start again") from None
+    if not (folder / RESOLVED_NAME).is_file():
+        raise SbcError(f"--resume {folder}: {RESOLVED_NAME} is missing; the folder is left as it is")
+    records = folder / DATASETS_NAME
+    lines = records.read_text(encoding="utf-8").splitlines() if records.is_file() else []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            index, rows = _dataset_record(json.loads(line), plan)
+        except ValueError as error:
+            if number == len(lines) and not line.rstrip().endswith("}"):
+                continue  # the last line cut short by the interruption: that data set runs again
+            raise SbcError(f"{records}:{number}: {str(error)[:200]}; nothing is lost: repair or delete line "
+                           f"{number} (that data set then runs again) and resume again") from None
+        plan.done[index] = rows
+    return plan
+
+
+def _dataset_record(record: Any, plan: SbcPlan) -> tuple[int, list[dict[str, Any]]]:
+    if not isinstance(record, dict) or not isinstance(record.get("rows"), list):
+        raise ValueError("not a finished data set (an object with dataset and rows was expected)")  # noqa: TRY004
+    index = record.get("dataset")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < plan.datasets:
+        raise ValueError(f"data set {index!r} is not one of 0..{plan.datasets - 1}")
+    keys = [prior.key for prior in plan.priors]
+    rows = record["rows"]
+    if [row.get("parameter") if isinstance(row, dict) else None for row in rows] != keys:
+        raise ValueError(f"data set {index}: needs one row per fitted parameter ({', '.join(keys)})")
+    if any(set(row) != set(RANK_COLUMNS) for row in rows):
+        raise ValueError(f"data set {index}: rows must have the columns {', '.join(RANK_COLUMNS)}")
+    return index, rows
+
+
+# --------------------------------------------------------------------------------------------
+# Running and the results folder
+
+
+@dataclass
+class SbcResult:
+    folder: Path
+    ranks: pd.DataFrame
+    coverage: pd.DataFrame
+    uniformity: pd.DataFrame
+    resumed: int
+    wall_seconds: float
+
+    def lines(self) -> list[str]:
+        return summary_lines(self.coverage, self.uniformity, self.resumed)
+
+
+def ranks_table(plan: SbcPlan) -> pd.DataFrame:
+    rows = [row for index in sorted(plan.done) for row in plan.done[index]]
+    return pd.DataFrame(rows, columns=RANK_COLUMNS)
+
+
+def run_sbc(plan: SbcPlan, executor, progress: Callable[[int, int], None] | None = None,
+            fit: Callable | None = None) -> SbcResult:
+    """Fit the missing data sets of ``plan``, then write the results folder and remove the partial one."""
+    clock = time.perf_counter()
+    scenario = plan.scenario()
+    resumed = len(plan.done)
+    records = plan.partial / DATASETS_NAME
+    if progress is not None:
+        progress(resumed, plan.datasets)
+    for index, rows in executor.map_unordered(plan.task(scenario, fit), plan.remaining()):
+        _fsync_write(records, json.dumps({"dataset": index, "rows": rows}) + "\n", mode="a")
+        plan.done[index] = rows
+        if progress is not None:
+            progress(len(plan.done), plan.datasets)
+    ranks = ranks_table(plan)
+    coverage = rank_stats.coverage_table(ranks)
+    uniformity = rank_stats.uniformity_table(ranks, plan.draws, plan.bins)
+    folder = _write(plan, scenario, executor, ranks, coverage, uniformity, resumed)
+    shutil.rmtree(plan.partial, ignore_errors=True)
+    return SbcResult(folder, ranks, coverage, uniformity, resumed, time.perf_counter() - clock)
+
+
+def _write(plan: SbcPlan, scenario, executor, ranks, coverage, uniformity, resumed: int) -> Path:
+    from sim.outputs.results import run_hash, write_results_folder
+    from sim.outputs.sbc_figures import rank_histograms_png
+    from sim.studies import experiments
+
+    sources = plan.source_files if plan.source_files and all(
+        Path(path).is_file() and _sha256(path) == sha for path, sha in zip(plan.source_files, plan.source_sha256)
+    ) else []
+    resolved = (plan.partial / RESOLVED_NAME).read_bytes().decode("utf-8")
+    ended = datetime.now().astimezone()
+    started = datetime.fromisoformat(plan.started_at)
+    manifest = experiments.run_manifest(
+        "sbc", plan.command_line, plan.seed, 1, executor, started, ended, (ended - started).total_seconds(),
+        {"scenario_name": scenario.name, "datasets": plan.datasets, "rank_draws": plan.draws,
+         "fitted": [p.key for p in plan.priors], "priors": {p.key: p.describe() for p in plan.priors},
+         "error_priors": {name: p.describe() for name, p in plan.error_priors.items()},
+         "fit_options": plan.fit_options, "datasets_resumed": resumed,
+         "run_hash": run_hash(resolved, plan.seed, plan.datasets, "sbc")})
+    bins = {row["parameter"]: int(row["bins"]) for _, row in uniformity.iterrows() if row["parameter"] != "combined"}
+    figure = rank_histograms_png(ranks, plan.draws, bins)
+    report = report_markdown(plan, scenario.name, coverage, uniformity)
+    return write_results_folder(plan.destination, tables={"ranks.csv": ranks, "coverage.csv": coverage,
+                                                          "uniformity.csv": uniformity},
+                                manifest=manifest, scenario_sources=sources, resolved_text=resolved,
+                                files={"rank-histograms.png": figure, "sbc.md": report.encode("utf-8")})
+
+
+# --------------------------------------------------------------------------------------------
+# Verdicts and summaries
+
+
+def verdict(coverage: pd.DataFrame, uniformity: pd.DataFrame) -> tuple[bool, bool]:
+    """(ranks uniform: the combined p-value above 0.01, coverage in range: each parameter's 50 % and
+    90 % nominal levels inside the binomial 95 % intervals of its coverage)."""
+    combined = uniformity[uniformity["parameter"] == "combined"]["uniform"]
+    uniform = bool(combined.iloc[0]) if len(combined) else False
+    in_range = bool(coverage["coverage_50_nominal_inside"].all() and coverage["coverage_90_nominal_inside"].all())
+    return uniform, in_range
+
+
+def summary_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame, resumed: int = 0) -> list[str]:
+    """What the command prints: per parameter coverage and uniformity, then the verdict."""
+    lines = [f"Resumed: {resumed} data sets were already done"] if resumed else []
+    tests = uniformity.set_index("parameter")
+    for _, row in coverage.iterrows():
+        test = tests.loc[row["parameter"]]
+        lines.append(f"  {row['parameter']}: 50% coverage {row['coverage_50']:.2f} [{row['coverage_50_ci95_low']:.2f}, "
+                     f"{row['coverage_50_ci95_high']:.2f}], 90% coverage {row['coverage_90']:.2f} "
+                     f"[{row['coverage_90_ci95_low']:.2f}, {row['coverage_90_ci95_high']:.2f}]; ranks chi-square "
+                     f"p = {test['p_value']:.3g} ({int(test['bins'])} bins)")
+    uniform, in_range = verdict(coverage, uniformity)
+    datasets = int(coverage["datasets"].max()) if len(coverage) else 0
+    combined = float(tests.loc["combined", "p_value"])
+    lines.insert(0 if not resumed else 1, f"Simulation-based calibration over {datasets} data sets:")
+    lines.append(f"verdict: ranks {'uniform' if uniform else 'NOT uniform'} (combined p = {combined:.3g}, "
+                 f"threshold {rank_stats.UNIFORM_P_THRESHOLD}); coverage "
+                 f"{'in range' if in_range else 'OUT OF RANGE'} (nominal 0.5 and 0.9 inside the binomial 95% "
+                 "intervals)")
+    if not (uniform and in_range):
+        lines.append("the posterior is miscalibrated on this case: read rank-histograms.png (a U shape: too "
+                     "narrow; a hump: too wide; a slope: biased)")
+    return lines
+
+
+def report_markdown(plan: SbcPlan, scenario_name: str, coverage: pd.DataFrame, uniformity: pd.DataFrame) -> str:
+    """``sbc.md``: what was run and what it shows, for a reader of the folder."""
+    options = ", ".join(f"{key}={value}" for key, value in sorted(plan.fit_options.items())) or "defaults"
+    parts = [f"# Simulation-based calibration: {scenario_name}", "",
+             f"{plan.datasets} data sets, seed {plan.seed}; each truth ranked among {plan.draws} posterior draws "
+             f"(ranks 0..{plan.draws}). Fit options: {options}.", "",
+             "| parameter | prior | coverage 50 % [95 % CI] | coverage 90 % [95 % CI] | chi-square p |",
+             "|---|---|---|---|---|"]
+    tests = uniformity.set_index("parameter")
+    priors = {p.key: p.describe() for p in plan.priors}
+    for _, row in coverage.iterrows():
+        parts.append(f"| `{row['parameter']}` | {priors.get(row['parameter'], '')} | {row['coverage_50']:.2f} "
+                     f"[{row['coverage_50_ci95_low']:.2f}, {row['coverage_50_ci95_high']:.2f}] | "
+                     f"{row['coverage_90']:.2f} [{row['coverage_90_ci95_low']:.2f}, "
+                     f"{row['coverage_90_ci95_high']:.2f}] | {tests.loc[row['parameter'], 'p_value']:.3g} |")
+    parts += ["", *(f"- {line}" for line in summary_lines(coverage, uniformity)[-2 if not all(
+        verdict(coverage, uniformity)) else -1:]), "",
+        "Files: `ranks.csv` (one row per data set and parameter), `coverage.csv`, `uniformity.csv` "
+        "(chi-square per parameter; `combined`: the smallest p-value times the number of parameters), "
+        "`rank-histograms.png` (grey: the band a correct posterior leaves 99 % of bins in).", "",
+        "Command: `" + " ".join(plan.command_line) + "`", ""]
+    return "\n".join(parts)
+
+
+__all__ = ["DatasetFit", "SbcError", "SbcPlan", "SbcResult", "dataset_seed", "draw_truth", "load_plan", "plan_sbc",
+           "ranks_table", "run_sbc", "simulate_figures", "summary_lines", "verdict"]

@@ -1,0 +1,105 @@
+"""The statistics of simulation-based calibration on constructed ranks (sim.studies.inference.ranks)
+and the observation model run forwards (SeriesError.simulate)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+from sim.studies.inference import ranks
+from sim.studies.observation import SeriesError
+from sim.studies.priors import Prior
+
+DRAWS = 99
+
+
+def _table(values_by_parameter: dict[str, list[int]], inside_90: dict[str, list[bool]] | None = None) -> pd.DataFrame:
+    rows = []
+    for parameter, values in values_by_parameter.items():
+        for dataset, value in enumerate(values):
+            covered = inside_90[parameter][dataset] if inside_90 else True
+            rows.append({"dataset": dataset, "parameter": parameter, "rank": value, "draws": DRAWS,
+                         "inside_50": dataset % 2 == 0, "inside_90": covered})
+    return pd.DataFrame(rows)
+
+
+def test_exactly_uniform_ranks_pass_and_all_zero_ranks_fail() -> None:
+    uniform = list(range(DRAWS + 1))  # every rank once: 100 data sets
+    table = ranks.uniformity_table(_table({"a": uniform, "b": uniform[::-1], "zero": [0] * 100}), DRAWS)
+    rows = table.set_index("parameter")
+    assert rows.loc["a", "bins"] == 20 and rows.loc["a", "chi_square"] == 0 and rows.loc["a", "p_value"] == 1
+    assert rows.loc["a", "uniform"] and rows.loc["b", "uniform"]
+    assert rows.loc["zero", "chi_square"] == pytest.approx(19 * 100)  # all 100 in one of 20 bins of expected 5
+    assert rows.loc["zero", "p_value"] < 1e-100 and not rows.loc["zero", "uniform"]
+    # combined: the smallest p-value times the number of parameters (Bonferroni)
+    assert rows.loc["combined", "p_value"] == pytest.approx(min(1.0, 3 * rows.loc["zero", "p_value"]))
+    assert not rows.loc["combined", "uniform"]
+    assert ranks.uniformity_table(_table({"a": uniform, "b": uniform}), DRAWS).iloc[-1]["uniform"]
+
+
+def test_a_u_shaped_histogram_fails_and_bins_follow_the_data_sets() -> None:
+    ends = [0, DRAWS] * 20 + list(range(30, 70, 2))  # 40 of 60 truths at the ends: too-narrow posteriors
+    row = ranks.uniformity_table(_table({"a": ends}), DRAWS).iloc[0]
+    assert row["bins"] == 10 and row["p_value"] < 1e-6 and not row["uniform"]
+    assert ranks.default_bins(100, DRAWS) == 20 and ranks.default_bins(12, DRAWS) == 2
+    assert ranks.default_bins(30, 19) == 5  # 20 rank values: 5 bins of 4 values, 6 data sets each
+    assert list(ranks.bin_counts([0, 4, 5, 99], DRAWS, 20)) == [2, 1] + [0] * 17 + [1]
+
+
+def test_coverage_and_its_binomial_interval() -> None:
+    covered = {"good": [index % 10 != 0 for index in range(100)],  # 90 of 100
+               "narrow": [index % 10 < 3 for index in range(100)]}  # 30 of 100
+    table = ranks.coverage_table(_table({"good": [0] * 100, "narrow": [0] * 100}, covered)).set_index("parameter")
+    assert table.loc["good", "coverage_90"] == 0.9 and table.loc["narrow", "coverage_90"] == 0.3
+    assert table.loc["good", "coverage_90_nominal_inside"] and not table.loc["narrow", "coverage_90_nominal_inside"]
+    assert table.loc["good", "coverage_50"] == 0.5 and table.loc["good", "coverage_50_nominal_inside"]
+    exact = binomtest(90, 100).proportion_ci(0.95, method="exact")
+    assert table.loc["good", "coverage_90_ci95_low"] == pytest.approx(exact.low)
+    assert table.loc["good", "coverage_90_ci95_high"] == pytest.approx(exact.high)
+    assert ranks.binomial_interval(0, 10)[0] == 0 and ranks.binomial_interval(10, 10)[1] == 1
+
+
+def test_rank_thinning_and_intervals() -> None:
+    rng = np.random.default_rng(1)
+    assert ranks.rank(0.5, np.array([0.1, 0.2, 0.7]), rng) == 2
+    assert ranks.rank(-1.0, np.array([0.1, 0.2]), rng) == 0 and ranks.rank(9.0, np.array([0.1, 0.2]), rng) == 2
+    tied = {ranks.rank(1.0, np.array([0.0, 1.0, 1.0, 2.0]), rng) for _ in range(200)}
+    assert tied == {1, 2, 3}  # ties split at random: an integer parameter still has uniform ranks
+    values = np.arange(1000.0)
+    assert list(ranks.thinned(values, 4)) == [0, 250, 500, 750]  # spread over the whole chain
+    with pytest.raises(ValueError, match="fewer than the 5 draws"):
+        ranks.thinned(values[:4], 5)
+    samples = np.linspace(0, 1, 1001)
+    assert ranks.inside(0.5, samples, 0.5) and not ranks.inside(0.2, samples, 0.5) and ranks.inside(0.2, samples, 0.9)
+    low, high = ranks.band(100, 20)
+    assert (low, high) == (0.0, 11.0)  # P(Binomial(100, 0.05) = 0) = 0.0059 > 0.005
+
+
+def test_ranks_of_truths_drawn_from_a_correct_posterior_are_uniform() -> None:
+    """The property SBC rests on, on a conjugate normal model: truth ~ N(0, 1), y ~ N(truth, 1),
+    posterior N(y/2, 1/2): the ranks pass; a posterior half as wide fails."""
+    rng = np.random.default_rng(7)
+    correct, narrow = [], []
+    for _ in range(400):
+        truth = rng.normal()
+        y = rng.normal(truth, 1.0)
+        draws = rng.normal(y / 2, np.sqrt(0.5), DRAWS)
+        correct.append(ranks.rank(truth, draws, rng))
+        narrow.append(ranks.rank(truth, y / 2 + (draws - y / 2) / 2, rng))
+    table = ranks.uniformity_table(_table({"correct": correct, "narrow": narrow}), DRAWS).set_index("parameter")
+    assert table.loc["correct", "p_value"] > 0.01 and table.loc["narrow", "p_value"] < 1e-6
+
+
+def test_the_error_model_run_forwards_draws_what_the_likelihood_assumes() -> None:
+    model = np.full(20_000, 1000.0)
+    rng = np.random.default_rng(3)
+    fixed = SeriesError(Prior.from_text("sigma.x", "uniform(0.1, 0.1000001)"))
+    residual = np.log1p(fixed.simulate(model, rng)) - np.log1p(model)
+    assert residual.std() == pytest.approx(0.1, rel=0.02) and abs(residual.mean()) < 0.003
+    biased = SeriesError(Prior.from_text("sigma.x", "uniform(0.01, 0.0100001)"), bias_sd=0.3)
+    shifts = [np.mean(np.log1p(biased.simulate(model[:50], rng)) - np.log1p(model[:50])) for _ in range(300)]
+    assert np.std(shifts) == pytest.approx(0.3, rel=0.15)  # one shared bias per draw of a series
+    scales = [np.std(np.log1p(SeriesError(Prior.from_text("sigma.x", "halfnormal(0.2)")).simulate(model[:400], rng))
+                     - np.log1p(model[:400])) for _ in range(300)]
+    assert np.mean(scales) == pytest.approx(0.2 * np.sqrt(2 / np.pi), rel=0.1)  # sigma drawn from its prior
