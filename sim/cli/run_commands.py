@@ -41,8 +41,9 @@ def run(
     observed: Annotated[Path | None, typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Also write per-household timestamps (trace.parquet).")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write figures and report.html into the folder.")] = False,
-    every: Annotated[str, typer.Option("--every", help="Projection rows every week (default) or at month ends: "
-                                                       "week or month.")] = "week",
+    every: Annotated[str, typer.Option("--every", help="Projection and needs rows every week (default), at "
+                                                       "month ends (needs: per month) or every day: week, "
+                                                       "month or day.")] = "week",
     fluid: Annotated[bool, typer.Option("--fluid", help="The deterministic fluid path instead of replications: "
                                                         "expected values in well under a second, no P(target).")] = False,
     scheduler: Scheduler = None,
@@ -55,8 +56,8 @@ def run(
     def work():
         if table_format not in ("parquet", "csv"):
             raise BadInput(f"--format must be parquet or csv, got {table_format!r}")
-        if every not in ("week", "month"):
-            raise BadInput(f"--every must be week or month, got {every!r}")
+        if every not in ("week", "month", "day"):
+            raise BadInput(f"--every must be week, month or day, got {every!r}")
         check_out(out)
         if fluid:
             _check_fluid_options(replications, jobs, seed, trace, scheduler)

@@ -12,6 +12,9 @@ import numpy as np
 DailyKey = tuple[str, str, str]
 """(node, node_type, metric), e.g. ("torkham", "crossing", "crossed_people")."""
 
+ARRIVED_HOUSEHOLDS = "arrived_households"
+"""Metric of :attr:`ReplicationOutcome.households`: households arriving at a node per day."""
+
 VERDICT_REACHED = "reached"
 VERDICT_DEPARTURES_BIND = "departures bind"
 VERDICT_CAPACITY_BINDS = "crossing capacity binds"
@@ -40,3 +43,7 @@ class ReplicationOutcome:
     verdict: str
     binding_where: str = ""
     trace: dict[str, np.ndarray] = field(default_factory=dict)
+    households: dict[DailyKey, np.ndarray] = field(default_factory=dict)
+    """Households arriving per day (metric ``arrived_households``) at each crossing, camp and
+    reception centre: what needs counted per family read (:mod:`sim.outputs.needs`). Kept apart
+    from ``daily`` so that the daily table stays that of people."""

@@ -9,6 +9,7 @@ from sim.model.capacity import CapacityTimeline
 from sim.model.clock import HOURS_PER_DAY
 from sim.model.households import HouseholdTable
 from sim.model.outcome import (
+    ARRIVED_HOUSEHOLDS,
     VERDICT_CAPACITY_BINDS,
     VERDICT_DEPARTURES_BIND,
     VERDICT_REACHED,
@@ -27,6 +28,7 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     size = households.size_people.astype(float)
     ts = timestamps
     daily: dict[tuple[str, str, str], np.ndarray] = {}
+    households_daily: dict[tuple[str, str, str], np.ndarray] = {}
     # Most of a stock never leaves within the period: the sums below run over those who departed,
     # arrived or were served (indices in household order, so every sum adds in the same order).
     departed_idx = np.flatnonzero(households.depart_hours < horizon)
@@ -36,12 +38,12 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     queue_changes, served_waits, served_people = [], [], []
     for crossing_id, name in enumerate(world.crossing_names):
         changes, waits, people = _crossing_series(daily, scenario, households, ts, timelines, crossing_id, name,
-                                                  n_days, horizon)
+                                                  n_days, horizon, households_daily)
         queue_changes.append(changes)
         served_waits.append(waits)
         served_people.append(people)
-    outside = _camp_series(daily, world, households, ts, size, arrived_idx, n_days)
-    _reception_series(daily, scenario, world, households, ts, size, served_idx, n_days)
+    outside = _camp_series(daily, world, households, ts, size, arrived_idx, n_days, households_daily)
+    _reception_series(daily, scenario, world, households, ts, size, served_idx, n_days, households_daily)
     _group_series(daily, scenario, world, households, ts, size, departed_idx, served_idx, n_days)
 
     all_queues = recorder.merge_level_changes(*queue_changes)
@@ -54,14 +56,16 @@ def build_outcome(scenario, world: World, households: HouseholdTable, timestamps
     }
     verdict, where = _target(scenario, world, households, ts, totals, departed_idx, served_idx)
     return ReplicationOutcome(replication=replication, daily=daily, totals=totals, verdict=verdict,
-                              binding_where=where, trace=_trace(households, ts) if trace else {})
+                              binding_where=where, trace=_trace(households, ts) if trace else {},
+                              households=households_daily)
 
 
 def _crossing_series(daily, scenario, households: HouseholdTable, ts: Timestamps,
                      timelines: list[CapacityTimeline], crossing_id: int, name: str,
-                     n_days: int, horizon: float):
-    """One crossing's daily series; returns its queue-level changes and the waits and sizes of the
-    households it served (for the totals over all crossings)."""
+                     n_days: int, horizon: float, households_daily):
+    """One crossing's daily series (and the households joining its queue per day); returns its
+    queue-level changes and the waits and sizes of the households it served (for the totals over
+    all crossings)."""
     # Every array of this crossing follows its join order, along which service starts are sorted
     # (FIFO): the sorts below are merges of sorted runs.
     join, leave, people = ts.queue_intervals(households, crossing_id)
@@ -81,6 +85,7 @@ def _crossing_series(daily, scenario, households: HouseholdTable, ts: Timestamps
     joined_people = joins.sums(people)
     key = (name, "crossing")
     daily[(*key, "arrived_people")] = joined_people
+    households_daily[(*key, ARRIVED_HOUSEHOLDS)] = joins.sums(None)
     daily[(*key, "crossed_people")] = ends.sums(here_people)
     daily[(*key, "queue_people")] = np.cumsum(joined_people) - np.cumsum(leaves.sums(people))
     daily[(*key, "queue_people_mean")] = recorder.integrals_from_buckets(joins, leaves, people, people) / HOURS_PER_DAY
@@ -92,9 +97,10 @@ def _crossing_series(daily, scenario, households: HouseholdTable, ts: Timestamps
 
 
 def _camp_series(daily, world: World, households: HouseholdTable, ts: Timestamps, size: np.ndarray,
-                 arrived_idx: np.ndarray, n_days: int) -> list[np.ndarray]:
-    """Every camp's daily series; returns (arrive, enter, people) of everyone who reached a camp, for
-    the peak of people waiting outside all camps together."""
+                 arrived_idx: np.ndarray, n_days: int, households_daily) -> list[np.ndarray]:
+    """Every camp's daily series (and the households arriving per day); returns (arrive, enter,
+    people) of everyone who reached a camp, for the peak of people waiting outside all camps
+    together."""
     outside_join, outside_leave, outside_people = [], [], []
     for camp_id, name in enumerate(world.camp_names):
         members = arrived_idx[households.camp_id[arrived_idx] == camp_id]
@@ -105,6 +111,7 @@ def _camp_series(daily, world: World, households: HouseholdTable, ts: Timestamps
         outside_people.append(people)
         key = (name, "camp")
         daily[(*key, "arrived_people")] = recorder.daily_sum(arrive, people, n_days)
+        households_daily[(*key, ARRIVED_HOUSEHOLDS)] = recorder.daily_sum(arrive, np.ones(len(arrive)), n_days)
         daily[(*key, "occupancy_people")] = recorder.levels_at_day_ends(enter, leave, people, n_days)
         daily[(*key, "waiting_outside_people")] = recorder.levels_at_day_ends(arrive, enter, people, n_days)
         daily[(*key, "waiting_outside_people_days")] = \
@@ -113,8 +120,9 @@ def _camp_series(daily, world: World, households: HouseholdTable, ts: Timestamps
 
 
 def _reception_series(daily, scenario, world: World, households: HouseholdTable, ts: Timestamps,
-                      size: np.ndarray, served_idx: np.ndarray, n_days: int) -> None:
-    """Every reception centre's daily arrivals, occupancy and people beyond its capacity."""
+                      size: np.ndarray, served_idx: np.ndarray, n_days: int, households_daily) -> None:
+    """Every reception centre's daily arrivals (people and households), occupancy and people beyond
+    its capacity."""
     for reception_id, name in enumerate(world.reception_names):
         crossing_ids = [c for c, crossing in enumerate(world.crossing_names)
                         if scenario.crossings[crossing].reception == name]
@@ -125,6 +133,7 @@ def _reception_series(daily, scenario, world: World, households: HouseholdTable,
         occupancy = recorder.levels_at_day_ends(enter, leave, people, n_days)
         key = (name, "reception")
         daily[(*key, "arrived_people")] = recorder.daily_sum(enter, people, n_days)
+        households_daily[(*key, ARRIVED_HOUSEHOLDS)] = recorder.daily_sum(enter, np.ones(len(enter)), n_days)
         daily[(*key, "occupancy_people")] = occupancy
         daily[(*key, "over_capacity_people")] = np.maximum(0.0, occupancy - scenario.reception[name].capacity)
 

@@ -252,15 +252,15 @@ def replications_table(
 # projection.csv
 
 
-PROJECTION_EVERY = ("week", "month")
-"""How often the projection has a row: every 7 days from the start, or at each month end."""
+PROJECTION_EVERY = ("week", "month", "day")
+"""How often the projection has a row: every 7 days from the start, at each month end, or every day."""
 
 
 def projection_day_indices(n_days: int, target_day_index: int | None = None, every: str = "week",
                            period_start: date | None = None) -> list[int]:
-    """Day indices of the projection rows: every 7 days from the start (``every="week"``) or the
-    first day and every month end (``every="month"``, needs ``period_start``), plus the last day
-    and the target day.
+    """Day indices of the projection rows: every 7 days from the start (``every="week"``), the
+    first day and every month end (``every="month"``, needs ``period_start``) or every day
+    (``every="day"``), plus the last day and the target day.
 
     The target day is only added when it lies inside the period.
     """
@@ -272,6 +272,8 @@ def projection_day_indices(n_days: int, target_day_index: int | None = None, eve
         if period_start is None:
             raise ValueError("monthly projection rows need the period start")
         days = {0, *month_end_days(period_start, n_days)}
+    elif every == "day":
+        days = set(range(n_days))
     else:
         days = set(range(0, n_days, 7))
     days.add(n_days - 1)

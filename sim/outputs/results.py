@@ -8,6 +8,7 @@ them. Layout (DESIGN §4)::
     results/<scenario-name>/<command>-<YYYYmmdd-HHMMSS>-<hash8>/
         manifest.json  scenario.yaml  base-1-<file>.yaml ...  scenario.resolved.yaml
         daily.parquet (or daily.csv)  replications.csv  projection.csv  summary.csv  [bound.csv ...]
+        [needs.csv: with a needs: block]
 
 ``hash8`` is the first 8 hex digits of a SHA-256 over the resolved scenario text, seed,
 replications and command: two folders with the same hash8 came from the same question.
@@ -444,8 +445,9 @@ class RunResult:
     ``scenario`` is whatever object the runner ran (only its ``name`` is used here); the period
     and target are passed as plain values. Tables are built on first access and cached:
     ``daily`` (tidy long, one row per replication, day, node and metric), ``replications`` (one
-    row per replication), ``projection`` (weekly bands) and ``summary`` (means with intervals and
-    quantiles). ``headline`` is what the terminal shows. ``save()`` writes the results folder.
+    row per replication), ``projection`` (weekly bands), ``summary`` (means with intervals and
+    quantiles) and, when ``needs`` (the scenario's ``needs:`` block) is not empty, ``needs_table``
+    (``needs.csv``). ``headline`` is what the terminal shows. ``save()`` writes the results folder.
 
     What only the folder needs may be given as a function that makes it, called when first needed
     (``sim.run`` gives the resolved scenario text and the capacity ceiling that way: together ~20 ms
@@ -469,7 +471,8 @@ class RunResult:
     observed: pd.DataFrame | None = None
     extra_tables: dict[str, pd.DataFrame | Callable[[], pd.DataFrame]] = field(default_factory=dict)
     extra_manifest: dict[str, Any] = field(default_factory=dict)
-    every: str = "week"  # projection rows: every 7 days, or at month ends
+    every: str = "week"  # projection and needs rows: every 7 days, at month ends (needs: months), or every day
+    needs: Mapping[str, Any] = field(default_factory=dict)  # the scenario's needs: block (item -> Need)
     resolve_text: Callable[[], str] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -498,6 +501,17 @@ class RunResult:
     def projection(self) -> pd.DataFrame:
         return analysis.projection_table(self.outcomes, self.period_start, self.target_by, self.observed,
                                          self.every)
+
+    @cached_property
+    def needs_table(self) -> pd.DataFrame | None:
+        """``needs.csv``: each need item per node and week (month, day) and its peak day (None
+        without a ``needs:`` block); see :mod:`sim.outputs.needs`."""
+        if not self.needs:
+            return None
+        from sim.outputs import needs
+
+        return needs.needs_table(needs.need_series(self.outcomes, self.needs), self.period_start,
+                                 self.every)
 
     @cached_property
     def reached_by_month(self) -> pd.DataFrame | None:
@@ -578,6 +592,8 @@ class RunResult:
         }
         if self.reached_by_month is not None:
             tables["reached_by_month.csv"] = self.reached_by_month
+        if self.needs_table is not None:
+            tables["needs.csv"] = self.needs_table
         for name, table in self.extra_tables.items():
             file_name = _table_file_name(name)
             if file_name in tables:

@@ -28,7 +28,7 @@ def run(
 
     Returns a :class:`~sim.outputs.results.RunResult` whose ``.daily``, ``.replications``, ``.projection``
     and ``.summary`` are pandas DataFrames and whose ``.save(path)`` writes the results folder.
-    ``every`` (``week`` or ``month``) spaces the projection's rows.
+    ``every`` (``week``, ``month`` or ``day``) spaces the rows of the projection and of ``needs.csv``.
     """
     replications = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
@@ -65,6 +65,7 @@ def run(
         extra_tables=extra_tables,
         extra_manifest={"jobs": jobs, **_sample_manifest(scenario)},
         every=every,
+        needs=scenario.needs,
     )
 
 

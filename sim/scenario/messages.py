@@ -149,6 +149,8 @@ def _message(error: Any, path: KeyPath, root: type[BaseModel]) -> str:
         return f"{subject} must be a number{got}"
     if kind in ("string_type", "string_sub_type"):
         return f"{subject} must be text{got}"
+    if kind == "string_too_short":
+        return f"{subject} must not be empty"
     if kind in ("bool_parsing", "bool_type"):
         return f"{subject} must be true or false{got}"
     if kind.startswith(("date_", "datetime_")):

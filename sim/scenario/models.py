@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,6 +24,7 @@ from pydantic import (
     ValidationInfo,
     field_serializer,
     field_validator,
+    model_validator,
 )
 
 from sim.scenario.distributions import Distribution, Hours
@@ -49,6 +50,7 @@ __all__ = [
     "Group",
     "HazardStep",
     "Initial",
+    "Need",
     "OpeningHours",
     "Origin",
     "Period",
@@ -266,6 +268,45 @@ class Disruption(_Model):
     factor: NonNegative
 
 
+NeedBasis = Literal["person", "person_day", "arrival", "household_arrival"]
+NeedPlace = Literal["reception", "camps", "queue", "outside_camps"]
+ARRIVAL_BASES = ("arrival", "household_arrival")
+
+
+class Need(_Model):
+    """An item to have ready: ``amount`` ``unit`` per person present, per person-day, per arriving
+    person or per arriving household, at the places ``at``, with the ``source`` of the figure."""
+
+    amount: NonNegative
+    unit: str = Field(min_length=1, description="what amount counts: litres, m², latrines, kcal, AFN, ...")
+    per: NeedBasis = Field(description="person: at any one time (space, latrines); person_day: "
+                                       "consumed per day of stay; arrival / household_arrival: once per "
+                                       "arriving person / household")
+    at: list[NeedPlace] = Field(min_length=1, description="reception (centres), camps (inside transit camps), "
+                                                          "queue (waiting at crossings), outside_camps "
+                                                          "(waiting outside full camps); one place or a list")
+    source: str = Field(min_length=1, description="where the figure comes from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written(cls, value: Any) -> Any:
+        if isinstance(value, str):  # bundled names were filled in before (sim.scenario.needs_defaults)
+            from sim.scenario.needs_defaults import bundled_needs
+
+            raise ValueError(f"is not a bundled item (those are {', '.join(bundled_needs())}); a new item gives "
+                             "amount, unit, per, at and source")
+        if isinstance(value, Mapping) and isinstance(value.get("at"), str):
+            return {**value, "at": [value["at"]]}  # one place written without a list
+        return value
+
+    @model_validator(mode="after")
+    def _arrivals_where_counted(self) -> Need:
+        if self.per in ARRIVAL_BASES and "outside_camps" in self.at:
+            raise ValueError(f"per {self.per} cannot be needed at outside_camps (arrivals are counted at "
+                             "reception, camps and queue); use per person or person_day there")
+        return self
+
+
 class Scenario(_Model):
     """One scenario: every assumption of a run, as written in one YAML file (after ``extends``)."""
 
@@ -284,6 +325,12 @@ class Scenario(_Model):
     initial: Initial = Initial()
     slowdowns: list[Slowdown] = Field(default_factory=_no_items)
     disruptions: list[Disruption] = Field(default_factory=_no_items)
+    needs: dict[str, Need] = Field(
+        default_factory=_no_entries,
+        description="item -> what to have ready per person, person-day or arrival (sim.outputs.needs: "
+                    "needs.csv); an item named after a bundled one (water, drinking_water_waiting, "
+                    "living_space, latrines, food, cash_grant) takes its figures and source (``water: bundled``) "
+                    "unless given")
     # Last, so that its validator sees every other field (sim.runs.uncertain: drawn once per replication).
     # Besides key paths, the block may hold ``sample: FILE`` (sim.scenario.uncertain_sample: joint draws),
     # kept as the file's absolute path (resolved when the scenario is loaded).
@@ -294,6 +341,13 @@ class Scenario(_Model):
         json_schema_extra={"properties": {"sample": {
             "type": "string", "description": "CSV of key-path columns and weight, relative to this file"}}},
     )
+
+    @field_validator("needs", mode="before")
+    @classmethod
+    def _bundled_needs(cls, value: Any) -> Any:
+        from sim.scenario.needs_defaults import with_bundled
+
+        return with_bundled(value)
 
     @field_validator("uncertain", mode="wrap")
     @classmethod
@@ -364,7 +418,7 @@ class Scenario(_Model):
         """
         data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
         data.pop("extends", None)
-        for optional in ("uncertain", "policies"):
+        for optional in ("uncertain", "policies", "needs"):
             if not data.get(optional):
                 data.pop(optional, None)
         return data

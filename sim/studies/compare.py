@@ -8,6 +8,10 @@ differences with a Student-t interval on them (for P(target), the paired differe
 indicators). Because the noise the scenarios share cancels in the differences, the paired interval
 is much narrower than the one two independent runs would give.
 
+Scenarios with a ``needs:`` block add one metric per item and node: its peak daily need in each
+replication (``peak need: water at omari (litres)``, :mod:`sim.outputs.needs`), summarised and
+paired like the others (a difference only where both scenarios have the item at that node).
+
 ``compare.csv`` (long): ``scenario, file, metric, mean, ci95_low, ci95_high, p05, p50, p95,
 diff_vs_first, diff_ci95_low, diff_ci95_high``; ``replications.csv``: one row per scenario and
 replication with the metrics; ``daily.parquet`` (with a ``scenario`` column) only with ``--daily``.
@@ -53,15 +57,23 @@ class CompareResult(experiments.StudyRun):
     labels: list[str]
 
     @property
+    def need_metrics(self) -> list[str]:
+        """The peak-need metrics of any scenario, in order of first appearance."""
+        return list(dict.fromkeys(metric for index in range(len(self.scenarios))
+                                  for metric in self.variants[index].values if metric not in METRICS))
+
+    @property
     def table(self) -> pd.DataFrame:
         rows = []
         first = self.variants[0]
         for index, (scenario, label) in enumerate(zip(self.scenarios, self.labels)):
             values = self.variants[index].values
-            for metric in METRICS:
+            for metric in [*METRICS, *self.need_metrics]:
+                if metric not in values:
+                    continue
                 row: dict[str, Any] = {"scenario": label, "file": scenario.source or "", "metric": metric,
                                        **experiments.summarise(metric, values[metric])}
-                if index == 0:
+                if index == 0 or metric not in first.values:
                     row.update(diff_vs_first=float("nan"), diff_ci95_low=float("nan"), diff_ci95_high=float("nan"))
                 else:
                     paired = experiments.paired_difference(first.values[metric], values[metric])
@@ -76,7 +88,8 @@ class CompareResult(experiments.StudyRun):
         for index, label in enumerate(self.labels):
             values = self.variants[index].values
             frame = pd.DataFrame({"scenario": label, "replication": range(self.replications),
-                                  **{metric: values[metric] for metric in METRICS}})
+                                  **{metric: values[metric] for metric in [*METRICS, *self.need_metrics]
+                                     if metric in values}})
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
@@ -119,6 +132,37 @@ class CompareResult(experiments.StudyRun):
                     interval = experiments.format_interval(metric, record.diff_ci95_low, record.diff_ci95_high,
                                                            signed=True)
                     row.append(f"{experiments.format_signed(metric, record.diff_vs_first)} {interval}".strip())
+                rows.append(row)
+            lines += experiments.render_table(rows)
+        return lines + self.need_lines(table)
+
+    def need_lines(self, table: pd.DataFrame) -> list[str]:
+        """Peak daily needs side by side (median [p05, p95] over replications), then their paired
+        differences against the first scenario; nothing when no scenario has a ``needs:`` block."""
+        if not self.need_metrics:
+            return []
+        lines = ["", "Peak-day needs: median [p05, p95] over replications"]
+        rows = [["", *self.labels]]
+        for metric in self.need_metrics:
+            row = [metric.removeprefix("peak need: ")]
+            for label in self.labels:
+                found = table[(table.scenario == label) & (table.metric == metric)]
+                row.append("-" if found.empty else
+                           f"{experiments.format_value(metric, found.iloc[0].p50)} "
+                           f"{experiments.format_interval(metric, found.iloc[0].p05, found.iloc[0].p95)}")
+            rows.append(row)
+        lines += experiments.render_table(rows)
+        if len(self.scenarios) > 1:
+            lines += ["", f"Peak-day needs, paired difference vs {self.labels[0]} (mean [95% interval]):"]
+            rows = [["", *self.labels[1:]]]
+            for metric in self.need_metrics:
+                row = [metric.removeprefix("peak need: ")]
+                for label in self.labels[1:]:
+                    found = table[(table.scenario == label) & (table.metric == metric)]
+                    record = None if found.empty else found.iloc[0]
+                    row.append("-" if record is None or pd.isna(record.diff_vs_first) else
+                               experiments.value_with_interval(metric, record.diff_vs_first, record.diff_ci95_low,
+                                                               record.diff_ci95_high, signed=True))
                 rows.append(row)
             lines += experiments.render_table(rows)
         return lines
@@ -186,7 +230,7 @@ def compare(
     started = datetime.now().astimezone()
     clock = time.perf_counter()
     variants = experiments.run_variants(scenarios, replications, seed, executor, keep_daily=daily,
-                                        progress=progress)
+                                        with_needs=any(scenario.needs for scenario in scenarios), progress=progress)
     return CompareResult(scenarios=list(scenarios), labels=_labels(scenarios), seed=seed, replications=replications,
                          variants=variants, executor_description=executor.describe(), started_at=started,
                          ended_at=datetime.now().astimezone(), wall_seconds=time.perf_counter() - clock,

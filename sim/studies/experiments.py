@@ -61,12 +61,27 @@ def reduce_outcome(outcome, period_start: date, target_by: date | None) -> dict[
     }
 
 
-class VariantJob:
-    """The task function: ``(variant, replication)`` → ``(variant, replication, metrics, outcome|None)``."""
+def peak_needs(outcome, needs: Mapping[str, Any]) -> dict[str, float]:
+    """The peak daily need of each item at each node in one replication (``needs``: the scenario's
+    ``needs:`` block), keyed as :func:`sim.outputs.needs.peak_needs` names them."""
+    if not needs:
+        return {}
+    from sim.outputs import needs as needs_output
 
-    def __init__(self, scenarios: Sequence[Any], seed: int, keep_daily: bool = False) -> None:
+    return {label: float(values[0])
+            for label, values in needs_output.peak_needs(needs_output.need_series([outcome], needs)).items()}
+
+
+class VariantJob:
+    """The task function: ``(variant, replication)`` → ``(variant, replication, metrics, outcome|None)``.
+
+    With ``with_needs`` the metrics also hold each need item's peak daily need (:func:`peak_needs`)."""
+
+    def __init__(self, scenarios: Sequence[Any], seed: int, keep_daily: bool = False,
+                 with_needs: bool = False) -> None:
         self.jobs = [ReplicationJob(scenario, seed) for scenario in scenarios]
         self.keep_daily = keep_daily
+        self.with_needs = with_needs
 
     def __call__(self, task: tuple[int, int]):
         variant, replication = task
@@ -74,6 +89,8 @@ class VariantJob:
         outcome = job(replication)
         target = job.scenario.target
         metrics = reduce_outcome(outcome, job.scenario.period.start, target.by if target else None)
+        if self.with_needs:
+            metrics.update(peak_needs(outcome, job.scenario.needs))
         return variant, replication, metrics, (outcome if self.keep_daily else None)
 
 
@@ -119,17 +136,19 @@ def run_variants(
     *,
     variants: Iterable[int] | None = None,
     keep_daily: bool = False,
+    with_needs: bool = False,
     progress: Callable[[int, int], None] | None = None,
     on_variant: Callable[[VariantResult], None] | None = None,
 ) -> dict[int, VariantResult]:
     """Run replications ``0..replications-1`` of each variant (all, or the indices ``variants``).
+    ``with_needs``: the values also hold the peak need of each item at each node (:func:`peak_needs`).
 
     ``on_variant`` is called as soon as all replications of a variant are back (a sweep writes the
     point to its partial file then). Returns the results by variant index.
     """
     chosen = list(range(len(scenarios))) if variants is None else list(variants)
     total = len(chosen) * replications
-    job = VariantJob(scenarios, seed, keep_daily)
+    job = VariantJob(scenarios, seed, keep_daily, with_needs)
     collector = _Collector(replications)
     results: dict[int, VariantResult] = {}
     tasks = ((variant, replication) for variant in chosen for replication in range(replications))
@@ -144,7 +163,7 @@ def run_variants(
         rows = collector.rows[variant]
         if len(rows) == replications:
             values = {metric: np.array([rows[r][metric] for r in range(replications)], dtype=float)
-                      for metric in METRICS}
+                      for metric in rows[0]}
             daily = None
             if keep_daily:
                 import pandas as pd
