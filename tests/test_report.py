@@ -142,13 +142,13 @@ def test_report_in_headless_chromium(run_folders, tmp_path):
     assert result.exit_code == 0, result.output
     report = folder / "report.html"
     assert result.output.strip() == f"report: {report}"
-    for name in ("crossed", "daily-crossings", "queues-waits", "camps", "reception"):
+    for name in ("crossed", "daily-crossings", "queues-waits", "camps", "reception", "needs"):
         for suffix in (".png", ".svg"):
             assert (folder / "figures" / f"{name}{suffix}").stat().st_size > 5000, name
     text = report.read_text(encoding="utf-8")
     # Self-contained: no external resource (figures are data: URIs, no script, no style sheet link).
     assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", text)
-    assert "<script" not in text and text.count("data:image/png;base64,") == 5
+    assert "<script" not in text and text.count("data:image/png;base64,") == 6  # with the needs figure
 
     if find_chromium() is not None:
         screenshot = tmp_path / "report.png"

@@ -723,9 +723,6 @@ def run_figures(
         ("reception", ("Reception centres in Afghanistan: occupancy against capacity (overcrowding is"
                       " reported, it never blocks the border)."),
          lambda: occupancy(daily, capacities.get("reception"), "reception")),
-        ("needs", ("Needs per week at each place (median and p05–p95 over replications): the scenario's"
-                   " needs: figures times the simulated occupancy, arrivals or queue (needs.csv)."),
-         lambda: _needs_chart(tables.get("needs"))),
         ("compare", "Compared scenarios: key metrics with 95% intervals.", lambda: compare_chart(tables.get("compare"))),
         ("compare-differences", ("Paired differences against the first scenario (same seeds, so shared noise"
                                 " cancels), with 95% intervals."),
@@ -740,12 +737,6 @@ def run_figures(
         if figure is not None:
             figures.append(FigureSpec(name, caption, figure))
     return figures
-
-
-def _needs_chart(needs: pd.DataFrame | None):
-    from sim.outputs.needs.figure import needs_chart  # it draws with this module's helpers
-
-    return needs_chart(needs)
 
 
 def save_figure(figure, stem: str | Path) -> tuple[Path, Path]:

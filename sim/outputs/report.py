@@ -729,7 +729,8 @@ def _needs_html(run: RunFolder) -> list[str]:
     return [('<h2 id="needs">Needs</h2><p>Per item and place: the week with the largest mean need and its '
              "p05–p95 band over replications, and the peak day (each replication's largest daily need: "
              "median and p05–p95; dated with the median day of those peaks). Needs are the scenario's "
-             "<code>needs:</code> figures times the simulated occupancy, arrivals or queue.</p>"),
+             "<code>needs:</code> figures times the simulated occupancy, arrivals or queue; places that never "
+             "needed anything are left out here, not in needs.csv.</p>"),
             html_table(peak_summary(needs)),
             (f"<details><summary>Every row ({len(needs):,} rows of needs.csv)</summary>"
              f"{html_table(needs)}</details>")]
@@ -758,6 +759,7 @@ def _assumptions_html(run: RunFolder) -> list[str]:
 def write_report(run_dir: str | Path) -> Path:
     """Draw the figures of a results folder into ``figures/`` and write ``report.html``; return its path."""
     from sim.outputs import figures as figure_module
+    from sim.outputs.needs.figure import needs_figures
 
     run = load_run_folder(run_dir)
     figure_folder = run.path / FIGURES_FOLDER
@@ -767,7 +769,7 @@ def write_report(run_dir: str | Path) -> Path:
         target_people=run.target_people,
         target_by=run.target_by,
         capacities={"camp": run.capacities("camp"), "reception": run.capacities("reception")},
-    )
+    ) + needs_figures(run.table("needs"))
     drawn = []
     for spec in specs:
         png, _svg = figure_module.save_figure(spec.figure, figure_folder / spec.name)

@@ -95,12 +95,14 @@ def peak_label(series: NeedSeries) -> str:
 def peak_summary(table: pd.DataFrame) -> pd.DataFrame:
     """One row per item, place and node of a ``needs.csv`` table: the week (month, day) with the
     largest mean need and its 90 % band, the peak day, the figure used and its source (what the
-    report shows a planner first)."""
+    report shows a planner first). Nodes where no replication needed anything are left out."""
     periodic = table[table["span"] != PEAK_SPAN]
     rows = []
     for (item, at, node), group in table.groupby(["item", "at", "node"], sort=False):
         spans = periodic.loc[group.index.intersection(periodic.index)]
         peak = group[group["span"] == PEAK_SPAN].iloc[0]
+        if peak["p95"] <= 0:
+            continue  # never needed in any replication (nobody waited outside this camp)
         busiest = spans.loc[spans["mean"].idxmax()] if not spans.empty else peak
         rows.append({"item": item, "at": at, "node": node, "unit": peak["unit"],
                      "per": f"{peak['amount']:g} {peak['unit']} per {str(peak['per']).replace('_', '-')}",
