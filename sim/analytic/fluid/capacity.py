@@ -3,7 +3,10 @@
 The simulation's timeline (:func:`sim.model.capacity.build_timeline`: opening hours, dated
 slowdowns, closures) is cut into hourly bins. In each bin, ``lanes`` lanes each start
 ``factor / mean service`` households an hour while the crossing may start services; in people,
-times the mean household size of those who come. Random disruptions are replaced by their expected
+times the mean household size of those who come. When it opens with a queue, every lane starts at
+once and then one household per service: over a window, a lane starts ``(1 + cv²) / 2`` more
+households than ``hours / mean service`` (renewal theory; ``cv`` the service's coefficient of
+variation), which ``openings`` marks (~1 % of a day's capacity at Torkham, where it binds). Random disruptions are replaced by their expected
 effect: a disrupted spell of ``lasting`` after a normal one of ``every`` has the long-run share
 ``E[lasting] / (E[every] + E[lasting])``, over which the factor is the disruption's.
 """
@@ -26,6 +29,7 @@ class HourlyCapacity:
     started then run at, and per day the quota in people (``inf`` without one)."""
 
     factor_hours: np.ndarray  # sum over the bin of factor x (may start), in hours
+    openings: np.ndarray  # 1.0 in a bin where services may start again after a bin where none could
     factor: np.ndarray  # factor in force for services started in the bin (0 where none may start)
     quota_people: np.ndarray  # per day
 
@@ -52,7 +56,8 @@ def hourly_capacity(name: str, crossing, scenario, clock: Clock) -> HourlyCapaci
             if timeline.states[index].quota_people is not None:
                 quota[day] = timeline.states[index].quota_people
     expected = _expected_disruption_factor(name, scenario)
-    return HourlyCapacity(factor_hours * expected, factor * expected, quota)
+    openings = ((factor_hours > 0) & (np.concatenate([[0.0], factor_hours[:-1]]) == 0)).astype(float)
+    return HourlyCapacity(factor_hours * expected, openings, factor * expected, quota)
 
 
 def _expected_disruption_factor(name: str, scenario) -> float:

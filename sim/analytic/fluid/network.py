@@ -20,6 +20,9 @@ from sim.model.households import NO_NODE, _initial_people_by_group, _route_uses
 from sim.model.world import World, build_world, dispatch_hours
 
 
+BURST_SEED = 11
+
+
 @dataclass
 class CampSpec:
     name: str
@@ -37,11 +40,14 @@ class CrossingSpec:
     mean_service_hours: float
     mean_size_people: float  # people per household among those who come here
     capacity: HourlyCapacity
+    opening_burst_households: float  # per lane, at each opening (see sim.analytic.fluid.capacity)
     initial_queue_people: float = 0.0
 
     def capacity_people(self) -> np.ndarray:
         """People who may start service in each hourly bin."""
-        return self.capacity.factor_hours * (self.lanes / self.mean_service_hours * self.mean_size_people)
+        per_lane = self.capacity.factor_hours / self.mean_service_hours + self.capacity.openings * \
+            self.opening_burst_households
+        return per_lane * (self.lanes * self.mean_size_people)
 
 
 @dataclass
@@ -161,7 +167,17 @@ def _compile_crossing(scenario, world: World, name: str, groups, weights, initia
     crossing = scenario.crossings[name]
     return CrossingSpec(name, float(crossing.lanes), crossing.service.mean(),
                         _mean_size_at(world, name, groups, weights),
-                        hourly_capacity(name, crossing, scenario, world.clock), initial_queue)
+                        hourly_capacity(name, crossing, scenario, world.clock), _opening_burst(crossing.service),
+                        initial_queue)
+
+
+def _opening_burst(service) -> float:
+    """Extra starts per lane and opening, ``(1 + cv²) / 2``; none for a constant service, whose lanes
+    start exactly ``hours / service`` households in a window that is a multiple of the service."""
+    sample = service.sample(np.random.default_rng(BURST_SEED), 100_000)
+    if sample.var() == 0:
+        return 0.0
+    return (1.0 + sample.var() / sample.mean() ** 2) / 2.0
 
 
 def _service_rows(scenario, world: World, crossings: list[CrossingSpec]):

@@ -34,7 +34,7 @@ def fluid_outcome(path: FluidPath, scenario) -> ReplicationOutcome:
     crossed_by_group = _group_series(daily, path, scenario)
     queues = sum((np.cumsum(path.hourly.crossing_arrived[c]) - np.cumsum(path.hourly.crossing_started[c])
                   for c in range(len(path.network.crossings))), np.zeros(path.network.n_bins))
-    starts = np.concatenate([people for _, people in waits]) if waits else np.zeros(0)
+    starts = np.concatenate([people for _, people in waits]) if waits else np.zeros(0)  # per wait slice
     totals = {
         "peak_queue_people": float(queues.max(initial=0.0)),
         "peak_waiting_outside_people": float(outside.max(initial=0.0)),
@@ -52,12 +52,13 @@ def _level_at_day_ends(inflow: np.ndarray, outflow: np.ndarray, path: FluidPath)
 
 
 def _crossing_series(daily, path: FluidPath, scenario, c: int) -> tuple[np.ndarray, np.ndarray]:
-    """One crossing's daily series; returns the hourly waits and the people starting in each hour."""
+    """One crossing's daily series; returns the waits (hours) of slices of the people starting, and
+    the people in each slice."""
     network, hourly = path.network, path.hourly
     crossing = network.crossings[c]
     arrived, started, crossed = hourly.crossing_arrived[c], hourly.crossing_started[c], hourly.crossed[c]
     queue = np.maximum(np.cumsum(arrived) - np.cumsum(started), 0.0)
-    wait = _fifo_wait_hours(arrived, started)
+    wait, people = _fifo_wait_hours(arrived, started)
     started_days = path.daily(started)
     key = (crossing.name, "crossing")
     daily[(*key, "arrived_people")] = path.daily(arrived)
@@ -65,11 +66,12 @@ def _crossing_series(daily, path: FluidPath, scenario, c: int) -> tuple[np.ndarr
     daily[(*key, "queue_people")] = queue[BINS_PER_DAY - 1::BINS_PER_DAY]
     daily[(*key, "queue_people_mean")] = path.daily(queue) / BINS_PER_DAY
     daily[(*key, "queue_people_peak")] = queue.reshape(-1, BINS_PER_DAY).max(axis=1)
-    daily[(*key, "wait_hours_mean")] = np.divide(path.daily(wait * started), started_days,
+    daily[(*key, "wait_hours_mean")] = np.divide(path.daily((wait * people).sum(axis=1)), started_days,
                                                  out=np.zeros(path.n_days), where=started_days > 0)
+    by_day = BINS_PER_DAY * WAIT_SLICES
     daily[(*key, "wait_hours_p95")] = np.array([
-        weighted_percentile(w, s, 0.95) if s.sum() > 0 else 0.0
-        for w, s in zip(wait.reshape(-1, BINS_PER_DAY), started.reshape(-1, BINS_PER_DAY))])
+        weighted_percentile(w, p, 0.95) if p.sum() > 0 else 0.0
+        for w, p in zip(wait.reshape(-1, by_day), people.reshape(-1, by_day))])
     factor = crossing.capacity.factor
     busy_lane_hours = np.divide(started, crossing.mean_size_people) * np.divide(
         crossing.mean_service_hours, factor, out=np.zeros_like(factor), where=factor > 0)
@@ -77,17 +79,27 @@ def _crossing_series(daily, path: FluidPath, scenario, c: int) -> tuple[np.ndarr
                                                   / np.where(factor > 0, factor, 1.0))
     daily[(*key, "utilisation")] = np.divide(path.daily(busy_lane_hours), open_lane_hours,
                                              out=np.zeros(path.n_days), where=open_lane_hours > 0)
-    return wait, started
+    return wait.ravel(), people.ravel()
 
 
-def _fifo_wait_hours(arrived: np.ndarray, started: np.ndarray) -> np.ndarray:
-    """Hours waited by the people starting in each bin: they arrived when the cumulative arrivals
-    reached the cumulative starts at the middle of their bin."""
-    edges = np.arange(len(arrived) + 1, dtype=float)
+WAIT_SLICES = 8
+"""The people starting in one hour are read in this many slices for their waits: those who start
+at 05:00 after a night's closure arrived over the whole night, not at one moment."""
+
+
+def _fifo_wait_hours(arrived: np.ndarray, started: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[bin, slice]: hours waited by each slice of the people starting in each bin, and the people
+    in it. First in, first out: they arrived when the cumulative arrivals reached their place in
+    the cumulative starts."""
+    n = len(arrived)
+    edges = np.arange(n + 1, dtype=float)
     cumulative_arrived = np.concatenate([[0.0], np.cumsum(arrived)])
-    middle = np.concatenate([[0.0], np.cumsum(started)])[:-1] + started / 2
-    arrived_at = np.interp(middle, cumulative_arrived, edges)
-    return np.maximum(edges[:-1] + 0.5 - arrived_at, 0.0)
+    before = np.concatenate([[0.0], np.cumsum(started)])[:-1]
+    position = (np.arange(WAIT_SLICES) + 0.5) / WAIT_SLICES
+    places = before[:, None] + started[:, None] * position[None, :]
+    arrived_at = np.interp(places, cumulative_arrived, edges)
+    waits = np.maximum(edges[:-1, None] + position[None, :] - arrived_at, 0.0)
+    return waits, np.repeat(started[:, None] / WAIT_SLICES, WAIT_SLICES, axis=1)
 
 
 def _camp_series(daily, path: FluidPath) -> np.ndarray:

@@ -70,6 +70,8 @@ def fluid_headline_lines(outcome: ReplicationOutcome, scenario) -> list[str]:
     if target is not None:
         where = f" (mostly: {outcome.binding_where})" if outcome.binding_where else ""
         lines.append(f"Verdict (deterministic path): {outcome.verdict}{where}")
+    if scenario.uncertain:
+        lines.append("Note: the uncertain: block is not drawn; the path is at the values written in the scenario")
     return lines
 
 
