@@ -77,3 +77,15 @@ def test_the_fluid_path_follows_the_simulation_mean_on_phase1_to_22_november():
     weekly = np.arange(6, len(fluid), 7)
     assert fluid[weekly] == pytest.approx(simulated[weekly], rel=0.02)
     assert math.isclose(fluid[-1], simulated[-1], rel_tol=0.01)
+
+
+def test_the_fluid_outcome_has_the_simulations_series_and_households_for_needs():
+    from sim.analytic.fluid.outcome import fluid_outcome
+    from sim.model.engine import run_replication
+
+    scenario = scenario_from_dict(minimal_scenario_dict())
+    outcome = fluid_outcome(fluid_path(scenario), scenario)
+    assert set(outcome.daily) == set(run_replication(scenario, 0, 1).daily)
+    arrived = outcome.daily[("torkham", "crossing", "arrived_people")]
+    assert outcome.households[("torkham", "crossing", "arrived_households")] == pytest.approx(arrived / 6)
+    assert outcome.verdict == ""  # no target

@@ -14,6 +14,7 @@ from sim.analytic.fluid.delays import delay_kernel
 from sim.analytic.fluid.flow import by_camp
 from sim.analytic.fluid.path import FluidPath
 from sim.model.outcome import (
+    ARRIVED_HOUSEHOLDS,
     VERDICT_CAPACITY_BINDS,
     VERDICT_DEPARTURES_BIND,
     VERDICT_REACHED,
@@ -44,7 +45,21 @@ def fluid_outcome(path: FluidPath, scenario) -> ReplicationOutcome:
     }
     verdict, where = _target(path, scenario, totals, crossed_by_group)
     return ReplicationOutcome(replication=FLUID_REPLICATION, daily=daily, totals=totals, verdict=verdict,
-                              binding_where=where)
+                              binding_where=where, households=_households_arriving(daily, path, scenario))
+
+
+def _households_arriving(daily, path: FluidPath, scenario) -> dict[tuple[str, str, str], np.ndarray]:
+    """Households arriving per day at each crossing, camp and reception centre (what needs per
+    family read): the people arriving over the mean household size of those who come there."""
+    crossings = path.network.crossings
+    size_at = {crossing.name: crossing.mean_size_people for crossing in crossings}
+    everyone = float(np.mean([crossing.mean_size_people for crossing in crossings]))
+    for name in scenario.reception:
+        sizes = [size_at[c] for c, crossing in scenario.crossings.items() if crossing.reception == name]
+        size_at[name] = float(np.mean(sizes)) if sizes else everyone
+    return {(node, kind, ARRIVED_HOUSEHOLDS): values / size_at.get(node, everyone)
+            for (node, kind, metric), values in daily.items()
+            if metric == "arrived_people" and kind in ("crossing", "camp", "reception")}
 
 
 def _level_at_day_ends(inflow: np.ndarray, outflow: np.ndarray, path: FluidPath) -> np.ndarray:

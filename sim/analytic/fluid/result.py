@@ -43,7 +43,8 @@ def fluid_result(scenario, outcome: ReplicationOutcome, started: datetime, wall_
         scenario_paths=list(scenario.source_files), resolve_text=scenario.to_yaml, started_at=started,
         ended_at=datetime.now().astimezone(), wall_seconds=wall_seconds, observed=observed,
         extra_tables={"bound": lambda: capacity_bound(scenario).table},
-        extra_manifest={"path": "fluid: the deterministic expected path, no replications"}, every=every)
+        extra_manifest={"path": "fluid: the deterministic expected path, no replications"}, every=every,
+        needs=scenario.needs)
 
 
 def fluid_headline_lines(outcome: ReplicationOutcome, scenario) -> list[str]:
