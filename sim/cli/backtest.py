@@ -82,7 +82,7 @@ def backtest(
 
         from sim.studies.backtest import BacktestError, save_backtest
         from sim.studies.backtest import backtest as run_backtest
-        from sim.studies.observation import ObservationError, combine, read_observations
+        from sim.studies.observation import ObservationError, check_series, combine, read_observations
 
         started = datetime.now().astimezone()
         check_out(out)
@@ -94,8 +94,7 @@ def backtest(
         check_size([scenario], replications, jobs, None, float("inf"), "backtest", keep_daily=False)  # per worker
         try:
             series = combine([read_observations(source) for source in observed])
-            for item in series:
-                item.check_against(scenario.period.start, scenario.period.end, list(scenario.crossings))
+            check_series(series, scenario)
         except ObservationError as error:
             raise BadInput(str(error)) from None
         options = {"steps": steps, "walkers": walkers, "burn": burn, "bias_sd": reporter_bias}

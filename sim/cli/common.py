@@ -141,11 +141,17 @@ def executor_for(jobs: int | None, scheduler: str | None):
         raise BadInput(str(error)) from None
 
 
-def read_observed(path: Path):
+def read_observed(path: Path, scenario=None):
+    """The ``--observed`` CSV of ``run``; with ``scenario``, a figure above all its people is refused."""
     from sim.outputs.observed import read_observed
 
+    most_people = None
+    if scenario is not None:
+        from sim.studies.observation import scenario_people
+
+        most_people = scenario_people(scenario)
     try:
-        return read_observed(path)
+        return read_observed(path, most_people)
     except (OSError, ValueError) as error:
         raise BadInput(f"{path}: {error}") from None
 

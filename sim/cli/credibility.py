@@ -53,21 +53,27 @@ def bound(
 
 
 def observed(
-    series: Annotated[str, typer.Option("--series", help="Which consistent series: un, pak_kp or pak_federal_daily.")] = "un",
+    series: Annotated[str | None, typer.Option("--series", help="Export this bundled series (default: list them "
+                                               "all, and the figures not used with the reason).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Last date kept (ISO), e.g. 2023-11-22.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="CSV file to write (default: print).")] = None,
     debug: Debug = False,
 ) -> None:
-    """Export one consistent series of the bundled observed figures in the --observed CSV format."""
+    """List the bundled observed series to 31 Mar 2025 and the figures left out (with the reason), or
+    export one series (--series) in the --observed CSV format."""
     def work():
         import datetime as dt
 
-        from sim.outputs.observed import select_series
+        from sim.outputs.observed import listing, select_series
 
         try:
             last = dt.date.fromisoformat(until) if until else None
         except ValueError:
             raise BadInput(f"--until {until!r}: not an ISO date (YYYY-MM-DD)") from None
+        if series is None:
+            if out is not None:
+                raise BadInput("--out needs --series NAME: the listing is printed")
+            return "\n".join(listing(last)) + "\n"
         try:
             table = select_series(series, last)
         except ValueError as error:
@@ -209,7 +215,7 @@ def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_v
         scenario = load(file, set_values or [])
         check_size([scenario], replications, jobs, None, float("inf"), "calibrate", keep_daily=False)
         observed_file = Path(observed_files[0])
-        table = _read_observed_with_extras(observed_file)
+        table = _read_observed_with_extras(observed_file, scenario)
         try:
             with progress(quiet, "evaluations") as advance:
                 result = run_calibration(scenario, table, parameters, replications, seed, jobs, node, start,
@@ -225,11 +231,11 @@ def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_v
     echo_result(result.lines(), folder, quiet, f"calibrated scenario: {write or calibrated}")
 
 
-def _read_observed_with_extras(path: Path):
+def _read_observed_with_extras(path: Path, scenario):
     """The observed series (``read_observed``) with its ``node`` and ``count_from`` columns if present."""
     import pandas as pd
 
-    table = read_observed(path)
+    table = read_observed(path, scenario)
     raw = pd.read_csv(path)
     for column in ("node", "count_from"):
         if column in raw.columns and raw[column].notna().any():

@@ -62,7 +62,7 @@ def run(
         if fluid:
             _check_fluid_options(replications, jobs, seed, trace, scheduler)
         scenario = load(file, set_values or [])
-        observed_table = read_observed(observed) if observed else None
+        observed_table = read_observed(observed, scenario) if observed else None
         if fluid:  # the answer first (numpy only), then the folder (pandas)
             from sim.analytic.fluid.result import fluid_headline_lines, fluid_result, fluid_run
 

@@ -12,6 +12,16 @@ same reporter, same counting start, same scope, point values only (no lower boun
 :data:`SERIES`, in the ``--observed`` format (``bordersim observed --series un --out obs.csv``).
 Two extra columns say what the figures count: ``node`` (``all`` crossings, or one crossing) and
 ``count_from`` (the first day counted); :mod:`sim.studies.calibrate` compares like with like through them.
+
+Through 31 Mar 2025. ``observed_returns_2023-11-23_to_2025-03-31.csv`` carries the figures on to the
+eve of the ACC phase. The figures are used *as they are*: ``observed_figures_use.csv`` says, for every
+row of both files, which bundled series of :data:`BUNDLED` it belongs to and how to read it — a running
+total, one day's count, or a count over a period (``start`` to the date); a lower bound ("more than");
+approximate ("~"); a start known only to lie in a window (``count_from_earliest``/``count_from_latest``)
+— or, for a row that is not a count of returns, why it is left out. :func:`listing` shows both
+(``bordersim observed``); :func:`select_series` exports any series in the ``--observed`` format.
+The three phase-1 selections of :data:`SERIES` (point figures to 22 Nov 2023) stay as they were, for
+the bundled phase-1 fits.
 """
 from __future__ import annotations
 
@@ -26,8 +36,10 @@ import pandas as pd
 KINDS = ("cumulative", "daily")
 
 
-def read_observed(path: str | Path) -> pd.DataFrame:
+def read_observed(path: str | Path, most_people: float | None = None) -> pd.DataFrame:
     """Read an observed series into ``date, value`` (cumulative people), sorted by date.
+
+    ``most_people``: all the people of the scenario it is compared with; a figure above it is refused.
 
     Raises :class:`ValueError` with one line saying what is wrong (and on which row) for anything
     that is not such a series: bytes that are not UTF-8, no rows, missing columns, dates that are
@@ -66,6 +78,10 @@ def read_observed(path: str | Path) -> pd.DataFrame:
         if bad.any():
             row = int(bad.to_numpy().argmax())
             raise ValueError(f"row {row + 2}: value {_cell(table['value'].iloc[row])} {what}")
+    if most_people is not None and (values > most_people).any():
+        row = int((values > most_people).to_numpy().argmax())
+        raise ValueError(f"row {row + 2}: value {values.iloc[row]:,.0f} people is more than all the people of the "
+                         f"scenario's groups together ({most_people:,.0f})")
     observed = pd.DataFrame({"date": dates.dt.date, "value": values}).sort_values("date", kind="stable")
     if kinds == {"daily"}:
         observed["value"] = observed["value"].cumsum()
@@ -107,6 +123,10 @@ def _cell(value) -> str:
 # The bundled observed figures
 
 DATA_FILE = "observed_returns_until_2023-11-22.csv"
+DATA_FILES = (DATA_FILE, "observed_returns_2023-11-23_to_2025-03-31.csv")
+"""Every bundled file of dated figures, in date order: together they run to 31 Mar 2025."""
+USE_FILE = "observed_figures_use.csv"
+"""How each bundled figure is read: its series and kind, or why it is not used."""
 
 
 @dataclass(frozen=True)
@@ -148,10 +168,16 @@ def _data_path(name: str):
     return files("sim") / "data" / name
 
 
-def bundled_figures() -> pd.DataFrame:
-    """Every bundled figure: ``date, series, metric, value, unit, scope, crossing, source``."""
-    with _data_path(DATA_FILE).open("r", encoding="utf-8") as handle:
-        table = pd.read_csv(handle)
+def bundled_figures(files: tuple[str, ...] = (DATA_FILE,)) -> pd.DataFrame:
+    """The bundled figures of ``files`` (default: the phase-1 file, to 22 Nov 2023; :data:`DATA_FILES`:
+    all of them): ``date, series, metric, value, unit, scope, crossing, source`` and where each row is,
+    ``file`` and ``line`` (the header is line 1)."""
+    tables = []
+    for name in files:
+        with _data_path(name).open("r", encoding="utf-8") as handle:
+            table = pd.read_csv(handle)
+        tables.append(table.assign(file=name, line=np.arange(len(table)) + 2))
+    table = pd.concat(tables, ignore_index=True)
     table["date"] = pd.to_datetime(table["date"], format="%Y-%m-%d").dt.date
     return table
 
@@ -159,12 +185,15 @@ def bundled_figures() -> pd.DataFrame:
 def select_series(name: str, until: date | None = None) -> pd.DataFrame:
     """One consistent series of the bundled figures in the ``--observed`` format.
 
-    Columns ``date, value, series, kind`` (kind ``cumulative``) plus ``node`` and ``count_from``,
+    A series of :data:`BUNDLED`: see :func:`bundled_table`. A phase-1 selection of :data:`SERIES`:
+    columns ``date, value, series, kind`` (kind ``cumulative``) plus ``node`` and ``count_from``,
     one row per date (where a source reports twice on a day, the later row of the file), up to
     ``until`` if given. Raises ``ValueError`` for an unknown name.
     """
+    if name in BUNDLED:
+        return bundled_table(name, until)
     if name not in SERIES:
-        raise ValueError(f"unknown observed series {name!r}; choose one of {', '.join(SERIES)}")
+        raise ValueError(f"unknown observed series {name!r}; choose one of {', '.join([*BUNDLED, *SERIES])}")
     selection = SERIES[name]
     table = bundled_figures()
     chosen = (
@@ -182,3 +211,143 @@ def select_series(name: str, until: date | None = None) -> pd.DataFrame:
         "date": rows["date"].to_numpy(), "value": rows["value"].astype(float).to_numpy(),
         "series": name, "kind": selection.kind, "node": selection.node, "count_from": selection.count_from,
     })
+
+
+# --------------------------------------------------------------------------------------------
+# The bundled series through 31 Mar 2025: every figure as it is, or the reason it is not used
+
+
+@dataclass(frozen=True)
+class BundledSeries:
+    """One reporter's figures that count the same thing at the same node (``observed_figures_use.csv``
+    names the rows)."""
+
+    description: str
+    node: str  # "all" crossings or a crossing's name
+    count_from: str = ""  # ISO first day of its running totals ("": periods, or starts in a window)
+
+
+BUNDLED: dict[str, BundledSeries] = {
+    "un_cumulative": BundledSeries(
+        "UN agencies/IOM/UNHCR: people returned through all crossings since 15 Sep 2023", "all", "2023-09-15"),
+    "un_since_3_oct": BundledSeries("UNHCR: people returned since the 3 Oct 2023 announcement", "all", "2023-10-03"),
+    "iom_periods": BundledSeries("IOM DTM Pakistan: people returned in a half-month, month or quarter", "all"),
+    "unhcr_periods": BundledSeries("UNHCR: people returned in a month of 2024", "all"),
+    "un_chaman": BundledSeries("UNHCR Quetta citing IOM: people returned via Chaman in a month", "chaman"),
+    "kp_torkham": BundledSeries("KP/Torkham officials: people returned via Torkham since 17 Sep 2023",
+                                "torkham", "2023-09-17"),
+    "kp_torkham_since_3_oct": BundledSeries("FIA: people returned via Torkham since the 3 Oct 2023 announcement",
+                                            "torkham", "2023-10-03"),
+    "kp_torkham_counts": BundledSeries("KP/Torkham officials: people who crossed Torkham on a day or in a period",
+                                       "torkham"),
+    "federal_tally": BundledSeries(
+        "Pakistani federal tally (PTV, Ministry of Information): people returned since a start in Oct 2023 "
+        "(before 1 Nov 2023, unclear)", "all"),
+    "federal_counts": BundledSeries("Pakistani federal figures: people who left on a day, in a week or a period",
+                                    "all"),
+    "federal_chaman_counts": BundledSeries("Pakistani federal figure: people who left via Chaman on a day", "chaman"),
+    "balochistan_chaman": BundledSeries("Balochistan officials: people returned via Chaman ('so far', start unstated; "
+                                        "in a month)", "chaman"),
+    "since_5_oct": BundledSeries("Balochistan information minister: people who left since 5 Oct 2023", "all",
+                                 "2023-10-05"),
+    "media_counts": BundledSeries("Xinhua/local media: people returned in a month", "all"),
+    "afghan_side_counts": BundledSeries("Taliban Ministry of Refugees: people returned on a day", "all"),
+    "afghan_side_torkham": BundledSeries("Afghan border guards: people who crossed Torkham in 24 hours", "torkham"),
+    "afghan_side_spin_boldak": BundledSeries("Spin Boldak officials, Kandahar DoRR: people returned via Spin Boldak "
+                                             "(opposite Chaman) in a period", "chaman"),
+}
+"""The bundled series through 31 Mar 2025 (both data files). Each figure keeps what it is: kind
+``cumulative`` (a running total), ``daily`` (one day's count) or ``period`` (a count from ``start`` to
+its date: a week, month, quarter, year); a lower bound; approximate; a start in a window."""
+
+EXPORT_COLUMNS = ["date", "value", "series", "kind", "node", "count_from", "start", "end", "bound", "approximate",
+                  "count_from_earliest", "count_from_latest", "note", "source"]
+
+
+def figure_uses() -> pd.DataFrame:
+    """Every bundled figure beside how it is read: the columns of :func:`bundled_figures` (all files)
+    and ``use_series`` (empty: not used), ``kind, start, bound, approximate, count_from_earliest,
+    count_from_latest, value_used, reason``. Raises ``ValueError`` if the two files disagree."""
+    figures = bundled_figures(DATA_FILES)
+    with _data_path(USE_FILE).open("r", encoding="utf-8") as handle:
+        uses = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    uses["line"] = uses["line"].astype(int)
+    table = figures.merge(uses.rename(columns={"series": "use_series", "date": "use_date", "value": "use_value"}),
+                          on=["file", "line"], how="outer", indicator=True, validate="one_to_one")
+    unmatched = table[(table["_merge"] != "both")
+                      | (table["use_date"] != table["date"].astype(str))
+                      | (table["use_value"] != table["value"].astype(str))]
+    if not unmatched.empty:
+        row = unmatched.iloc[0]
+        raise ValueError(f"{USE_FILE}: the row for {row['file']}:{row['line']} does not match the figure there")
+    unknown = set(table["use_series"]) - set(BUNDLED) - {""}
+    if unknown:
+        raise ValueError(f"{USE_FILE}: unknown series {', '.join(sorted(unknown))}")
+    return table.drop(columns=["_merge", "use_date", "use_value"])
+
+
+def bundled_table(name: str, until: date | None = None, where: bool = False) -> pd.DataFrame:
+    """A series of :data:`BUNDLED` in the ``--observed`` format (:data:`EXPORT_COLUMNS`), by date.
+
+    ``start``/``end`` are set on period counts, ``count_from`` on running totals with a known start,
+    ``count_from_earliest``/``count_from_latest`` where the start lies in a window. ``where`` adds
+    a ``where`` column (``file:line`` of each figure) for messages.
+    """
+    selection = BUNDLED[name]
+    table = figure_uses()
+    rows = table[table["use_series"] == name]
+    if until is not None:
+        rows = rows[rows["date"] <= until]
+    rows = rows.sort_values(["date", "file", "line"], kind="stable")
+    period = rows["kind"] == "period"
+    windowed = rows["count_from_earliest"] != ""
+    values = rows["value_used"].where(rows["value_used"] != "", rows["value"].astype(str)).astype(float)
+    result = pd.DataFrame({
+        "date": rows["date"].to_numpy(), "value": values.to_numpy(), "series": name, "kind": rows["kind"].to_numpy(),
+        "node": selection.node,
+        "count_from": np.where((rows["kind"] == "cumulative") & ~windowed, selection.count_from, ""),
+        "start": np.where(period, rows["start"], ""),
+        "end": np.where(period, rows["date"].astype(str), ""),
+        "bound": rows["bound"].to_numpy(), "approximate": rows["approximate"].to_numpy(),
+        "count_from_earliest": rows["count_from_earliest"].to_numpy(),
+        "count_from_latest": rows["count_from_latest"].to_numpy(),
+        "note": rows["reason"].to_numpy(), "source": rows["source"].to_numpy(),
+    }, columns=EXPORT_COLUMNS)
+    if where:
+        result["where"] = ("sim/data/" + rows["file"] + ":" + rows["line"].astype(str)).to_numpy()
+    return result
+
+
+def listing(until: date | None = None) -> list[str]:
+    """``bordersim observed``: every bundled series (figures, dates, kinds) and every figure left
+    out, with its reason, up to ``until`` (default: all, to 31 Mar 2025)."""
+    table = figure_uses()
+    if until is not None:
+        table = table[table["date"] <= until]
+    last = max(table["date"]) if len(table) else None
+    lines = [f"Bundled observed series (sim/data/, figures to {last}); export one with --series NAME:"]
+    for name, selection in BUNDLED.items():
+        rows = table[table["use_series"] == name]
+        if rows.empty:
+            continue
+        lines.append(f"  {name:<24} {len(rows):>3} figure{'s' if len(rows) > 1 else ' '} {min(rows['date'])}..{max(rows['date'])}  "
+                     f"[{_kinds(rows)}]  at {selection.node}")
+        lines.append(f"  {'':<24} {selection.description}")
+    lines.append("Phase-1 selections (point figures to 2023-11-22, as fitted in phase 1): " + ", ".join(SERIES))
+    excluded = table[table["use_series"] == ""].sort_values(["date", "file", "line"], kind="stable")
+    lines.append(f"Not used ({len(excluded)} figures), with the reason:")
+    for row in excluded.itertuples():
+        lines.append(f"  {row.date} {row.series} {row.metric} {float(row.value):,.0f}: {row.reason} "
+                     f"[{row.file}:{row.line}]")
+    return lines
+
+
+def _kinds(rows: pd.DataFrame) -> str:
+    """What a series' figures are: '3 cumulative, 2 period; 1 lower bound, 2 approximate, 1 start window'."""
+    counts = rows["kind"].value_counts()
+    kinds = ", ".join(f"{int(counts[kind])} {kind}" for kind in ("cumulative", "daily", "period") if kind in counts)
+    marks = [(int((rows["bound"] == "lower").sum()), "lower bound"), (int((rows["approximate"] == "true").sum()),
+             "approximate"), (int((rows["count_from_earliest"] != "").sum()), "start window")]
+    marked = ", ".join(f"{count} {what}{'s' if count > 1 and what != 'approximate' else ''}"
+                       for count, what in marks if count)
+    return kinds + (f"; {marked}" if marked else "")

@@ -50,6 +50,7 @@ from sim.studies.observation import (
     ObservedSeries,
     SeriesError,
     as_series,
+    check_series,
     error_models,
     observations_table,
 )
@@ -277,8 +278,7 @@ def _checked_series(scenario, observations, cutoff: dt.date | None) -> list[Obse
     series = [s for s in series if s is not None]
     if not series:
         raise PosteriorError("no observed figures" + (f" up to the cutoff {cutoff}" if cutoff else ""))
-    for s in series:
-        s.check_against(scenario.period.start, scenario.period.end, list(scenario.crossings))
+    check_series(series, scenario)
     return series
 
 
