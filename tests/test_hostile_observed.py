@@ -55,11 +55,19 @@ COLUMNS = st.sampled_from([
     ["date", "value"], ["date", "value", "series", "kind"], ["date", "value", "kind"], ["value", "date"],
     ["date"], ["value"], ["day", "count"], ["date", "value", "node", "count_from"], ["date", "value", "extra"],
     ["date", "value", "date"], ["Date", "Value"], [""],
+    ["date", "value", "start", "bound", "approximate"], ["date", "value", "kind", "start", "end"],
+    ["date", "value", "count_from_earliest", "count_from_latest"],
 ])
 EXTRA = {"series": st.sampled_from(["un", "un", "pak_kp", ""]), "kind": st.sampled_from(["cumulative", "daily", "x", ""]),
          "node": st.sampled_from(["all", "torkham", "nowhere", ""]),
          "count_from": st.sampled_from(["2023-11-01", "2023-11-02", "not a date", ""]),
-         "extra": st.text(max_size=5)}
+         "extra": st.text(max_size=5),
+         "start": st.sampled_from(["2023-11-01", "2023-11-04", "2023-10-01", "2023-11-31", ""]),
+         "end": st.sampled_from(["2023-11-05", "2023-11-10", "x", ""]),
+         "bound": st.sampled_from(["lower", "upper", "", "LOWER"]),
+         "approximate": st.sampled_from(["true", "~", "no", "maybe", ""]),
+         "count_from_earliest": st.sampled_from(["2023-11-01", "2023-10-01", "2023-11-09", ""]),
+         "count_from_latest": st.sampled_from(["2023-11-03", "2023-11-30", "nope", ""])}
 
 
 @st.composite
@@ -121,6 +129,8 @@ BAD_FILES = {
     "unparseable": ('date,value\n"2023-11-05,10\n', "not a CSV table|"),
     "wrong columns": ("day,count\n2023-11-05,10\n", "date,value"),
     "not text": ("\udcff\udcfe\x00garbage", "not UTF-8"),
+    "more people than the scenario": ("date,value\n2023-11-05,100\n2023-11-10,1e300\n",
+                                      "people is more than all the people of the scenario's groups together"),
 }
 
 

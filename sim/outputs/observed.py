@@ -80,12 +80,17 @@ def read_observed(path: str | Path, most_people: float | None = None) -> pd.Data
             raise ValueError(f"row {row + 2}: value {_cell(table['value'].iloc[row])} {what}")
     if most_people is not None and (values > most_people).any():
         row = int((values > most_people).to_numpy().argmax())
-        raise ValueError(f"row {row + 2}: value {values.iloc[row]:,.0f} people is more than all the people of the "
+        raise ValueError(f"row {row + 2}: value {people_text(values.iloc[row])} people is more than all the people of the "
                          f"scenario's groups together ({most_people:,.0f})")
     observed = pd.DataFrame({"date": dates.dt.date, "value": values}).sort_values("date", kind="stable")
     if kinds == {"daily"}:
         observed["value"] = observed["value"].cumsum()
     return observed.reset_index(drop=True)
+
+
+def people_text(value: float) -> str:
+    """A count of people as a message shows it: 1,234,567; an absurd one short (1e+300)."""
+    return f"{value:,.0f}" if value < 1e12 else f"{value:.3g}"
 
 
 MAX_OBSERVED_BYTES = 10 * 2**20

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.outputs.observed import people_text
 from sim.studies.priors import Prior
 
 KINDS = ("cumulative", "daily", "period")
@@ -182,7 +183,7 @@ class ObservedSeries:
             above = np.flatnonzero(self.values > total_people)
             if above.size:
                 index = int(above[0])
-                raise ObservationError(f"{self._at(index)}: value {self.values[index]:,.0f} people is more than all "
+                raise ObservationError(f"{self._at(index)}: value {people_text(self.values[index])} people is more than all "
                                        f"the people of the scenario's groups together ({total_people:,.0f})")
 
     def model_values(self, daily_crossed: Mapping[str, np.ndarray], period_start: dt.date) -> np.ndarray:
