@@ -112,7 +112,7 @@ def test_a_bad_figure_is_refused_in_one_line_naming_its_row(case: str) -> None:
 
 
 def test_the_same_period_twice_is_refused_but_two_periods_ending_together_are_not() -> None:
-    rows = dict(date=["2024-01-05", "2024-01-05"], value=[7, 8], start=["2024-01-01", "2024-01-01"])
+    rows = {"date": ["2024-01-05", "2024-01-05"], "value": [7, 8], "start": ["2024-01-01", "2024-01-01"]}
     with pytest.raises(ObservationError, match=r"obs.csv:3: period 2024-01-01..2024-01-05 appears twice "
                                                r"\(first on obs.csv:2\)"):
         series_from_table(table(**rows), "obs.csv")

@@ -55,7 +55,7 @@ def _parameters(fit: list[str], priors: list[str]):
 def backtest(
     file: Annotated[Path, typer.Argument(help="Scenario file.")],
     observed: Annotated[list[str], typer.Option("--observed", help="Observed series: a CSV "
-                        "(date,value[,series,kind,node,count_from]) or bundled:un / bundled:pak_kp (repeatable).")],
+                        "(date,value[,series,kind,node,count_from]) or bundled:NAME (bordersim observed lists them; repeatable).")],
     cutoff: Annotated[str, typer.Option("--cutoff", help="Last date known to the forecaster (ISO): figures up to it "
                                         "calibrate, figures after it are scored.")],
     fit: Annotated[list[str] | None, typer.Option("--fit", help="key.path=low:high: uniform prior (repeatable).")] = None,

@@ -98,7 +98,7 @@ def calibrate(
     file: Annotated[Path, typer.Argument(help="Scenario file.")],
     observed_files: Annotated[list[str], typer.Option(
         "--observed", help="Observed series: a CSV date,value[,series,kind,node,count_from] (several series by "
-                           "a series column) or bundled:un / bundled:pak_kp (repeatable).")],
+                           "a series column) or bundled:NAME (bordersim observed lists them; repeatable).")],
     fit: Annotated[list[str] | None, typer.Option("--fit", help="key.path=low:high: fit with a uniform prior "
                                                   "(repeatable).")] = None,
     prior: Annotated[list[str] | None, typer.Option(

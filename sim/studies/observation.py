@@ -545,6 +545,6 @@ def error_models(series: Sequence[ObservedSeries], priors: Mapping[str, Prior] |
     return result
 
 
-__all__ = ["ALL", "BUNDLED_PREFIX", "check_series", "scenario_people", "DEFAULT_SIGMA_PRIOR", "KINDS", "ObservationError", "ObservedSeries",
-           "SeriesError", "as_series", "bundled_series", "combine", "error_models", "observations_table",
-           "read_observations", "series_from_table"]
+__all__ = ["ALL", "BUNDLED_PREFIX", "DEFAULT_SIGMA_PRIOR", "KINDS", "ObservationError", "ObservedSeries",
+           "SeriesError", "as_series", "bundled_series", "check_series", "combine", "error_models",
+           "observations_table", "read_observations", "scenario_people", "series_from_table"]
