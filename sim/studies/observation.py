@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +126,10 @@ class ObservedSeries:
         if not keep:
             return None
         return self._take(keep)
+
+    def with_values(self, values: np.ndarray) -> ObservedSeries:
+        """The same figures (dates, kinds, starts, marks) with other values: simulated data."""
+        return replace(self, values=np.asarray(values, float))
 
     def _take(self, keep: Sequence[int]) -> ObservedSeries:
         def pick(items):

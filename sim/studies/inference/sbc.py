@@ -85,8 +85,7 @@ def simulate_figures(series: Sequence[ObservedSeries], model_vectors: Sequence[n
                      errors: Mapping[str, SeriesError], rng: np.random.Generator) -> list[ObservedSeries]:
     """The series with their values replaced by figures drawn through the observation model at the
     model values ``model_vectors`` (one array per series, on its dates)."""
-    return [ObservedSeries(s.name, s.kind, s.node, s.count_from, s.dates, errors[s.name].simulate(model, rng),
-                           s.source) for s, model in zip(series, model_vectors)]
+    return [s.with_values(errors[s.name].simulate(model, rng)) for s, model in zip(series, model_vectors)]
 
 
 @dataclass
