@@ -89,3 +89,21 @@ def test_the_fluid_outcome_has_the_simulations_series_and_households_for_needs()
     arrived = outcome.daily[("torkham", "crossing", "arrived_people")]
     assert outcome.households[("torkham", "crossing", "arrived_households")] == pytest.approx(arrived / 6)
     assert outcome.verdict == ""  # no target
+
+
+def test_reroutes_during_a_closure_follow_the_simulation():
+    # The border (96 a day) is closed on days 3-4 with a long queue; half of those who have waited
+    # 2 h leave for an ample crossing 3 h away.
+    patch = {"groups": {"everyone": {"departures": {"hazard": [{"from": "2024-01-01", "rate": 0.4}]}}},
+             "crossings": {"border": {"reroute": {"to": "other", "after": 2, "share": 0.5,
+                                                  "travel": {"dist": "fixed", "value": 3}}},
+                           "other": {"lanes": 40, "service": {"dist": "fixed", "value": 1}}},
+             "slowdowns": [{"at": "border", "from": "2024-01-03", "to": "2024-01-04", "factor": 0}]}
+    scenario = build(patch, people=2000, lanes=4, days=8)
+    fluid = fluid_path(scenario).crossed_per_day()
+    simulated = [daily_crossed(scenario, replication=r) for r in range(4)]
+    assert fluid["border"] == pytest.approx([92, 96, 4, 0, 92, 96, 96, 96])
+    assert fluid["border"] == pytest.approx(np.mean([s["border"] for s in simulated], axis=0))
+    other = np.mean([s["other"] for s in simulated], axis=0)
+    assert fluid["other"].sum() == pytest.approx(other.sum(), rel=0.02)  # ~695 rerouted people
+    assert fluid["other"] == pytest.approx(other, abs=12)

@@ -32,6 +32,7 @@ class HourlyCapacity:
     openings: np.ndarray  # 1.0 in a bin where services may start again after a bin where none could
     factor: np.ndarray  # factor in force for services started in the bin (0 where none may start)
     quota_people: np.ndarray  # per day
+    closed: np.ndarray  # bool per bin: within a closure (factor 0 from a slowdown), when reroutes are offered
 
 
 def hourly_capacity(name: str, crossing, scenario, clock: Clock) -> HourlyCapacity:
@@ -40,8 +41,11 @@ def hourly_capacity(name: str, crossing, scenario, clock: Clock) -> HourlyCapaci
     n_bins = clock.n_days * BINS_PER_DAY
     factor_hours = np.zeros(n_bins)
     factor = np.zeros(n_bins)
+    closed = np.zeros(n_bins, bool)
     bounds = [*timeline.change_hours, clock.horizon_hours]
     for state, start, end in zip(timeline.states, bounds[:-1], bounds[1:]):
+        if state.factor == 0:
+            closed[int(start):math.ceil(end)] = True
         if not state.can_start:
             continue
         first, last = int(start), math.ceil(end)
@@ -57,7 +61,7 @@ def hourly_capacity(name: str, crossing, scenario, clock: Clock) -> HourlyCapaci
                 quota[day] = timeline.states[index].quota_people
     expected = _expected_disruption_factor(name, scenario)
     openings = ((factor_hours > 0) & (np.concatenate([[0.0], factor_hours[:-1]]) == 0)).astype(float)
-    return HourlyCapacity(factor_hours * expected, openings, factor * expected, quota)
+    return HourlyCapacity(factor_hours * expected, openings, factor * expected, quota, closed)
 
 
 def _expected_disruption_factor(name: str, scenario) -> float:

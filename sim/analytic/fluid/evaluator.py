@@ -80,7 +80,8 @@ class FluidEvaluator:
                 continue
             g = self._group_index[name]
             groups[g] = _patched_group(groups[g], step, field, value, self.network)
-        return FluidPath(network, run_network(network, groups, crossings))
+        network = dataclasses.replace(network, groups=groups, crossings=crossings)
+        return FluidPath(network, run_network(network))
 
 
 def _patch_of(path: tuple, value: float):

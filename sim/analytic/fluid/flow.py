@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analytic.fluid.network import FluidNetwork
-from sim.analytic.fluid.queues import camp_entries, crossing_starts, dispatched
+from sim.analytic.fluid.queues import camp_entries, crossing_starts, dispatched, starts_with_reroutes
 
 
 @dataclass
@@ -25,6 +25,7 @@ class HourlyFlows:
     camp_route_left: np.ndarray  # [camp route, bin]
     crossing_arrived: np.ndarray  # [crossing, bin]
     crossing_started: np.ndarray  # [crossing, bin]
+    crossing_rerouted: np.ndarray  # [crossing, bin]: left the queue for another crossing (a reroute)
     crossed: np.ndarray  # [crossing, bin]: service ended
 
 
@@ -39,13 +40,12 @@ def group_streams(groups, n_bins: int) -> np.ndarray:
     return streams
 
 
-def propagate(network: FluidNetwork, streams: np.ndarray, crossings=None) -> HourlyFlows:
-    """Move the departures along routes, through camps and crossings (``crossings``: patched specs).
+def propagate(network: FluidNetwork, streams: np.ndarray) -> HourlyFlows:
+    """Move the departures along routes, through camps and crossings.
 
     Linear stages stay in the frequency domain (travel and stays are convolutions, routes are
     weighted sums): forward FFTs of the group streams, of the camps' departures and of the service
     starts, inverse FFTs where a queue or a dispatch needs the flow in time."""
-    crossings = network.crossings if crossings is None else crossings
     size, n = network.fft_size, network.n_bins
     stream_spectra = np.fft.rfft(streams, size)
     crossing_spectra = np.einsum("csf,sf->cf", network.direct_spectra, stream_spectra)
@@ -57,17 +57,43 @@ def propagate(network: FluidNetwork, streams: np.ndarray, crossings=None) -> Hou
         onward = np.fft.rfft(camp_left, size) * network.onward_spectra
         crossing_spectra += np.einsum("cr,rf->cf", network.camp_route_to_crossing, onward)
     crossing_arrived = _in_time(crossing_spectra, size, n)
-    started = np.empty_like(crossing_arrived)
-    for c, crossing in enumerate(crossings):
-        crossing_arrived[c, 0] += crossing.initial_queue_people
-        started[c] = crossing_starts(crossing_arrived[c], crossing.capacity_people(), crossing.capacity.quota_people)
+    started, rerouted = _through_crossings(network.crossings, crossing_arrived)
     at_factor = np.array([np.where(bins, started[c], 0.0) for c, bins in network.service_rows]).reshape(-1, n)
     ended = np.fft.rfft(at_factor, size) * network.service_spectra
     crossed = _in_time(np.einsum("cr,rf->cf", network.crossing_of_service_row, ended), size, n)
     return HourlyFlows(
         departed=streams[0::2] + streams[1::2], deported=streams[1::2], camp_route_arrived=camp_arrived,
         camp_route_entered=camp_entered, camp_route_left=camp_left,
-        crossing_arrived=crossing_arrived, crossing_started=started, crossed=crossed)
+        crossing_arrived=crossing_arrived, crossing_started=started, crossing_rerouted=rerouted, crossed=crossed)
+
+
+def _through_crossings(crossings, arrived: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Service starts at every crossing, and people leaving each for another (a reroute), whose
+    arrivals are added to ``arrived`` at the crossing they go to. Crossings with a reroute rule go
+    first; one that receives rerouted people after its turn is served again."""
+    n = arrived.shape[1]
+    for c, crossing in enumerate(crossings):
+        arrived[c, 0] += crossing.initial_queue_people
+    started = np.zeros_like(arrived)
+    rerouted = np.zeros_like(arrived)
+    order = sorted(range(len(crossings)), key=lambda c: crossings[c].reroute is None)
+    done: set[int] = set()
+    while order:
+        c = order.pop(0)
+        crossing = crossings[c]
+        capacity, quota = crossing.capacity_people(), crossing.capacity.quota_people
+        rule = crossing.reroute
+        if rule is None or c in done:  # served again: its own reroutes stay as first computed
+            started[c] = crossing_starts(arrived[c] - rerouted[c], capacity, quota)
+        else:
+            started[c], rerouted[c] = starts_with_reroutes(arrived[c], capacity, quota, crossing.capacity.closed,
+                                                           rule.after_hours, rule.share)
+            if rerouted[c].any():
+                arrived[rule.to] += np.convolve(rerouted[c], rule.travel_kernel)[:n]
+                if rule.to in done and rule.to not in order:
+                    order.append(rule.to)
+        done.add(c)
+    return started, rerouted
 
 
 def _in_time(spectra_rows: np.ndarray, size: int, n: int) -> np.ndarray:

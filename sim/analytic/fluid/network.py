@@ -34,6 +34,14 @@ class CampSpec:
 
 
 @dataclass
+class RerouteSpec:
+    to: int  # the crossing people leave for
+    after_hours: float
+    share: float
+    travel_kernel: np.ndarray
+
+
+@dataclass
 class CrossingSpec:
     name: str
     lanes: float
@@ -42,6 +50,7 @@ class CrossingSpec:
     capacity: HourlyCapacity
     opening_burst_households: float  # per lane, at each opening (see sim.analytic.fluid.capacity)
     initial_queue_people: float = 0.0
+    reroute: RerouteSpec | None = None
 
     def capacity_people(self) -> np.ndarray:
         """People who may start service in each hourly bin."""
@@ -168,7 +177,14 @@ def _compile_crossing(scenario, world: World, name: str, groups, weights, initia
     return CrossingSpec(name, float(crossing.lanes), crossing.service.mean(),
                         _mean_size_at(world, name, groups, weights),
                         hourly_capacity(name, crossing, scenario, world.clock), _opening_burst(crossing.service),
-                        initial_queue)
+                        initial_queue, _reroute(crossing.reroute, world))
+
+
+def _reroute(rule, world: World) -> RerouteSpec | None:
+    if rule is None:
+        return None
+    return RerouteSpec(world.crossing_names.index(rule.to), float(rule.after), float(rule.share),
+                       delay_kernel(rule.travel))
 
 
 def _opening_burst(service) -> float:

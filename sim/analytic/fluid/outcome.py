@@ -33,8 +33,8 @@ def fluid_outcome(path: FluidPath, scenario) -> ReplicationOutcome:
     outside = _camp_series(daily, path)
     _reception_series(daily, path, scenario)
     crossed_by_group = _group_series(daily, path, scenario)
-    queues = sum((np.cumsum(path.hourly.crossing_arrived[c]) - np.cumsum(path.hourly.crossing_started[c])
-                  for c in range(len(path.network.crossings))), np.zeros(path.network.n_bins))
+    hourly = path.hourly
+    queues = np.cumsum(hourly.crossing_arrived - hourly.crossing_started - hourly.crossing_rerouted, axis=1).sum(axis=0)
     starts = np.concatenate([people for _, people in waits]) if waits else np.zeros(0)  # per wait slice
     totals = {
         "peak_queue_people": float(queues.max(initial=0.0)),
@@ -72,8 +72,9 @@ def _crossing_series(daily, path: FluidPath, scenario, c: int) -> tuple[np.ndarr
     network, hourly = path.network, path.hourly
     crossing = network.crossings[c]
     arrived, started, crossed = hourly.crossing_arrived[c], hourly.crossing_started[c], hourly.crossed[c]
-    queue = np.maximum(np.cumsum(arrived) - np.cumsum(started), 0.0)
-    wait, people = _fifo_wait_hours(arrived, started)
+    staying = arrived - hourly.crossing_rerouted[c]  # those who left for another crossing wait no longer here
+    queue = np.maximum(np.cumsum(staying) - np.cumsum(started), 0.0)
+    wait, people = _fifo_wait_hours(staying, started)
     started_days = path.daily(started)
     key = (crossing.name, "crossing")
     daily[(*key, "arrived_people")] = path.daily(arrived)
@@ -234,7 +235,7 @@ def _where_people_wait(path: FluidPath, hours: int) -> str:
     camp_arrived = by_camp(network, hourly.camp_route_arrived)[:, upto].sum(axis=1)
     camp_entered = by_camp(network, hourly.camp_route_entered)[:, upto].sum(axis=1)
     camp_left = by_camp(network, hourly.camp_route_left)[:, upto].sum(axis=1)
-    arrived = hourly.crossing_arrived[:, upto].sum(axis=1)
+    arrived = (hourly.crossing_arrived - hourly.crossing_rerouted)[:, upto].sum(axis=1)
     started = hourly.crossing_started[:, upto].sum(axis=1)
     crossed = hourly.crossed[:, upto].sum(axis=1)
     people: dict[str, float] = {}

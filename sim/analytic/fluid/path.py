@@ -33,10 +33,9 @@ class FluidPath:
         return result
 
 
-def run_network(network: FluidNetwork, groups=None, crossings=None) -> HourlyFlows:
-    """One pass of the fluid path (``groups``, ``crossings``: patched by a calibration, else the network's)."""
-    groups = network.groups if groups is None else groups
-    return propagate(network, group_streams(groups, network.n_bins), crossings)
+def run_network(network: FluidNetwork) -> HourlyFlows:
+    """One pass of the fluid path through a compiled network."""
+    return propagate(network, group_streams(network.groups, network.n_bins))
 
 
 def fluid_path(scenario) -> FluidPath:

@@ -55,9 +55,39 @@ def _starts_under_quota(arrivals: np.ndarray, capacity: np.ndarray, quota_per_da
     return starts
 
 
-def queue_at_bin_ends(arrivals: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """People waiting at the end of each bin."""
-    return np.maximum(np.cumsum(arrivals) - np.cumsum(starts), 0.0)
+def starts_with_reroutes(arrivals: np.ndarray, capacity: np.ndarray, quota_per_day: np.ndarray,
+                         closed: np.ndarray, after_hours: float, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """People starting service per bin, and people leaving the queue for another crossing per bin.
+
+    During each closure (in order), the people who have waited ``after_hours`` are asked once: those
+    queued when it began as soon as they have waited that long, later arrivals once they have. In
+    arrival order, those asked by the end of hour ``t`` are the arrivals up to ``t + 1 - after``
+    beyond those already served, rerouted or asked; ``share`` of them leave. The queue then serves
+    what remains (starts are recomputed after each closure)."""
+    net = arrivals.copy()
+    rerouted = np.zeros_like(arrivals)
+    starts = crossing_starts(net, capacity, quota_per_day)
+    edges = np.arange(len(arrivals) + 1, dtype=float)
+    cumulative_arrived = np.concatenate([[0.0], np.cumsum(arrivals)])
+    asked_up_to = 0.0  # position in arrival order up to which everyone has been asked
+    for first, last in _runs(closed):
+        handled = starts[:first].sum() + rerouted[:first].sum()  # served or gone before the closure
+        eligible = np.interp(np.arange(first, last) + 1.0 - after_hours, edges, cumulative_arrived)
+        asked = np.maximum(eligible - max(handled, asked_up_to), 0.0)
+        leaving = share * np.diff(np.maximum.accumulate(asked), prepend=0.0)
+        if not leaving.any():
+            continue
+        asked_up_to = max(asked_up_to, handled) + asked[-1]
+        net[first:last] -= leaving
+        rerouted[first:last] += leaving
+        starts = crossing_starts(net, capacity, quota_per_day)
+    return starts, rerouted
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last + 1) of each run of True in ``mask``."""
+    changes = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(changes[0::2].tolist(), changes[1::2].tolist()))
 
 
 def dispatched(ready: np.ndarray, dispatch_bins: np.ndarray, max_people: float | None) -> np.ndarray:
