@@ -107,3 +107,30 @@ def test_reroutes_during_a_closure_follow_the_simulation():
     other = np.mean([s["other"] for s in simulated], axis=0)
     assert fluid["other"].sum() == pytest.approx(other.sum(), rel=0.02)  # ~695 rerouted people
     assert fluid["other"] == pytest.approx(other, abs=12)
+
+
+def test_a_daily_quota_binds_as_in_the_simulation():
+    # 300 a day arrive at first; 100 people a day may start: the queue drains on day 10.
+    scenario = build({"groups": {"everyone": {"departures": {"hazard": [{"from": "2024-01-01", "rate": 0.3}]}}},
+                      "crossings": {"border": {"max_people_per_day": 100}}},
+                     people=1000, lanes=4, days=12, household_size=2)
+    fluid = fluid_path(scenario).crossed_per_day()["border"]
+    simulated = np.mean([daily_crossed(scenario, replication=r)["border"] for r in range(4)], axis=0)
+    assert fluid[:9] == pytest.approx([100] * 9)
+    assert fluid == pytest.approx(simulated, abs=3)
+
+
+def test_convoys_from_a_full_camp_as_in_the_simulation():
+    # A camp of 150 places sends at most 120 people on Mon, Wed and Fri at 08:00; 3,000 people leave
+    # at 0.2 a day: the camp is full throughout and every convoy is full.
+    patch = {"groups": {"everyone": {"departures": {"hazard": [{"from": "2024-01-01", "rate": 0.2}]}}},
+             "origins": {"home": {"routes": [{"crossing": "border", "via": "camp", "voluntary": 1.0,
+                                              "travel": {"dist": "lognormal", "mean": 5, "sd": 2},
+                                              "onward": {"dist": "fixed", "value": 2}}]}},
+             "camps": {"camp": {"capacity": 150, "stay": {"dist": "triangular", "low": 2, "mode": 8, "high": 24},
+                                "dispatch": {"days": ["mon", "wed", "fri"], "at": "08:00", "max_people": 120}}}}
+    scenario = build(patch, people=3000, lanes=20, days=14, household_size=3)
+    fluid = fluid_path(scenario).crossed_per_day()["border"]
+    simulated = np.mean([daily_crossed(scenario, replication=r)["border"] for r in range(3)], axis=0)
+    assert fluid[2:] == pytest.approx([120, 0, 120, 0, 0, 120, 0, 120, 0, 120, 0, 0])
+    assert fluid == pytest.approx(simulated, abs=3)  # a household of 3 on day 0
