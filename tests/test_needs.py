@@ -145,3 +145,24 @@ def test_bad_needs_are_located_one_line_errors(tmp_path: Path, needs: str, messa
     path = write_scenario(tmp_path, MINIMAL_SCENARIO + "needs:\n" + needs)
     problems = scenario_problems(path)
     assert len(problems) == 1 and problems[0].startswith(message), problems
+
+
+def test_an_uncertain_amount_is_drawn_per_replication() -> None:
+    """Water drawn between 10 and 20 litres per person-day in each replication: week 1 needs 40
+    person-days times that replication's amount (the draws are in replications.csv)."""
+    scenario = deterministic(uncertain={"needs.water.amount": {"dist": "uniform", "low": 10, "high": 20}})
+    result = run(scenario, jobs=1, replications=5)
+    drawn = result.replications["uncertain:needs.water.amount"].to_numpy()
+    assert len(set(drawn)) == 5 and all(10 <= amount <= 20 for amount in drawn)
+    week = rows(result.needs_table, "water", "week").iloc[0]
+    assert week["mean"] == pytest.approx(40 * drawn.mean())
+    assert week["p95"] == pytest.approx(40 * np.quantile(drawn, 0.95))
+
+
+def test_a_need_at_a_place_the_scenario_lacks_is_a_located_warning(tmp_path: Path) -> None:
+    from sim.scenario import load_scenario
+
+    path = write_scenario(tmp_path, MINIMAL_SCENARIO + "needs:\n  water: bundled\n")
+    warnings = [str(warning) for warning in load_scenario(path).warnings]
+    assert warnings == [f"{path}:21: needs.water: needed at reception, but the scenario has no reception "
+                        "centres: it is never needed there"]

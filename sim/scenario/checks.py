@@ -403,6 +403,23 @@ class _Checker:
             self.window(("target",), "count_from", "by", target.get("count_from"), by)
 
 
+    def needs(self) -> None:
+        """An item needed at a kind of place the scenario does not have (no reception centres, no
+        camps) is never counted there: a warning, not an error, since bundled items written in a
+        base scenario may outlive the places of a variant."""
+        from sim.scenario.needs_defaults import with_bundled
+
+        sections = {"reception": "reception", "camps": "camps", "outside_camps": "camps"}
+        for name, item in _mapping(with_bundled(self.data.get("needs"))).items():
+            places = _mapping(item).get("at")
+            for place in [places] if isinstance(places, str) else _items(places):
+                section = sections.get(place) if isinstance(place, str) else None
+                if section and not _mapping(self.data.get(section)):
+                    what = "reception centres" if section == "reception" else section
+                    self.warn(("needs", name), f"needed at {place}, but the scenario has no {what}: "
+                                               "it is never needed there")
+
+
 def check_scenario_data(data: dict[str, Any]) -> CheckResult:
     """Every cross-reference and semantic check of plain scenario data (see the module docstring)."""
     checker = _Checker(data)
@@ -414,4 +431,5 @@ def check_scenario_data(data: dict[str, Any]) -> CheckResult:
     checker.slowdowns()
     checker.disruptions()
     checker.target()
+    checker.needs()
     return checker.result

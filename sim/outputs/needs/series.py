@@ -20,6 +20,10 @@ the end of the day (one day of stay per person present), a queue's time-average 
 (``queue_people_mean``: its person-days that day) and the person-days spent outside
 (``waiting_outside_people_days``). Arrival items count each arriving person or household once,
 on the day of arrival (``arrived_households`` from :attr:`ReplicationOutcome.households`).
+
+An item's amount may itself be uncertain (``uncertain: {needs.cash_grant.amount: {dist: uniform,
+low: 10000, high: 15000}}``): each replication then uses the amount it drew (recorded in its
+totals as ``uncertain:needs.<item>.amount``), so the band covers both.
 """
 from __future__ import annotations
 
@@ -48,6 +52,9 @@ SERIES_READ: dict[tuple[str, str], tuple[str, str]] = {
     ("outside_camps", "person_day"): ("camp", "waiting_outside_people_days"),
 }
 """(place, per) → (node type, daily metric) whose value times the amount is the day's need."""
+
+UNCERTAIN_TOTALS_PREFIX = "uncertain:"
+"""How a replication's totals name the values it drew (:data:`sim.runs.uncertain.TOTALS_PREFIX`)."""
 
 LEVEL_BASIS = "person"
 """The basis of items needed at one time (space, latrines): over a week their need is the week's
@@ -84,6 +91,13 @@ def _nodes(outcome: ReplicationOutcome, node_type: str, metric: str) -> list[str
     return [node for node, kind, name in keys if kind == node_type and name == metric]
 
 
+def amounts_drawn(outcomes: Sequence[ReplicationOutcome], item: str, amount: float) -> np.ndarray:
+    """The item's amount in each replication: the one drawn there when ``needs.<item>.amount`` is
+    in the scenario's ``uncertain:`` block, else the scenario's."""
+    key = f"{UNCERTAIN_TOTALS_PREFIX}needs.{item}.amount"
+    return np.array([float(outcome.totals.get(key, amount)) for outcome in outcomes])
+
+
 def need_series(outcomes: Sequence[ReplicationOutcome], needs: Mapping[str, Any]) -> list[NeedSeries]:
     """Every item's daily need at every node of its places, in the order of ``needs`` and ``at``.
 
@@ -100,6 +114,7 @@ def need_series(outcomes: Sequence[ReplicationOutcome], needs: Mapping[str, Any]
                 rows = [_series(outcome, (node, node_type, metric)) for outcome in ordered]
                 if any(row is None for row in rows):
                     raise ValueError(f"daily series {(node, node_type, metric)} missing from some replications")
+                amounts = amounts_drawn(ordered, item, float(need.amount))
                 result.append(NeedSeries(item, node, place, need.per, float(need.amount), need.unit,
-                                         need.source, need.amount * np.vstack(rows)))
+                                         need.source, amounts[:, None] * np.vstack(rows)))
     return result
