@@ -268,6 +268,11 @@ class Disruption(_Model):
     factor: NonNegative
 
 
+def _bundled_word_allowed(schema: dict[str, Any]) -> None:
+    """Editors validate with the JSON schema: a bundled item may be written as the word alone."""
+    schema["additionalProperties"] = {"anyOf": [schema["additionalProperties"], {"const": "bundled"}]}
+
+
 NeedBasis = Literal["person", "person_day", "arrival", "household_arrival"]
 NeedPlace = Literal["reception", "camps", "queue", "outside_camps"]
 ARRIVAL_BASES = ("arrival", "household_arrival")
@@ -330,7 +335,8 @@ class Scenario(_Model):
         description="item -> what to have ready per person, person-day or arrival (sim.outputs.needs: "
                     "needs.csv); an item named after a bundled one (water, drinking_water_waiting, "
                     "living_space, latrines, food, cash_grant) takes its figures and source (``water: bundled``) "
-                    "unless given")
+                    "unless given",
+        json_schema_extra=_bundled_word_allowed)
     # Last, so that its validator sees every other field (sim.runs.uncertain: drawn once per replication).
     # Besides key paths, the block may hold ``sample: FILE`` (sim.scenario.uncertain_sample: joint draws),
     # kept as the file's absolute path (resolved when the scenario is loaded).
