@@ -42,6 +42,15 @@ def test_a_constant_capacity_queue_drains_in_queue_over_capacity():
     crossed = fluid_path(scenario).crossed_per_day()["border"]
     assert crossed == pytest.approx([16, 16, 16, 16, 16, 16, 4, 0])
     assert crossed == pytest.approx(daily_crossed(scenario)["border"])
+    # Every daily series (queues, waits, utilisation, departures ...) as the simulation's, to the
+    # hour's resolution of the fluid path (a wait read mid-hour, a queue at 23:00 vs 24:00).
+    from sim.analytic.fluid.outcome import fluid_outcome
+    from sim.model.engine import run_replication
+
+    fluid, simulated = fluid_outcome(fluid_path(scenario), scenario), run_replication(scenario, 0, 1)
+    for key, values in simulated.daily.items():
+        assert fluid.daily[key] == pytest.approx(values, abs=0.6), key
+    assert fluid.totals["peak_queue_people"] == simulated.totals["peak_queue_people"] == 100
 
 
 def test_the_evaluator_patches_departures_like_a_rebuilt_scenario():

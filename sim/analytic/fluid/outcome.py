@@ -159,12 +159,14 @@ def _group_series(daily, path: FluidPath, scenario) -> np.ndarray:
     for g, name in enumerate(path.network.world.group_names):
         key = (name, "group")
         departed = path.daily(hourly.departed[g])
+        departed[0] += path.network.initial_people_by_group.get(name, 0.0)  # ``initial:``: departed at time 0
         daily[(*key, "departed_people")] = departed
         daily[(*key, "deported_people")] = path.daily(hourly.deported[g])
         daily[(*key, "crossed_people_cumulative")] = np.cumsum(path.daily(crossed_by_group[g]))
         daily[(*key, "remaining_stock_people")] = scenario.groups[name].people - np.cumsum(departed)
     crossed = np.cumsum(path.daily(hourly.crossed.sum(axis=0)))
-    departed_all = np.cumsum(path.daily(hourly.departed.sum(axis=0)))
+    departed_all = np.cumsum(np.sum([daily[(name, "group", "departed_people")]
+                                     for name in path.network.world.group_names], axis=0))
     daily[("all", "all", "crossed_people_cumulative")] = crossed
     daily[("all", "all", "departed_people_cumulative")] = departed_all
     daily[("all", "all", "in_pipeline_people")] = departed_all - crossed
