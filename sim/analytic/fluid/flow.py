@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analytic.fluid.network import FluidNetwork
-from sim.analytic.fluid.queues import camp_entries, crossing_starts, dispatched, starts_with_reroutes
+from sim.analytic.fluid.queues import (
+    EPSILON_PEOPLE,
+    camp_entries,
+    crossing_starts,
+    dispatched,
+    starts_with_reroutes,
+)
 
 
 @dataclass
@@ -102,32 +108,39 @@ def _in_time(spectra_rows: np.ndarray, size: int, n: int) -> np.ndarray:
 
 
 def _through_camps(network: FluidNetwork, arrived_spectra: np.ndarray):
-    """Per camp route: arrivals, entries and departures from the camp (stay, then dispatch)."""
+    """Per camp route: arrivals, entries and departures from the camp (stay, then dispatch).
+
+    First as if every camp had room (entries = arrivals: the stays are one batched convolution);
+    a camp that would then hold more than its capacity is redone with its gate."""
     size, n = network.fft_size, network.n_bins
     arrived = _in_time(arrived_spectra, size, n)
     entered = arrived
-    entered_spectra = arrived_spectra
+    left = _in_time(arrived_spectra * network.stay_spectra, size, n)
     for camp in network.camps:
+        _dispatch_rows(camp, left)
         rows = arrived[camp.rows]
         total = rows.sum(axis=0)
-        total_entered = camp_entries(total, camp)
-        if total_entered is not total:
-            if entered is arrived:
-                entered = arrived.copy()
-            entered[camp.rows] = _fifo_split(total, rows, total_entered)
-    if entered is not arrived:
-        entered_spectra = np.fft.rfft(entered, size)
-    left = _in_time(entered_spectra * network.stay_spectra, size, n)
-    for camp in network.camps:
-        if camp.dispatch_bins is None:
+        occupancy = np.cumsum(total - left[camp.rows].sum(axis=0))
+        if occupancy.max(initial=0.0) <= camp.capacity_people + EPSILON_PEOPLE:
             continue
-        rows = left[camp.rows]
-        if camp.dispatch_max_people is None:
-            left[camp.rows] = dispatched(rows, camp.dispatch_bins, None)
-        else:
-            total = rows.sum(axis=0)
-            left[camp.rows] = _fifo_split(total, rows, dispatched(total, camp.dispatch_bins, camp.dispatch_max_people))
+        if entered is arrived:
+            entered = arrived.copy()
+        entered[camp.rows] = _fifo_split(total, rows, camp_entries(total, camp))
+        left[camp.rows] = [np.convolve(row, camp.stay_kernel)[:n] for row in entered[camp.rows]]
+        _dispatch_rows(camp, left)
     return arrived, entered, left
+
+
+def _dispatch_rows(camp, left: np.ndarray) -> None:
+    """Turn the camp's rows of ``left`` from stays ended into departures (at the dispatches)."""
+    if camp.dispatch_bins is None:
+        return
+    rows = left[camp.rows]
+    if camp.dispatch_max_people is None:
+        left[camp.rows] = dispatched(rows, camp.dispatch_bins, None)
+    else:
+        total = rows.sum(axis=0)
+        left[camp.rows] = _fifo_split(total, rows, dispatched(total, camp.dispatch_bins, camp.dispatch_max_people))
 
 
 def by_camp(network: FluidNetwork, rows: np.ndarray) -> np.ndarray:
