@@ -229,3 +229,13 @@ def test_a_figure_above_all_the_people_is_refused_with_its_line(command: str, tm
     assert outcome.code == 2 and "more than all the people of the scenario's groups together (6,000)" in outcome.stderr
     assert ("observed.csv:3:" if command == "calibrate" else "row 3:") in outcome.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_backtest_refuses_period_counts_and_uncertain_starts_in_one_line() -> None:
+    from sim.studies.backtest import BacktestError, split_checked
+
+    period = (dt.date(2023, 9, 15), dt.date(2025, 12, 31))
+    for name in ("iom_periods", "federal_tally"):
+        with pytest.raises(BacktestError, match=f"bundled:{name}: series {name}: backtest forecasts running totals"):
+            split_checked([bundled_series(name)], dt.date(2024, 4, 1), None, period)
+    assert split_checked([bundled_series("un_cumulative")], dt.date(2024, 4, 1), None, period) == dt.date(2025, 1, 31)

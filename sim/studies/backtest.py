@@ -111,6 +111,10 @@ def split_checked(series: Sequence[ObservedSeries], cutoff: dt.date, until: dt.d
     """Check the cutoff against the data and the period; return the last scored date."""
     if not series:
         raise BacktestError("no observed series: give --observed CSV (or bundled:un, bundled:pak_kp)")
+    for item in series:  # its forecast is one value a day, counted as the series counts
+        if item.kind not in ("cumulative", "daily") or (item.count_from is None and any(item.windows)):
+            raise BacktestError(f"{item.where}: backtest forecasts running totals from a known start or daily "
+                                "figures only; this series has period counts or uncertain starts")
     first = min(s.dates[0] for s in series)
     last = max(s.dates[-1] for s in series)
     start, end = period
