@@ -95,6 +95,8 @@ class ObservedSeries:
 
     def __post_init__(self) -> None:
         count = len(self.dates)
+        if self.kind not in SERIES_KINDS:
+            raise ValueError(f"series {self.name}: kind {self.kind!r} is not one of {', '.join(SERIES_KINDS)}")
         if self.kinds is None:
             if self.kind not in ("cumulative", "daily"):
                 raise ValueError(f"series {self.name}: kind {self.kind!r} needs the kind of every figure (kinds=)")
@@ -187,8 +189,8 @@ class ObservedSeries:
             above = np.flatnonzero(self.values > total_people)
             if above.size:
                 index = int(above[0])
-                raise ObservationError(f"{self._at(index)}: value {people_text(self.values[index])} people is more than all "
-                                       f"the people of the scenario's groups together ({total_people:,.0f})")
+                raise ObservationError(f"{self._at(index)}: value {people_text(self.values[index])} people is more "
+                                       f"than all the people of the scenario's groups together ({total_people:,.0f})")
 
     def model_values(self, daily_crossed: Mapping[str, np.ndarray], period_start: dt.date) -> np.ndarray:
         """The model quantity each figure measures (people), aligned with ``values``.
