@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["cli", "studies", "runs", "analytic", "outputs", "model", "scenario"]
+LAYERS = ["cli", "explorer", "studies", "runs", "analytic", "outputs", "model", "scenario"]
 
 
 def test_import_contracts_are_kept() -> None:

@@ -38,7 +38,7 @@ def _without_pydantic_plugins() -> None:
 
 _without_pydantic_plugins()  # before any scenario model is built (sim.scenario is imported by commands)
 
-GROUPS = ("scenario_commands", "run_commands", "experiments", "credibility", "backtest", "sbc")
+GROUPS = ("scenario_commands", "run_commands", "experiments", "credibility", "backtest", "sbc", "explore")
 """The modules of :mod:`sim.cli` that register commands, in the order ``--help`` lists them."""
 COMMANDS = {
     "validate": "scenario_commands", "schema": "scenario_commands",
@@ -47,6 +47,7 @@ COMMANDS = {
     "bound": "credibility", "observed": "credibility", "calibrate": "credibility",
     "backtest": "backtest",
     "sbc": "sbc",
+    "explore": "explore",
 }
 """Each command → the module that registers it: running one builds only that module's commands."""
 
