@@ -17,7 +17,7 @@ from typing import Any
 from sim.explorer import form
 from sim.explorer.child_yaml import child_yaml
 from sim.explorer.jobs import MAX_REPLICATIONS, RunRefused, Runs
-from sim.explorer.preview import Preview
+from sim.explorer.preview import preview
 from sim.explorer.workspace import Checked, Workspace
 
 DEFAULT_REPLICATIONS = 4
@@ -50,7 +50,6 @@ class ExplorerApp:
         self.workspace = Workspace(scenario_path, results_root)
         self.raw = self.workspace.raw()
         self.sections = form.build_form(self.raw)
-        self.preview = Preview()
         self.observed = observed_points(self.workspace.baseline)
         self.runs = Runs(self.workspace, self.observed)
         self._baseline_preview: dict[str, Any] | None = None
@@ -65,7 +64,7 @@ class ExplorerApp:
     def baseline_preview(self) -> dict[str, Any]:
         with self._baseline_lock:
             if self._baseline_preview is None:
-                self._baseline_preview = self.preview(self.workspace.baseline)
+                self._baseline_preview = preview(self.workspace.baseline)
             return self._baseline_preview
 
     def form(self) -> dict[str, Any]:
@@ -95,7 +94,7 @@ class ExplorerApp:
                         for path, value in checked.changes.items()],
             "problems": [{"key_path": problem.key_path, "text": str(problem)} for problem in checked.problems],
             "warnings": [{"key_path": problem.key_path, "text": str(problem)} for problem in checked.warnings],
-            "preview": self.preview(checked.scenario) if checked.ok else None,
+            "preview": preview(checked.scenario) if checked.ok else None,
         }
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
