@@ -68,6 +68,35 @@ def test_needs_csv_by_hand_from_a_deterministic_run(tmp_path: Path) -> None:
     assert len(written) == len(table)
 
 
+def test_needs_in_and_outside_a_camp_by_hand() -> None:
+    """The camp of tests/test_engine_deterministic.py: 10 one-person households reach a camp of 4 at
+    ~00:00, 3 a day are dispatched at 08:00. Occupancy at the end of days 1-5: 4, 4, 1, 0, 0; people
+    outside at the end of day 1: 3, and 6 x 8 h + 3 x 16 h = 4 person-days outside on day 1, 1 on
+    day 2; 10 households arrive on day 1."""
+    patch = {
+        "origins": {"home": {"routes": [{"crossing": "border", "via": "transit", "voluntary": 1.0,
+                                         "travel": {"dist": "fixed", "value": 0},
+                                         "onward": {"dist": "fixed", "value": 1}}]}},
+        "camps": {"transit": {"capacity": 4, "stay": {"dist": "fixed", "value": 2},
+                              "dispatch": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                           "at": "08:00", "max_people": 3}}},
+        "needs": {
+            "mats": {"amount": 1, "unit": "mats", "per": "person", "at": ["camps", "outside_camps"], "source": "s"},
+            "drinking_water_waiting": "bundled",  # 3 litres per person-day in the queue and outside camps
+            "kits": {"amount": 1, "unit": "kits", "per": "household_arrival", "at": "camps", "source": "s"},
+        },
+    }
+    result = run(build(patch, people=10, lanes=10), jobs=1, replications=1, every="day")
+    table = result.needs_table
+    mats = rows(table, "mats", "day")
+    assert mats[mats["at"] == "camps"]["mean"].tolist() == [4.0, 4.0, 1.0, 0.0, 0.0]
+    assert mats[mats["at"] == "outside_camps"]["mean"].tolist() == [3.0, 0.0, 0.0, 0.0, 0.0]
+    outside = rows(table, "drinking_water_waiting", "day")
+    outside = outside[outside["at"] == "outside_camps"]["mean"].tolist()
+    assert outside[:3] == pytest.approx([12.0, 3.0, 0.0], abs=0.05)
+    assert rows(table, "kits", "day")["mean"].tolist() == [10.0, 0.0, 0.0, 0.0, 0.0]
+
+
 def test_every_day_gives_daily_needs_and_daily_projection_rows() -> None:
     result = run(deterministic(), jobs=1, every="day")
     water = rows(result.needs_table, "water", "day")

@@ -64,3 +64,10 @@ def test_weighted_percentile_counts_people():
     # 95 people waited 1 h and 5 waited 10 h: the 95th percentile person waited 1 h; 94 + 6: 10 h.
     assert recorder.weighted_percentile(np.array([10.0, 1.0]), np.array([5.0, 95.0]), 0.95) == 1.0
     assert recorder.weighted_percentile(np.array([10.0, 1.0]), np.array([6.0, 94.0]), 0.95) == 10.0
+
+
+def test_daily_count_is_daily_sum_of_ones():
+    """Households arriving per day (needs per family): events outside the period are left out."""
+    hours = np.array([-1.0, 0.0, 5.0, 23.99, 24.0, 47.0, 71.9, 72.0, np.inf])
+    assert recorder.daily_count(hours, 3).tolist() == [3.0, 2.0, 1.0]
+    assert recorder.daily_count(hours, 3).tolist() == recorder.daily_sum(hours, np.ones(len(hours)), 3).tolist()

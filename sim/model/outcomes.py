@@ -111,7 +111,7 @@ def _camp_series(daily, world: World, households: HouseholdTable, ts: Timestamps
         outside_people.append(people)
         key = (name, "camp")
         daily[(*key, "arrived_people")] = recorder.daily_sum(arrive, people, n_days)
-        households_daily[(*key, ARRIVED_HOUSEHOLDS)] = recorder.daily_sum(arrive, np.ones(len(arrive)), n_days)
+        households_daily[(*key, ARRIVED_HOUSEHOLDS)] = recorder.daily_count(arrive, n_days)
         daily[(*key, "occupancy_people")] = recorder.levels_at_day_ends(enter, leave, people, n_days)
         daily[(*key, "waiting_outside_people")] = recorder.levels_at_day_ends(arrive, enter, people, n_days)
         daily[(*key, "waiting_outside_people_days")] = \
@@ -133,7 +133,7 @@ def _reception_series(daily, scenario, world: World, households: HouseholdTable,
         occupancy = recorder.levels_at_day_ends(enter, leave, people, n_days)
         key = (name, "reception")
         daily[(*key, "arrived_people")] = recorder.daily_sum(enter, people, n_days)
-        households_daily[(*key, ARRIVED_HOUSEHOLDS)] = recorder.daily_sum(enter, np.ones(len(enter)), n_days)
+        households_daily[(*key, ARRIVED_HOUSEHOLDS)] = recorder.daily_count(enter, n_days)
         daily[(*key, "occupancy_people")] = occupancy
         daily[(*key, "over_capacity_people")] = np.maximum(0.0, occupancy - scenario.reception[name].capacity)
 

@@ -28,6 +28,12 @@ def daily_sum(hours: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray
     return np.bincount(day_of(hours[inside]), weights=weights[inside], minlength=n_days)[:n_days].astype(float)
 
 
+def daily_count(hours: np.ndarray, n_days: int) -> np.ndarray:
+    """Events per day (``daily_sum`` with a weight of one each, without building the weights)."""
+    inside = np.isfinite(hours) & (hours >= 0) & (hours < n_days * HOURS_PER_DAY)
+    return np.bincount(day_of(hours[inside]), minlength=n_days)[:n_days].astype(float)
+
+
 def _per_day(hours: np.ndarray, weights: np.ndarray, n_days: int) -> tuple[np.ndarray, np.ndarray]:
     """Per day: the weight of events in it and their weighted hours since that day's 00:00."""
     inside = np.isfinite(hours) & (hours < n_days * HOURS_PER_DAY)
