@@ -34,7 +34,7 @@ function inputFor(spec, path, value) {
   const numeric = spec.kind === "integer" || spec.kind === "number";
   const input = element("input", {
     type: "text", "data-path": path, "data-original": value, value: value, title: spec.help || spec.label,
-    inputmode: numeric ? "decimal" : null, size: { date: 10, integer: 7, number: 7 }[spec.kind] || 14,
+    inputmode: numeric ? "decimal" : null, size: { date: 10, integer: 7, number: 7 }[spec.kind] || 11,
     placeholder: spec.kind === "date" ? "YYYY-MM-DD" : null,
   });
   const limits = [spec.minimum !== null ? `≥ ${spec.minimum}` : "", spec.maximum !== null ? `≤ ${spec.maximum}` : ""];
@@ -323,7 +323,8 @@ async function poll(id) {
 function showAnswer(job) {
   const result = job.result;
   $("answer").hidden = false;
-  $("run-status").textContent = `done: ${result.replications} replications, results in ${result.folder}`;
+  const folder = result.folder.split("/").slice(-3).join("/");  // results/<scenario>/explore-…
+  $("run-status").textContent = `done: ${result.replications} replications; results folder ${folder}`;
   $("p-target").textContent = result.p_target === null ? "no target" : result.p_target.toFixed(2);
   $("answer-lines").textContent = "";
   result.answer.forEach((line) => $("answer-lines").append(element("li", {}, line)));
