@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ class Remembered:
     """``fit_posterior``, each data set fitted once for both runs; ``shrink`` > 1 pulls every draw
     towards the posterior mean by that factor (an overconfident posterior)."""
 
-    fits: dict[bytes, object] = {}
+    fits: ClassVar[dict[bytes, object]] = {}
 
     def __init__(self, shrink: float = 1.0) -> None:
         self.shrink = shrink

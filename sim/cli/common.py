@@ -141,6 +141,23 @@ def executor_for(jobs: int | None, scheduler: str | None):
         raise BadInput(str(error)) from None
 
 
+def run_resumable(run, jobs: int | None, scheduler: str | None, quiet: bool, what: str, debug: bool, stopped):
+    """``run(executor, advance)`` on the executor of ``-j``/``--scheduler`` with a progress bar over
+    ``what``, for a study that keeps its finished work in a ``.partial`` folder: on Ctrl-C (or
+    SIGTERM) it exits 130 with ``stopped()``, the line saying what was kept and how to resume."""
+    def work():
+        with executor_for(jobs, scheduler) as executor, progress(quiet, what) as advance:
+            try:
+                return run(executor, advance)
+            except KeyboardInterrupt:
+                return None
+
+    result = guarded(work, debug)
+    if result is None:
+        fail(stopped(), 130)
+    return result
+
+
 def read_observed(path: Path, scenario=None):
     """The ``--observed`` CSV of ``run``; with ``scenario``, a figure above all its people is refused."""
     from sim.outputs.observed import read_observed

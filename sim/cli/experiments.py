@@ -27,10 +27,10 @@ from sim.cli.common import (
     check_size,
     echo_result,
     executor_for,
-    fail,
     guarded,
     load,
     progress,
+    run_resumable,
 )
 
 Daily = Annotated[bool, typer.Option("--daily", help="Also write the daily tables (memory grows with replications).")]
@@ -109,17 +109,11 @@ def sweep(
             file, vary, lhs, ranges, replications, seed, set_values, out, daily, (jobs, max_memory, max_hours))),
             debug)
 
-    def work():
-        with executor_for(jobs, scheduler) as executor, progress(quiet, "tasks") as advance:
-            try:
-                return _bad_sweep_input(lambda: sweeps.run_sweep(sweep_plan, executor, advance))
-            except KeyboardInterrupt:
-                return None
-
-    result = guarded(work, debug)
-    if result is None:
-        fail(f"interrupted: {len(sweep_plan.done)} of {len(sweep_plan.points)} points kept in {sweep_plan.partial}; "
-             f"finish with: bordersim sweep --resume {sweep_plan.partial}", 130)
+    result = run_resumable(
+        lambda executor, advance: _bad_sweep_input(lambda: sweeps.run_sweep(sweep_plan, executor, advance)),
+        jobs, scheduler, quiet, "tasks", debug,
+        lambda: (f"interrupted: {len(sweep_plan.done)} of {len(sweep_plan.points)} points kept in "
+                 f"{sweep_plan.partial}; finish with: bordersim sweep --resume {sweep_plan.partial}"))
     resumed = ([f"Resumed: {result.resumed_points} of {len(result.table)} points were already done"]
                if result.resumed_points else [])
     echo_result(resumed + sweeps.summary_lines(result.table, sweep_plan.keys), result.folder, quiet)

@@ -19,11 +19,9 @@ from sim.cli.common import (
     Sets,
     check_out,
     echo_result,
-    executor_for,
-    fail,
     guarded,
     load,
-    progress,
+    run_resumable,
 )
 from sim.cli.fit_options import default_fit_options, posterior_inputs, with_fit_options
 
@@ -68,17 +66,11 @@ def sbc(
         plan = guarded(lambda: _new_plan(file, fit or [], prior or [], observed_files or [], datasets, rank_draws,
                                          bins, seed, set_values or [], out, fit_options or {}), debug)
 
-    def work():
-        with executor_for(jobs, scheduler) as executor, progress(quiet, "data sets") as advance:
-            try:
-                return _bad_input(lambda: study.run_sbc(plan, executor, advance))
-            except KeyboardInterrupt:
-                return None
-
-    result = guarded(work, debug)
-    if result is None:
-        fail(f"interrupted: {len(plan.done)} of {plan.datasets} data sets kept in {plan.partial}; "
-             f"finish with: bordersim sbc --resume {plan.partial}", 130)
+    result = run_resumable(
+        lambda executor, advance: _bad_input(lambda: study.run_sbc(plan, executor, advance)),
+        jobs, scheduler, quiet, "data sets", debug,
+        lambda: (f"interrupted: {len(plan.done)} of {plan.datasets} data sets kept in {plan.partial}; "
+                 f"finish with: bordersim sbc --resume {plan.partial}"))
     echo_result(result.lines(), result.folder, quiet)
 
 

@@ -27,7 +27,6 @@ with ``<metric>_ci95_low/high`` (Student t).
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -48,9 +47,9 @@ from sim.outputs.results import (
     write_results_folder,
 )
 from sim.scenario.keypath import KeyPathError, get_path, parse_key_path, parse_value
-from sim.studies import experiments
+from sim.studies import experiments, resumable
 
-PARTIAL_SUFFIX = ".partial"
+PARTIAL_SUFFIX = resumable.PARTIAL_SUFFIX
 SPEC_NAME = "spec.json"
 POINTS_NAME = "points.jsonl"
 RESOLVED_NAME = "scenario.resolved.yaml"
@@ -236,17 +235,6 @@ class SweepPlan:
         return [index for index in range(len(self.points)) if index not in self.done]
 
 
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _fsync_write(path: Path, text: str, mode: str = "w") -> None:
-    with open(path, mode, encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def plan_sweep(scenario, points: list[dict[str, Any]], *, seed: int, replications: int, design: str,
                daily: bool = False, out: str | os.PathLike[str] | None = None,
                results_root=DEFAULT_RESULTS_ROOT, command_line: list[str] | None = None) -> SweepPlan:
@@ -261,31 +249,25 @@ def plan_sweep(scenario, points: list[dict[str, Any]], *, seed: int, replication
     else:
         destination = unique_folder(default_run_folder(scenario.name, "sweep", started,
                                                        run_hash(identity, seed, replications, "sweep"), results_root))
-    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-        raise SweepError(f"--out {destination}: exists and is not an empty folder; results are never overwritten")
-    partial = destination.with_name(destination.name + PARTIAL_SUFFIX)
-    if partial.exists():
-        raise SweepError(f"{partial} exists: resume it with --resume {partial}, or remove it")
+    partial = resumable.new_partial(destination, SweepError)
     sources = list(getattr(scenario, "source_files", []) or [])
     plan = SweepPlan(partial=partial, destination=destination, points=points, seed=seed, replications=replications,
                      design=design, daily=daily, command_line=list(command_line if command_line is not None else sys.argv),
-                     source_files=sources, source_sha256=[_sha256(path) for path in sources],
+                     source_files=sources, source_sha256=[resumable.sha256(path) for path in sources],
                      started_at=started.isoformat(timespec="seconds"))
     partial.mkdir(parents=True)
     (partial / RESOLVED_NAME).write_bytes(resolved.encode("utf-8"))
     spec = {"destination": str(destination), "points": points, "seed": seed, "replications": replications,
             "design": design, "daily": daily, "command_line": plan.command_line, "source_files": sources,
             "source_sha256": plan.source_sha256, "started_at": plan.started_at}
-    _fsync_write(partial / SPEC_NAME, json.dumps(spec, indent=2, default=str) + "\n")
-    _fsync_write(partial / POINTS_NAME, "")
+    resumable.fsync_write(partial / SPEC_NAME, json.dumps(spec, indent=2, default=str) + "\n")
+    resumable.fsync_write(partial / POINTS_NAME, "")
     return plan
 
 
 def load_plan(folder: str | os.PathLike[str]) -> SweepPlan:
     """The plan and finished points of an interrupted sweep (``FOLDER`` or ``FOLDER.partial``)."""
-    folder = Path(folder)
-    if not (folder / SPEC_NAME).is_file() and folder.with_name(folder.name + PARTIAL_SUFFIX).is_dir():
-        folder = folder.with_name(folder.name + PARTIAL_SUFFIX)
+    folder = resumable.partial_folder(folder, SPEC_NAME)
     if not (folder / SPEC_NAME).is_file():
         raise SweepError(f"--resume {folder}: not an interrupted sweep (no {SPEC_NAME}); "
                          "give the <folder>.partial printed when the sweep stopped")
@@ -302,27 +284,12 @@ def load_plan(folder: str | os.PathLike[str]) -> SweepPlan:
                      daily=spec.get("daily", False), command_line=spec["command_line"],
                      source_files=spec.get("source_files", []), source_sha256=spec.get("source_sha256", []),
                      started_at=spec["started_at"])
-    points_file = folder / POINTS_NAME
-    if points_file.is_file():
-        try:
-            lines = points_file.read_text(encoding="utf-8").splitlines()
-        except (OSError, ValueError) as error:
-            raise SweepError(f"--resume {points_file}: unreadable: {str(error)[:200]}; the folder is left as it "
-                             "is") from None
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                index, values = _point_record(json.loads(line), plan)
-            except ValueError as error:
-                if number == len(lines) and not line.rstrip().endswith("}"):
-                    continue  # the last line cut short by the interruption: that point runs again
-                raise SweepError(f"{points_file}:{number}: {str(error)[:200]}; no point was run and none is lost: "
-                                 f"repair or delete line {number} (that point then runs again) and resume "
-                                 "again") from None
-            if plan.daily and not (folder / _daily_name(index)).is_file():
-                continue
-            plan.done[index] = values
+    records = resumable.read_records(folder / POINTS_NAME, lambda record: _point_record(record, plan), SweepError,
+                                     "point")
+    for index, values in records:
+        if plan.daily and not (folder / _daily_name(index)).is_file():
+            continue
+        plan.done[index] = values
     return plan
 
 
@@ -422,7 +389,7 @@ def run_sweep(plan: SweepPlan, executor, progress=None) -> SweepResult:
             from sim.outputs.results import write_parquet
 
             write_parquet(result.daily, plan.partial / _daily_name(result.index))
-        _fsync_write(points_file, json.dumps({"point": result.index, "values": values}) + "\n", mode="a")
+        resumable.fsync_write(points_file, json.dumps({"point": result.index, "values": values}) + "\n", mode="a")
         plan.done[result.index] = values
 
     experiments.run_variants(variants, plan.replications, plan.seed, executor, variants=plan.remaining(),
@@ -439,9 +406,7 @@ def run_sweep(plan: SweepPlan, executor, progress=None) -> SweepResult:
                 raise SweepError(f"{plan.partial / _daily_name(index)}: unreadable ({str(error)[:120]}); the "
                                  "folder is left as it is: delete that file and its line in points.jsonl, "
                                  "then resume again") from None
-    sources = plan.source_files if plan.source_files and all(
-        Path(path).is_file() and _sha256(path) == sha for path, sha in zip(plan.source_files, plan.source_sha256)
-    ) else []
+    sources = resumable.unchanged_sources(plan.source_files, plan.source_sha256)
     resolved = (plan.partial / RESOLVED_NAME).read_bytes().decode("utf-8")
     ended = datetime.now().astimezone()
     started = datetime.fromisoformat(plan.started_at)

@@ -28,9 +28,7 @@ The results folder is written whole at the end: ``ranks.csv``, ``coverage.csv``,
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import os
 import shutil
 import time
@@ -43,11 +41,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.studies import resumable
 from sim.studies.inference import ranks as rank_stats
-from sim.studies.observation import ObservedSeries, SeriesError, error_models, observations_table, series_from_table
+from sim.studies.observation import (
+    ObservedSeries,
+    SeriesError,
+    error_models,
+    observations_table,
+    series_from_table,
+)
 from sim.studies.priors import Prior
 
-PARTIAL_SUFFIX = ".partial"
 SPEC_NAME = "spec.json"
 DATASETS_NAME = "datasets.jsonl"
 RESOLVED_NAME = "scenario.resolved.yaml"
@@ -186,17 +190,6 @@ class SbcPlan:
                           self.draws, fit)
 
 
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _fsync_write(path: Path, text: str, mode: str = "w") -> None:
-    with open(path, mode, encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def _prior_record(prior: Prior) -> dict[str, Any]:
     return {"key": prior.key, "family": prior.family, "args": list(prior.args)}
 
@@ -259,16 +252,12 @@ def plan_sbc(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries]
     started = datetime.now().astimezone()
     destination = Path(out) if out is not None else unique_folder(default_run_folder(
         scenario.name, "sbc", started, run_hash(identity, seed, datasets, "sbc"), results_root))
-    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-        raise SbcError(f"--out {destination}: exists and is not an empty folder; results are never overwritten")
-    partial = destination.with_name(destination.name + PARTIAL_SUFFIX)
-    if partial.exists():
-        raise SbcError(f"{partial} exists: resume it with --resume {partial}, or remove it")
+    partial = resumable.new_partial(destination, SbcError)
     sources = list(getattr(scenario, "source_files", []) or [])
     plan = SbcPlan(partial=partial, destination=destination, priors=list(priors), error_priors=error_priors,
                    series=list(series), fit_options=fit_options, datasets=datasets, seed=seed, draws=draws, bins=bins,
                    command_line=list(command_line if command_line is not None else sys.argv), source_files=sources,
-                   source_sha256=[_sha256(path) for path in sources], started_at=started.isoformat(timespec="seconds"))
+                   source_sha256=[resumable.sha256(path) for path in sources], started_at=started.isoformat(timespec="seconds"))
     partial.mkdir(parents=True)
     (partial / RESOLVED_NAME).write_bytes(resolved.encode("utf-8"))
     spec = {"destination": str(destination), "priors": [_prior_record(p) for p in priors],
@@ -276,8 +265,8 @@ def plan_sbc(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries]
             "observed": observed.to_dict(orient="records"), "fit_options": fit_options, "datasets": datasets,
             "seed": seed, "draws": draws, "bins": bins, "command_line": plan.command_line, "source_files": sources,
             "source_sha256": plan.source_sha256, "started_at": plan.started_at}
-    _fsync_write(partial / SPEC_NAME, json.dumps(spec, indent=2) + "\n")
-    _fsync_write(partial / DATASETS_NAME, "")
+    resumable.fsync_write(partial / SPEC_NAME, json.dumps(spec, indent=2) + "\n")
+    resumable.fsync_write(partial / DATASETS_NAME, "")
     return plan
 
 
@@ -291,7 +280,7 @@ def _plan_from_spec(folder: Path, spec: Any) -> SbcPlan:
         raise ValueError("not an sbc plan (a JSON object was expected)")  # noqa: TRY004 - reported as ValueError
     for key, kind in _SPEC_TYPES.items():
         if not isinstance(spec.get(key), kind) or isinstance(spec.get(key), bool):
-            raise ValueError(f"'{key}' is missing or not a {kind.__name__}")
+            raise ValueError(f"'{key}' is missing or not a {kind.__name__}")  # noqa: TRY004 - reported as ValueError
     if spec["datasets"] < 1 or spec["draws"] < 1 or spec["seed"] < 0:
         raise ValueError("datasets and draws must be at least 1 and seed not negative")
     bins = spec.get("bins")
@@ -310,9 +299,7 @@ def _plan_from_spec(folder: Path, spec: Any) -> SbcPlan:
 
 def load_plan(folder: str | os.PathLike[str]) -> SbcPlan:
     """The plan and finished data sets of an interrupted run (``FOLDER`` or ``FOLDER.partial``)."""
-    folder = Path(folder)
-    if not (folder / SPEC_NAME).is_file() and folder.with_name(folder.name + PARTIAL_SUFFIX).is_dir():
-        folder = folder.with_name(folder.name + PARTIAL_SUFFIX)
+    folder = resumable.partial_folder(folder, SPEC_NAME)
     if not (folder / SPEC_NAME).is_file():
         raise SbcError(f"--resume {folder}: not an interrupted sbc run (no {SPEC_NAME}); "
                        "give the <folder>.partial printed when it stopped")
@@ -323,19 +310,9 @@ def load_plan(folder: str | os.PathLike[str]) -> SbcPlan:
                        "restore it, or start again") from None
     if not (folder / RESOLVED_NAME).is_file():
         raise SbcError(f"--resume {folder}: {RESOLVED_NAME} is missing; the folder is left as it is")
-    records = folder / DATASETS_NAME
-    lines = records.read_text(encoding="utf-8").splitlines() if records.is_file() else []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            index, rows = _dataset_record(json.loads(line), plan)
-        except ValueError as error:
-            if number == len(lines) and not line.rstrip().endswith("}"):
-                continue  # the last line cut short by the interruption: that data set runs again
-            raise SbcError(f"{records}:{number}: {str(error)[:200]}; nothing is lost: repair or delete line "
-                           f"{number} (that data set then runs again) and resume again") from None
-        plan.done[index] = rows
+    records = resumable.read_records(folder / DATASETS_NAME, lambda record: _dataset_record(record, plan), SbcError,
+                                     "data set")
+    plan.done.update(records)
     return plan
 
 
@@ -386,7 +363,7 @@ def run_sbc(plan: SbcPlan, executor, progress: Callable[[int, int], None] | None
     if progress is not None:
         progress(resumed, plan.datasets)
     for index, rows in executor.map_unordered(plan.task(scenario, fit), plan.remaining()):
-        _fsync_write(records, json.dumps({"dataset": index, "rows": rows}) + "\n", mode="a")
+        resumable.fsync_write(records, json.dumps({"dataset": index, "rows": rows}) + "\n", mode="a")
         plan.done[index] = rows
         if progress is not None:
             progress(len(plan.done), plan.datasets)
@@ -403,9 +380,7 @@ def _write(plan: SbcPlan, scenario, executor, ranks, coverage, uniformity, resum
     from sim.outputs.sbc_figures import rank_histograms_png
     from sim.studies import experiments
 
-    sources = plan.source_files if plan.source_files and all(
-        Path(path).is_file() and _sha256(path) == sha for path, sha in zip(plan.source_files, plan.source_sha256)
-    ) else []
+    sources = resumable.unchanged_sources(plan.source_files, plan.source_sha256)
     resolved = (plan.partial / RESOLVED_NAME).read_bytes().decode("utf-8")
     ended = datetime.now().astimezone()
     started = datetime.fromisoformat(plan.started_at)
@@ -438,9 +413,23 @@ def verdict(coverage: pd.DataFrame, uniformity: pd.DataFrame) -> tuple[bool, boo
     return uniform, in_range
 
 
+def verdict_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame) -> list[str]:
+    """The verdict, and what to look at when it fails."""
+    uniform, in_range = verdict(coverage, uniformity)
+    combined = float(uniformity.set_index("parameter").loc["combined", "p_value"])
+    lines = [(f"verdict: ranks {'uniform' if uniform else 'NOT uniform'} (combined p = {combined:.3g}, threshold "
+              f"{rank_stats.UNIFORM_P_THRESHOLD}); coverage {'in range' if in_range else 'OUT OF RANGE'} (nominal "
+              "0.5 and 0.9 inside the binomial 95% intervals)")]
+    if not (uniform and in_range):
+        lines.append("the posterior is miscalibrated on this case: read rank-histograms.png (a U shape: too "
+                     "narrow; a hump: too wide; a slope: biased)")
+    return lines
+
+
 def summary_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame, resumed: int = 0) -> list[str]:
     """What the command prints: per parameter coverage and uniformity, then the verdict."""
     lines = [f"Resumed: {resumed} data sets were already done"] if resumed else []
+    lines.append(f"Simulation-based calibration over {int(coverage['datasets'].max())} data sets:")
     tests = uniformity.set_index("parameter")
     for _, row in coverage.iterrows():
         test = tests.loc[row["parameter"]]
@@ -448,26 +437,15 @@ def summary_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame, resumed: int
                      f"{row['coverage_50_ci95_high']:.2f}], 90% coverage {row['coverage_90']:.2f} "
                      f"[{row['coverage_90_ci95_low']:.2f}, {row['coverage_90_ci95_high']:.2f}]; ranks chi-square "
                      f"p = {test['p_value']:.3g} ({int(test['bins'])} bins)")
-    uniform, in_range = verdict(coverage, uniformity)
-    datasets = int(coverage["datasets"].max()) if len(coverage) else 0
-    combined = float(tests.loc["combined", "p_value"])
-    lines.insert(0 if not resumed else 1, f"Simulation-based calibration over {datasets} data sets:")
-    lines.append(f"verdict: ranks {'uniform' if uniform else 'NOT uniform'} (combined p = {combined:.3g}, "
-                 f"threshold {rank_stats.UNIFORM_P_THRESHOLD}); coverage "
-                 f"{'in range' if in_range else 'OUT OF RANGE'} (nominal 0.5 and 0.9 inside the binomial 95% "
-                 "intervals)")
-    if not (uniform and in_range):
-        lines.append("the posterior is miscalibrated on this case: read rank-histograms.png (a U shape: too "
-                     "narrow; a hump: too wide; a slope: biased)")
-    return lines
+    return lines + verdict_lines(coverage, uniformity)
 
 
 def report_markdown(plan: SbcPlan, scenario_name: str, coverage: pd.DataFrame, uniformity: pd.DataFrame) -> str:
     """``sbc.md``: what was run and what it shows, for a reader of the folder."""
     options = ", ".join(f"{key}={value}" for key, value in sorted(plan.fit_options.items())) or "defaults"
     parts = [f"# Simulation-based calibration: {scenario_name}", "",
-             f"{plan.datasets} data sets, seed {plan.seed}; each truth ranked among {plan.draws} posterior draws "
-             f"(ranks 0..{plan.draws}). Fit options: {options}.", "",
+             (f"{plan.datasets} data sets, seed {plan.seed}; each truth ranked among {plan.draws} posterior draws "
+              f"(ranks 0..{plan.draws}). Fit options: {options}."), "",
              "| parameter | prior | coverage 50 % [95 % CI] | coverage 90 % [95 % CI] | chi-square p |",
              "|---|---|---|---|---|"]
     tests = uniformity.set_index("parameter")
@@ -477,12 +455,11 @@ def report_markdown(plan: SbcPlan, scenario_name: str, coverage: pd.DataFrame, u
                      f"[{row['coverage_50_ci95_low']:.2f}, {row['coverage_50_ci95_high']:.2f}] | "
                      f"{row['coverage_90']:.2f} [{row['coverage_90_ci95_low']:.2f}, "
                      f"{row['coverage_90_ci95_high']:.2f}] | {tests.loc[row['parameter'], 'p_value']:.3g} |")
-    parts += ["", *(f"- {line}" for line in summary_lines(coverage, uniformity)[-2 if not all(
-        verdict(coverage, uniformity)) else -1:]), "",
-        "Files: `ranks.csv` (one row per data set and parameter), `coverage.csv`, `uniformity.csv` "
-        "(chi-square per parameter; `combined`: the smallest p-value times the number of parameters), "
-        "`rank-histograms.png` (grey: the band a correct posterior leaves 99 % of bins in).", "",
-        "Command: `" + " ".join(plan.command_line) + "`", ""]
+    parts += ["", *(f"- {line}" for line in verdict_lines(coverage, uniformity)), "",
+              ("Files: `ranks.csv` (one row per data set and parameter), `coverage.csv`, `uniformity.csv` "
+               "(chi-square per parameter; `combined`: the smallest p-value times the number of parameters), "
+               "`rank-histograms.png` (grey: the band a correct posterior leaves 99 % of bins in)."), "",
+              "Command: `" + " ".join(plan.command_line) + "`", ""]
     return "\n".join(parts)
 
 
