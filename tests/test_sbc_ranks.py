@@ -103,3 +103,17 @@ def test_the_error_model_run_forwards_draws_what_the_likelihood_assumes() -> Non
     scales = [np.std(np.log1p(SeriesError(Prior.from_text("sigma.x", "halfnormal(0.2)")).simulate(model[:400], rng))
                      - np.log1p(model[:400])) for _ in range(300)]
     assert np.mean(scales) == pytest.approx(0.2 * np.sqrt(2 / np.pi), rel=0.1)  # sigma drawn from its prior
+
+
+def test_a_weighted_sample_is_ranked_and_summarised_by_its_weights() -> None:
+    """Nested or importance sampling gives unequal weights: the draws and intervals follow them
+    (equal weights change nothing)."""
+    values = np.arange(10.0)
+    weights = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 3], float)  # all the mass on 8 and 9
+    assert set(ranks.thinned(values, 8, weights)) == {8.0, 9.0}
+    assert list(ranks.thinned(values, 8, weights)).count(9.0) == 6  # three quarters of the mass
+    assert list(ranks.quantiles(values, [0.1, 0.9], weights)) == [8.0, 9.0]
+    assert not ranks.inside(5.0, values, 0.9, weights) and ranks.inside(5.0, values, 0.9)
+    assert list(ranks.thinned(values, 5, np.ones(10))) == list(ranks.thinned(values, 5))
+    with pytest.raises(ValueError, match="weights"):
+        ranks.thinned(values, 5, -np.ones(10))

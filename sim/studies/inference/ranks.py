@@ -33,14 +33,44 @@ BAND = 0.99
 """The rank histogram's band: 99 % of bins of a correct posterior fall inside it."""
 
 
-def thinned(values: np.ndarray, draws: int) -> np.ndarray:
+def thinned(values: np.ndarray, draws: int, weights: np.ndarray | None = None) -> np.ndarray:
     """``draws`` values spread evenly over ``values`` (every ``len/draws``-th): far-apart MCMC
-    draws, close to independent. Raises ValueError when there are fewer values than draws."""
+    draws, close to independent. Raises ValueError when there are fewer values than draws.
+
+    With unequal ``weights`` (a weighted sample, e.g. from nested sampling or importance
+    sampling), systematic resampling in sample order: the draw at each of ``draws`` evenly spaced
+    points of the cumulative weight."""
     values = np.asarray(values, float)
     if len(values) < draws:
         raise ValueError(f"the posterior has {len(values)} samples, fewer than the {draws} draws to rank "
                          "among: run more steps or rank among fewer draws")
-    return values[(np.arange(draws) * len(values)) // draws]
+    if not _weighted(weights, len(values)):
+        return values[(np.arange(draws) * len(values)) // draws]
+    cumulative = np.cumsum(weights) / np.sum(weights)
+    points = (np.arange(draws) + 0.5) / draws
+    return values[np.minimum(np.searchsorted(cumulative, points), len(values) - 1)]
+
+
+def _weighted(weights: np.ndarray | None, count: int) -> bool:
+    """Whether ``weights`` make a difference (None or all equal: they do not)."""
+    if weights is None:
+        return False
+    weights = np.asarray(weights, float)
+    if weights.shape != (count,) or not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+        raise ValueError("sample weights must be one finite number >= 0 per sample, not all 0")
+    return bool(np.ptp(weights) > 0)
+
+
+def quantiles(samples: np.ndarray, levels: Sequence[float], weights: np.ndarray | None = None) -> np.ndarray:
+    """Quantiles of a sample, weighted if ``weights`` differ (the inverse of the weighted empirical
+    distribution function at each level)."""
+    samples = np.asarray(samples, float)
+    if not _weighted(weights, len(samples)):
+        return np.quantile(samples, levels)
+    order = np.argsort(samples, kind="stable")
+    cumulative = np.cumsum(np.asarray(weights, float)[order]) / np.sum(weights)
+    index = np.minimum(np.searchsorted(cumulative, np.asarray(levels, float)), len(samples) - 1)
+    return samples[order][index]
 
 
 def rank(truth: float, draws: np.ndarray, rng: np.random.Generator) -> int:
@@ -52,9 +82,9 @@ def rank(truth: float, draws: np.ndarray, rng: np.random.Generator) -> int:
     return below + (int(rng.integers(0, ties + 1)) if ties else 0)
 
 
-def inside(truth: float, samples: np.ndarray, level: float) -> bool:
+def inside(truth: float, samples: np.ndarray, level: float, weights: np.ndarray | None = None) -> bool:
     """Whether ``truth`` lies in the central ``level`` interval of ``samples``."""
-    low, high = np.quantile(np.asarray(samples, float), [(1 - level) / 2, (1 + level) / 2])
+    low, high = quantiles(samples, [(1 - level) / 2, (1 + level) / 2], weights)
     return bool(low <= truth <= high)
 
 
@@ -140,4 +170,4 @@ def band(datasets: int, bins: int, level: float = BAND) -> tuple[float, float]:
 
 
 __all__ = ["BAND", "DEFAULT_DRAWS", "LEVELS", "UNIFORM_P_THRESHOLD", "band", "bin_counts", "binomial_interval",
-           "chi_square", "coverage_table", "default_bins", "inside", "rank", "thinned", "uniformity_table"]
+           "chi_square", "coverage_table", "default_bins", "inside", "quantiles", "rank", "thinned", "uniformity_table"]

@@ -121,7 +121,6 @@ class DatasetFit:
         return truth, figures, replication_seed
 
     def __call__(self, dataset: int) -> tuple[int, list[dict[str, Any]]]:
-        from sim.model.streams import new_stream
         from sim.scenario.errors import ScenarioError
 
         fit = self.fit
@@ -134,23 +133,32 @@ class DatasetFit:
                            f"{str(error).splitlines()[0]}") from None
         result = fit(self.scenario, figures, self.priors, self.seed, jobs=1, error_priors=self.error_priors,
                      **self.fit_options)
+        return dataset, self.rows(dataset, truth, result.samples, replication_seed)
+
+    def rows(self, dataset: int, truth: dict[str, float], samples: pd.DataFrame, replication_seed: int
+             ) -> list[dict[str, Any]]:
+        """The rows of ``ranks.csv`` for one data set: where each truth fell in its posterior
+        ``samples`` (weighted by their ``weight`` column where the weights differ)."""
+        from sim.model.streams import new_stream
+
         ties = new_stream(self.seed, dataset, "sbc/ties")
+        weights = samples["weight"].to_numpy(float) if "weight" in samples.columns else None
         rows = []
         for prior in self.priors:
-            samples = result.samples[prior.key].to_numpy(float)
+            values = samples[prior.key].to_numpy(float)
             value = truth[prior.key]
             try:
-                draws = rank_stats.thinned(samples, self.draws)
+                draws = rank_stats.thinned(values, self.draws, weights)
             except ValueError as error:
                 raise SbcError(f"data set {dataset}: {error}") from None
-            p05, p95 = np.quantile(samples, [0.05, 0.95])
+            p05, p95 = rank_stats.quantiles(values, [0.05, 0.95], weights)
             rows.append({"dataset": dataset, "parameter": prior.key, "truth": value,
-                         "rank": rank_stats.rank(value, draws, ties),
-                         "draws": self.draws, "inside_50": rank_stats.inside(value, samples, 0.5),
-                         "inside_90": rank_stats.inside(value, samples, 0.9),
-                         "posterior_mean": float(samples.mean()), "p05": float(p05), "p95": float(p95),
-                         "seed": replication_seed})
-        return dataset, rows
+                         "rank": rank_stats.rank(value, draws, ties), "draws": self.draws,
+                         "inside_50": rank_stats.inside(value, values, 0.5, weights),
+                         "inside_90": rank_stats.inside(value, values, 0.9, weights),
+                         "posterior_mean": float(np.average(values, weights=weights)), "p05": float(p05),
+                         "p95": float(p95), "seed": replication_seed})
+        return rows
 
 
 # --------------------------------------------------------------------------------------------
