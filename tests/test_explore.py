@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from sim import load_scenario
 from sim.cli import app as cli_app
-from sim.explorer.app import ExplorerApp
+from sim.explorer.app import ExplorerApp, observed_points
 from sim.explorer.server import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +130,13 @@ def test_unchanged_inputs_make_no_change(tmp_path, scenario):
     assert explorer.checked({"values": {**values, LANES: " 3 "}}).changes == {LANES: 3}
 
 
+def test_observed_figures_only_where_the_scenario_counts_like_them():
+    points = observed_points(load_scenario(BASELINE))  # UN running totals since 15 Sep 2023
+    assert ("2023-11-13", 261240.0, False) in points and ("2023-11-24", 400000.0, True) in points
+    assert all("2023-09-15" <= day <= "2024-01-31" for day, _, _ in points)
+    assert observed_points(load_scenario(SMALL)) == []  # starts on 1 Nov 2023: nothing counts like it
+
+
 def test_an_edit_is_validated_with_the_messages_of_validate(small):
     answer = small.json("/api/check", {"values": {LANES: "0"}})
     code, output = validate_cli(small.scenario, f"{LANES}=0")
@@ -172,6 +179,7 @@ def test_keep_writes_beside_the_original_never_over_a_file(small):
     body = {"values": {LANES: "3"}}
     first, second = small.json("/api/keep", body)["path"], small.json("/api/keep", body)["path"]
     assert Path(first).parent == small.scenario.parent and first != second
+    assert not list(small.scenario.parent.glob(".*.tmp"))  # the temporary file is gone
     assert validate_cli(Path(second))[0] == 0
     assert load_scenario(first).crossings["torkham"].lanes == 3
 

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import threading
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from sim.explorer import form
-from sim.explorer.child_yaml import child_yaml
+from sim.explorer.child_yaml import child_yaml, was
 from sim.explorer.jobs import MAX_REPLICATIONS, RunRefused, Runs
 from sim.explorer.preview import preview
 from sim.explorer.workspace import Checked, Workspace
+from sim.scenario.keypath import get_path
 
 DEFAULT_REPLICATIONS = 4
 EXPLORED_SUFFIX = "-explored"
@@ -28,19 +30,23 @@ class RequestError(ValueError):
     """A request the page should not have sent, or a run refused: HTTP 400 with this message."""
 
 
-def observed_points(scenario) -> list[tuple[str, float]]:
-    """Bundled observed figures counted like the scenario's total crossings (all crossings, from its
-    period start) and dated within its period: ``[(date, people), ...]``; none for other scenarios."""
-    from sim.outputs.observed import SERIES, select_series
+def observed_points(scenario) -> list[tuple[str, float, bool]]:
+    """Bundled observed running totals counted like the scenario's total crossings (all crossings,
+    from its period start) and dated within its period: ``[(date, people, is_lower_bound), ...]``;
+    none for a scenario that starts on another day."""
+    from sim.outputs.observed import BUNDLED, bundled_table
 
+    start = scenario.period.start.isoformat()
     points = []
-    for name, selection in SERIES.items():
-        if selection.node == "all" and selection.kind == "cumulative" and \
-                selection.count_from == scenario.period.start.isoformat():
-            table = select_series(name)
-            points += [(day.isoformat(), float(value)) for day, value in zip(table["date"], table["value"])
-                       if scenario.period.start <= day <= scenario.period.end]
-    return points
+    for name, series in BUNDLED.items():
+        if series.node != "all" or series.count_from != start:
+            continue
+        table = bundled_table(name)
+        table = table[(table["kind"] == "cumulative") & (table["count_from"] == start)]
+        points += [(day.isoformat(), float(value), bound == "lower")
+                   for day, value, bound in zip(table["date"], table["value"], table["bound"])
+                   if scenario.period.start <= day <= scenario.period.end]
+    return sorted(points)
 
 
 class ExplorerApp:
@@ -86,8 +92,6 @@ class ExplorerApp:
     def check(self, request: dict[str, Any]) -> dict[str, Any]:
         """Validate the page's values; with no problem, the preview of the edited scenario."""
         checked = self.checked(request)
-        from sim.explorer.child_yaml import was
-
         return {
             "ok": checked.ok,
             "changes": [{"path": path, "now": was(value), "was": was(_get(self.raw, path))}
@@ -126,14 +130,21 @@ class ExplorerApp:
         """Write the edited scenario beside the original, under a name no file has yet."""
         file_name, text = self.scenario_yaml(request)
         stem = Path(file_name).stem
-        for number in range(1, 1000):
-            path = self.workspace.folder / (file_name if number == 1 else f"{stem}-{number}.yaml")
-            try:
-                with open(path, "x", encoding="utf-8") as handle:  # "x": never over an existing file
-                    handle.write(text)
-                return {"path": str(path)}
-            except FileExistsError:
-                continue
+        # Written whole to a temporary file, then linked under the first free name: a link never
+        # replaces an existing file, and no reader ever sees half a scenario.
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.workspace.folder, prefix=f".{stem}-",
+                                         suffix=".tmp", delete=False) as handle:
+            handle.write(text)
+        try:
+            for number in range(1, 1000):
+                path = self.workspace.folder / (file_name if number == 1 else f"{stem}-{number}.yaml")
+                try:
+                    os.link(handle.name, path)
+                    return {"path": str(path)}
+                except FileExistsError:
+                    continue
+        finally:
+            os.unlink(handle.name)
         raise RequestError(f"{self.workspace.folder}: too many kept scenarios named {stem}-N.yaml")
 
     def results_zip(self, job_id: str) -> tuple[str, bytes]:
@@ -150,8 +161,6 @@ class ExplorerApp:
 
 
 def _get(data: dict[str, Any], path: str) -> Any:
-    from sim.scenario.keypath import get_path
-
     try:
         return get_path(data, path)
     except ValueError:

@@ -70,7 +70,7 @@ def check_size(baseline, scenario, replications: int) -> None:
 class Runs:
     """The app's runs by id, and the unchanged scenario's results by N."""
 
-    def __init__(self, workspace: Workspace, observed: list[tuple[str, float]]) -> None:
+    def __init__(self, workspace: Workspace, observed: list[tuple[str, float, bool]]) -> None:
         self.workspace = workspace
         self.observed = observed
         self.jobs: dict[str, Job] = {}
@@ -148,7 +148,7 @@ def metric_rows(before: dict[str, np.ndarray], after: dict[str, np.ndarray], sta
     return rows
 
 
-def summarise(baseline, edited, observed: list[tuple[str, float]]) -> dict[str, Any]:
+def summarise(baseline, edited, observed: list[tuple[str, float, bool]]) -> dict[str, Any]:
     """What the page shows after a run: the answer, the table of metrics with paired differences,
     and the cumulative crossings (bands of both, and of the paired difference) by day."""
     start = edited.period_start

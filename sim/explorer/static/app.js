@@ -277,8 +277,9 @@ function drawChart(svg, dates, { lines = [], bands = [], observed = [], target =
     add("line", { x1: x(index.get(target.by)), x2: x(index.get(target.by)), y1: top, y2: height - bottom, stroke: "#c0392b", "stroke-dasharray": "2,3" });
     add("text", { x: left + 4, y: y(target.people) - 4, "font-size": 11, fill: "#c0392b" }, `target ${short(target.people)}`);
   }
-  for (const [date, value] of observed) {
-    if (index.has(date)) add("circle", { cx: x(index.get(date)), cy: y(value), r: 3.5, fill: "#000" });
+  for (const [date, value, lowerBound] of observed) {  // a lower bound ("400,000+") as an open circle
+    if (index.has(date)) add("circle", { cx: x(index.get(date)), cy: y(value), r: 3.5, stroke: "#000",
+                                         fill: lowerBound ? "#fff" : "#000" });
   }
 }
 
