@@ -229,6 +229,16 @@ def test_command_refuses_a_bad_scenario_in_one_line(tmp_path):
     assert result.exit_code == 2 and "lanes" in result.output
 
 
+def test_a_failure_inside_is_one_line_and_the_app_keeps_serving(small, monkeypatch):
+    def broken(scenario):
+        raise RuntimeError("the preview broke")
+
+    monkeypatch.setattr("sim.explorer.app.preview", broken)
+    status, data, _ = small.post("/api/check", {"values": {LANES: "3"}})
+    assert status == 500 and json.loads(data) == {"error": "internal error: RuntimeError: the preview broke"}
+    monkeypatch.undo()
+    assert small.json("/api/check", {"values": {LANES: "3"}})["ok"]
+
 # ------------------------------------------------------------------------------------------------
 # The walk-through: in chromium where there is one, else the same steps over HTTP.
 
@@ -320,3 +330,4 @@ def _walk_through_in_browser(served: Served, chromium: str, tmp_path: Path) -> t
         finally:
             browser.close()
     return p_target, saved.read_text(encoding="utf-8")
+

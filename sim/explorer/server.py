@@ -65,6 +65,9 @@ def make_handler(app: ExplorerApp) -> type[BaseHTTPRequestHandler]:
                 work()
             except RequestError as error:
                 self._json({"error": str(error)}, HTTPStatus.BAD_REQUEST)
+            except Exception as error:  # noqa: BLE001 - one line on the page; the app keeps serving
+                self._json({"error": f"internal error: {type(error).__name__}: {error}"},
+                           HTTPStatus.INTERNAL_SERVER_ERROR)
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
