@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 from sim import load_scenario
 from sim.cli import app as cli_app
 from sim.explorer.app import ExplorerApp, observed_points
+from sim.explorer.jobs import RunRefused, check_size
 from sim.explorer.server import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,9 +201,14 @@ def test_bad_requests_are_refused_and_read_nothing(small, request_):
     assert status in (400, 404) and "error" in json.loads(data)
 
 
-def test_run_too_large_for_the_size_guard_is_refused(small):
+def test_runs_beyond_the_caps_or_the_size_guard_are_refused(small):
     status, data, _ = small.post("/api/run", {"values": {"target.people": "3550"}, "replications": 201})
     assert status == 400 and "between 1 and 200" in json.loads(data)["error"]
+    baseline = load_scenario(BASELINE)
+    huge = baseline.with_values({"groups.undocumented.people": 300_000_000})
+    with pytest.raises(RunRefused, match="explore run (too large|would take hours)"):
+        check_size(baseline, huge, 200)
+    check_size(baseline, baseline, 4)  # the browser test's run passes
 
 
 def test_command_prints_its_address_and_serves(tmp_path):
