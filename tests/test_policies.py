@@ -161,7 +161,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 @pytest.mark.parametrize(("variant", "phase", "moved_steps"), [
     ("arc-2023-2025-no-acc-phase.yaml", "acc_phase",
-     {"groups.undocumented.departures.hazard.16.from", "groups.acc_holders.departures.hazard.1.from",
+     {"groups.undocumented.departures.hazard.22.from", "groups.acc_holders.departures.hazard.1.from",
       "groups.acc_holders.departures.hazard.2.from", "groups.acc_holders.departures.hazard.3.from",
       "groups.acc_holders.departures.hazard.4.from"}),
     ("arc-2023-2025-por-2026.yaml", "por_phase",
