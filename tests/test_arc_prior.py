@@ -11,10 +11,12 @@ exists, so a replication costs about two thirds of a full one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim import load_scenario
 from sim.scenario.cut import cut_data
@@ -71,3 +73,37 @@ def test_the_arc_prior_predictive_brackets_the_un_total_at_the_end_of_2024() -> 
     assert len(at_end) == 8
     assert 0.75 * UN_END_2024 < np.mean(at_end) < 1.33 * UN_END_2024, at_end
     assert at_end.min() < UN_END_2024 < at_end.max(), at_end
+
+
+README = ARC.parent / "README.md"
+FIT_FAMILIES = {"lognormal": ("mean", "sd"), "triangular": ("low", "mode", "high"), "uniform": ("low", "high")}
+CENTRE = {"lognormal": "mean", "triangular": "mode"}
+
+
+def fit_command_priors() -> dict[str, tuple[str, tuple[float, ...]]]:
+    """The ``--prior key=family(args)`` options of the fit command in scenarios/README.md."""
+    section = README.read_text().split("### The fit specification", 1)[1]
+    command = section.split("```console", 1)[1].split("```", 1)[0]
+    command = command.replace("$H.", "groups.undocumented.departures.hazard.").replace("$U.", "groups.undocumented.")
+    found = re.findall(r'--prior "([^=]+)=(\w+)\(([^)]*)\)"', command)
+    return {key: (family, tuple(float(arg) for arg in args.split(","))) for key, family, args in found}
+
+
+def test_the_fit_command_passes_the_priors_of_the_scenario_and_centres_them_on_its_values() -> None:
+    """The fit specification and the file cannot drift apart: each --prior is the distribution of
+    part (1) of the arc's uncertain: block, and that distribution is centred on the scenario's own
+    value (lognormal mean, triangular mode), so the prior predictive is the fit's prior."""
+    priors = fit_command_priors()
+    scenario = load_scenario(ARC)
+    data = scenario.to_yaml_dict()
+    assert 15 <= len(priors) <= 25
+    for key, (family, args) in priors.items():
+        written = data["uncertain"][key]
+        assert written["dist"] == family, key
+        assert args == pytest.approx(tuple(float(written[name]) for name in FIT_FAMILIES[family])), key
+        if family in CENTRE:
+            assert get_path(data, parse_key_path(key)) == pytest.approx(float(written[CENTRE[family]])), key
+        if family == "triangular":
+            assert (args[0], args[2]) == (0.0, 1.0), key  # never_leave: the whole physical range
+        if family == "lognormal":
+            assert args[1] >= args[0], key  # sd >= mean: 90 % of the prior spans more than a decade
