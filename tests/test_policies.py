@@ -165,7 +165,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
       "groups.acc_holders.departures.hazard.2.from", "groups.acc_holders.departures.hazard.3.from",
       "groups.acc_holders.departures.hazard.4.from"}),
     ("arc-2023-2025-por-2026.yaml", "por_phase",
-     {"groups.por_holders.departures.hazard.2.from", "groups.por_holders.departures.hazard.3.from"}),
+     {"groups.por_holders.departures.hazard.3.from", "groups.por_holders.departures.hazard.4.from"}),
 ])
 def test_the_arc_variants_move_a_phase_out_of_the_period(variant: str, phase: str, moved_steps: set[str]) -> None:
     """Each variant changes one policy date; exactly the steps placed by that phase stop applying."""
