@@ -7,9 +7,9 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import minimal_scenario_dict
 
 from builders import build
-from conftest import minimal_scenario_dict
 from sim.analytic.fluid import FluidEvaluator, fluid_path
 from sim.runs.evaluate import daily_crossed
 from sim.scenario import ScenarioError, load_scenario, scenario_from_dict

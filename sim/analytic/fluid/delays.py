@@ -43,19 +43,6 @@ def kernel_of_samples(hours: np.ndarray) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def delayed(flow: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """``flow`` (bins along the last axis) moved by ``kernel``; mass pushed past the end is dropped
-    (it arrives after the period)."""
-    n = flow.shape[-1]
-    if len(kernel) == 1:
-        return flow * kernel[0]
-    if flow.ndim == 1 and len(kernel) < 64:
-        return np.convolve(flow, kernel)[:n]
-    size = _fft_size(n + len(kernel) - 1)
-    spectrum = np.fft.rfft(flow, size) * np.fft.rfft(kernel, size)
-    return np.fft.irfft(spectrum, size)[..., :n]
-
-
 def fft_size_for(n_bins: int, kernels: list[np.ndarray]) -> int:
     """A fast FFT length for flows of ``n_bins`` moved by any of ``kernels`` without wrap-around."""
     return _fft_size(n_bins + max((len(k) for k in kernels), default=1) - 1)
@@ -67,13 +54,6 @@ def spectra(kernels: list[np.ndarray], size: int) -> np.ndarray:
     for row, kernel in enumerate(kernels):
         matrix[row, :len(kernel)] = kernel
     return np.fft.rfft(matrix, axis=-1)
-
-
-def delayed_by_spectra(flows: np.ndarray, spectra_rows: np.ndarray, size: int) -> np.ndarray:
-    """Each row of ``flows`` moved by the kernel whose spectrum is the same row of ``spectra_rows``."""
-    n = flows.shape[-1]
-    out = np.fft.irfft(np.fft.rfft(flows, size) * spectra_rows, size)[..., :n]
-    return np.maximum(out, 0.0)  # FFT round-off leaves -1e-12 where nothing arrives
 
 
 def _fft_size(length: int) -> int:

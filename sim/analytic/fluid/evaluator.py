@@ -97,7 +97,7 @@ def _patch_of(path: tuple, value: float):
 
 
 def _in_range(patch) -> bool:
-    kind, _, _, field, value = patch
+    _, _, _, field, value = patch
     if field == "lanes":
         return round(value) >= 1
     if field in _SHARES:

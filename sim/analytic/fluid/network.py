@@ -19,7 +19,6 @@ from sim.analytic.fluid.departures import GroupDepartures, compile_group
 from sim.model.households import NO_NODE, _initial_people_by_group, _route_uses
 from sim.model.world import World, build_world, dispatch_hours
 
-
 BURST_SEED = 11
 
 

@@ -29,7 +29,7 @@ FLUID_REPLICATION = 0
 def fluid_outcome(path: FluidPath, scenario) -> ReplicationOutcome:
     """Daily series of every node, totals and the target's verdict of the fluid path."""
     daily: dict[tuple[str, str, str], np.ndarray] = {}
-    waits = [_crossing_series(daily, path, scenario, c) for c in range(len(path.network.crossings))]
+    waits = [_crossing_series(daily, path, c) for c in range(len(path.network.crossings))]
     outside = _camp_series(daily, path)
     _reception_series(daily, path, scenario)
     crossed_by_group = _group_series(daily, path, scenario)
@@ -62,11 +62,12 @@ def _households_arriving(daily, path: FluidPath, scenario) -> dict[tuple[str, st
             if metric == "arrived_people" and kind in ("crossing", "camp", "reception")}
 
 
-def _level_at_day_ends(inflow: np.ndarray, outflow: np.ndarray, path: FluidPath) -> np.ndarray:
+def _level_at_day_ends(inflow: np.ndarray, outflow: np.ndarray) -> np.ndarray:
+    """The level (inflow less outflow so far) at the end of each day."""
     return (np.cumsum(inflow) - np.cumsum(outflow))[BINS_PER_DAY - 1::BINS_PER_DAY]
 
 
-def _crossing_series(daily, path: FluidPath, scenario, c: int) -> tuple[np.ndarray, np.ndarray]:
+def _crossing_series(daily, path: FluidPath, c: int) -> tuple[np.ndarray, np.ndarray]:
     """One crossing's daily series; returns the waits (hours) of slices of the people starting, and
     the people in each slice."""
     network, hourly = path.network, path.hourly
@@ -130,7 +131,7 @@ def _camp_series(daily, path: FluidPath) -> np.ndarray:
         outside_all += outside
         key = (camp.name, "camp")
         daily[(*key, "arrived_people")] = path.daily(arrived[c])
-        daily[(*key, "occupancy_people")] = _level_at_day_ends(entered[c], left[c], path)
+        daily[(*key, "occupancy_people")] = _level_at_day_ends(entered[c], left[c])
         daily[(*key, "waiting_outside_people")] = outside[BINS_PER_DAY - 1::BINS_PER_DAY]
         daily[(*key, "waiting_outside_people_days")] = path.daily(outside) / BINS_PER_DAY
     return outside_all
@@ -143,7 +144,7 @@ def _reception_series(daily, path: FluidPath, scenario) -> None:
         arrived = sum((path.hourly.crossed[c] for c, crossing in enumerate(names)
                        if scenario.crossings[crossing].reception == name), np.zeros(path.network.n_bins))
         left = np.convolve(arrived, delay_kernel(reception.stay))[:len(arrived)]
-        occupancy = _level_at_day_ends(arrived, left, path)
+        occupancy = _level_at_day_ends(arrived, left)
         key = (name, "reception")
         daily[(*key, "arrived_people")] = path.daily(arrived)
         daily[(*key, "occupancy_people")] = occupancy

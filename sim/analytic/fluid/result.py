@@ -9,9 +9,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from datetime import datetime
-
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sim.analytic.fluid.outcome import fluid_outcome
 from sim.analytic.fluid.path import fluid_path
@@ -50,8 +48,8 @@ def fluid_result(scenario, outcome: ReplicationOutcome, started: datetime, wall_
 def fluid_headline_lines(outcome: ReplicationOutcome, scenario) -> list[str]:
     """The run's answer block for the fluid path (the simulation's lines, for one deterministic path)."""
     totals = outcome.totals
-    lines = ["Fluid path: the deterministic expected path (no household randomness, no replications;"
-             " run without --fluid for P(target))"]
+    lines = [("Fluid path: the deterministic expected path (no household randomness, no replications;"
+              " run without --fluid for P(target))")]
     target = scenario.target
     if target is not None:
         by = target.by.isoformat()
