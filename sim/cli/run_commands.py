@@ -60,7 +60,7 @@ def run(
             raise BadInput(f"--every must be week, month or day, got {every!r}")
         check_out(out)
         if fluid:
-            _check_fluid_options(replications, jobs, seed, trace, scheduler)
+            _check_fluid_options(replications, jobs, seed, trace, scheduler, report)
         scenario = load(file, set_values or [])
         observed_table = read_observed(observed, scenario) if observed else None
         if fluid:  # the answer first (numpy only), then the folder (pandas)
@@ -89,10 +89,12 @@ def run(
         typer.echo(f"report: {guarded(lambda: write_report(folder), debug)}")
 
 
-def _check_fluid_options(replications, jobs, seed, trace, scheduler) -> None:
-    """``--fluid`` runs one deterministic path: options about replications mean nothing there."""
+def _check_fluid_options(replications, jobs, seed, trace, scheduler, report) -> None:
+    """``--fluid`` runs one deterministic path: options about replications mean nothing there (and
+    the report reads probabilities over replications)."""
     given = [name for name, value in (("-n/--replications", replications), ("--jobs", jobs), ("--seed", seed),
-                                      ("--trace", trace or None), ("--scheduler", scheduler)) if value is not None]
+                                      ("--trace", trace or None), ("--scheduler", scheduler),
+                                      ("--report", report or None)) if value is not None]
     if given:
         raise BadInput(f"--fluid computes one deterministic path: drop {', '.join(given)}")
 
