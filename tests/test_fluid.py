@@ -77,6 +77,13 @@ def test_the_evaluator_rejects_what_the_scenario_rejects(key, value):
         evaluator({key: value})
 
 
+def test_the_evaluator_rejects_a_stock_smaller_than_its_initial_households():
+    evaluator = FluidEvaluator(build({"initial": {"queued": {"border": 50}}}, people=100, days=8), dt.date(2024, 1, 8))
+    assert evaluator({"groups.everyone.people": 80})["all"].sum() == pytest.approx(80)
+    with pytest.raises(ScenarioError, match="initial households take 50 people"):
+        evaluator({"groups.everyone.people": 20})
+
+
 def test_the_fluid_path_follows_the_simulation_mean_on_phase1_to_22_november():
     scenario = load_scenario("scenarios/phase1-2023.yaml")
     until = dt.date(2023, 11, 22)

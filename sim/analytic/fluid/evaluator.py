@@ -65,7 +65,7 @@ class FluidEvaluator:
         if keys not in self._checked_keys:
             self.scenario_at(values)  # raises for a key that does not exist or a value out of range
             self._checked_keys.add(keys)
-        elif not all(_in_range(patch) for patch in patches):
+        elif not all(_in_range(patch, self.network.initial_people_by_group) for patch in patches):
             self.scenario_at(values)  # raises the scenario's own error
         return self._patched(patches)
 
@@ -96,10 +96,12 @@ def _patch_of(path: tuple, value: float):
     return None
 
 
-def _in_range(patch) -> bool:
-    _, _, _, field, value = patch
+def _in_range(patch, initial_people: Mapping[str, float]) -> bool:
+    _, name, _, field, value = patch
     if field == "lanes":
         return round(value) >= 1
+    if field == "people":  # the group must hold its ``initial:`` households
+        return round(value) >= initial_people.get(name, 0.0)
     if field in _SHARES:
         return 0.0 <= value <= 1.0
     return value >= 0.0  # rates, people per day, people (also False for NaN)
