@@ -104,7 +104,7 @@ def _in_range(patch, initial_people: Mapping[str, float]) -> bool:
         return round(value) >= initial_people.get(name, 0.0)
     if field in _SHARES:
         return 0.0 <= value <= 1.0
-    return value >= 0.0  # rates, people per day, people (also False for NaN)
+    return value >= 0.0  # rates, people per day (also False for NaN)
 
 
 def _patched_group(group, step, field: str, value: float, network):
