@@ -211,6 +211,10 @@ class ObservedSeries:
         """People², per figure: how far the model quantity moves as the uncertain start runs over its
         window — the mean squared difference, over every start day of the window (equally likely),
         from the value at the nominal start (:meth:`model_values`). Zero where the start is known.
+
+        It depends on the window only, not on the figure's date: figures sharing a window share one
+        unknown start, so their extra errors are one and the same offset (correlated fully between
+        them, like a reporter bias in people), not independent ones.
         """
         before = self._crossed_before(daily_crossed)
         variance = np.zeros(len(self.dates))
