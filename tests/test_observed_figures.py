@@ -197,6 +197,7 @@ def test_listing_shows_every_series_to_31_march_2025_and_every_reason() -> None:
     assert "2024-04-05 un cumulative_returns 595,200: an outlier" in text
     assert "[observed_returns_2023-11-23_to_2025-03-31.csv:53]" in text
     assert "figures to 2023-11-22" in listing(dt.date(2023, 11, 22))[0]
+    assert listing(dt.date(2010, 1, 1)) == ["No bundled figure up to 2010-01-01: the first is dated 2018-05-24."]
 
 
 # --------------------------------------------------------------------------------------------

@@ -329,8 +329,9 @@ def listing(until: date | None = None) -> list[str]:
     table = figure_uses()
     if until is not None:
         table = table[table["date"] <= until]
-    last = max(table["date"]) if len(table) else None
-    lines = [f"Bundled observed series (sim/data/, figures to {last}); export one with --series NAME:"]
+    if table.empty:
+        return [f"No bundled figure up to {until}: the first is dated {min(figure_uses()['date'])}."]
+    lines = [f"Bundled observed series (sim/data/, figures to {max(table['date'])}); export one with --series NAME:"]
     for name, selection in BUNDLED.items():
         rows = table[table["use_series"] == name]
         if rows.empty:
