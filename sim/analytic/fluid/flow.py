@@ -125,7 +125,7 @@ def _through_camps(network: FluidNetwork, arrived_spectra: np.ndarray):
             continue
         if entered is arrived:
             entered = arrived.copy()
-        entered[camp.rows] = _fifo_split(total, rows, camp_entries(total, camp))
+        entered[camp.rows] = _fifo_split(total, rows, camp_entries(total, camp, occupancy))
         left[camp.rows] = [np.convolve(row, camp.stay_kernel)[:n] for row in entered[camp.rows]]
         _dispatch_rows(camp, left)
     return arrived, entered, left

@@ -123,21 +123,23 @@ GATE_FREE_BINS = BINS_PER_DAY
 outside for this many hours."""
 
 
-def camp_entries(arrivals: np.ndarray, camp) -> np.ndarray:
+def camp_entries(arrivals: np.ndarray, camp, occupancy: np.ndarray | None = None) -> np.ndarray:
     """People entering the camp per bin: all arrivals while it has room (then ``arrivals`` itself is
     returned); else those at the gate enter, in arrival order, as room frees (a loop over the hours
     from the first the camp would overflow until nobody has waited outside for a day; repeated for
-    each overflow)."""
+    each overflow). ``occupancy``: the camp's occupancy if everyone entered, when already known."""
     entries = arrivals
     start = 0
     while start < len(arrivals):
-        occupancy = np.cumsum(entries) - np.cumsum(camp_left(entries, camp))
+        if occupancy is None:
+            occupancy = np.cumsum(entries) - np.cumsum(camp_left(entries, camp))
         over = np.flatnonzero(occupancy[start:] > camp.capacity_people + EPSILON_PEOPLE)
         if not len(over):
             break
         if entries is arrivals:
             entries = arrivals.copy()
         start = _gate(arrivals, entries, start + int(over[0]), camp)
+        occupancy = None
     return entries
 
 
@@ -145,35 +147,42 @@ def _gate(arrivals: np.ndarray, entries: np.ndarray, first: int, camp) -> int:
     """Fill ``entries`` from bin ``first`` on, hour by hour, admitting as room frees; returns the bin
     after which the gate stayed free for a day (entries from there on are the arrivals)."""
     n, kernel = len(arrivals), camp.stay_kernel
-    ready = np.zeros(n + len(kernel))
-    ready[:first + len(kernel) - 1] = np.convolve(entries[:first], kernel)
-    left_before = camp_left(np.r_[entries[:first], np.zeros(n - first)], camp)[:first].sum()
-    occupancy = entries[:first].sum() - left_before
-    waiting_ready = ready[:first].sum() - left_before  # stays ended, waiting for a dispatch
-    dispatch_at = np.zeros(n, bool)
-    if camp.dispatch_bins is not None:
-        dispatch_at[camp.dispatch_bins] = True
+    width = len(kernel)
+    ready = np.zeros(n + width)
+    if first:
+        ready[:first + width - 1] = np.convolve(entries[:first], kernel)
+    has_dispatch = camp.dispatch_bins is not None
+    left_before = ready[:first].sum()
+    if has_dispatch:
+        left_before = dispatched(ready[:first], camp.dispatch_bins[camp.dispatch_bins < first],
+                                 camp.dispatch_max_people).sum()
+    occupancy = float(entries[:first].sum() - left_before)
+    waiting_ready = float(ready[:first].sum() - left_before)  # stays ended, waiting for a dispatch
+    dispatch_at = set(camp.dispatch_bins.tolist()) if has_dispatch else set()
     limit = np.inf if camp.dispatch_max_people is None else camp.dispatch_max_people
+    capacity, same_hour = camp.capacity_people, float(kernel[0])
+    coming = arrivals.tolist()
     outside = 0.0
     free_bins = 0
     for k in range(first, n):
-        if camp.dispatch_bins is None:
-            occupancy -= ready[k]
+        ready_now = float(ready[k])
+        if not has_dispatch:
+            occupancy -= ready_now
         else:
-            if dispatch_at[k]:
+            if k in dispatch_at:
                 sent = min(waiting_ready, limit)
                 waiting_ready -= sent
                 occupancy -= sent
-            waiting_ready += ready[k]
-        enter = min(outside + arrivals[k], max(camp.capacity_people - occupancy, 0.0))
-        outside += arrivals[k] - enter
+            waiting_ready += ready_now
+        enter = min(outside + coming[k], max(capacity - occupancy, 0.0))
+        outside += coming[k] - enter
         occupancy += enter
         entries[k] = enter
-        ready[k:k + len(kernel)] += enter * kernel
-        if camp.dispatch_bins is None:
-            occupancy -= enter * kernel[0]  # stays ending within the hour of entry
+        ready[k:k + width] += enter * kernel
+        if not has_dispatch:
+            occupancy -= enter * same_hour  # stays ending within the hour of entry
         else:
-            waiting_ready += enter * kernel[0]
+            waiting_ready += enter * same_hour
         free_bins = free_bins + 1 if outside <= EPSILON_PEOPLE else 0
         if free_bins >= GATE_FREE_BINS:
             return k + 1
