@@ -75,7 +75,7 @@ def test_a_small_sbc_passes_the_real_fit_and_flags_an_overconfident_one(tmp_path
     narrow = int(overconfident.ranks["inside_90"].sum())
     print(f"90% intervals covered {covered} (real) and {narrow} (overconfident) of {DATASETS} truths")
     assert narrow <= 7, narrow
-    assert sbc.verdict(overconfident.coverage, overconfident.uniformity)[1] is False  # coverage out of range
+    assert sbc.verdict(overconfident.coverage, overconfident.uniformity) == (False, False)  # both flagged
     assert any("OUT OF RANGE" in line for line in overconfident.lines())
     # The truths come from the prior, each data set from its own replication seed, never the fit's.
     truths = real.ranks["truth"]

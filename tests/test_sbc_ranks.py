@@ -32,8 +32,11 @@ def test_exactly_uniform_ranks_pass_and_all_zero_ranks_fail() -> None:
     assert rows.loc["a", "uniform"] and rows.loc["b", "uniform"]
     assert rows.loc["zero", "chi_square"] == pytest.approx(19 * 100)  # all 100 in one of 20 bins of expected 5
     assert rows.loc["zero", "p_value"] < 1e-100 and not rows.loc["zero", "uniform"]
-    # combined: the smallest p-value times the number of parameters (Bonferroni)
-    assert rows.loc["combined", "p_value"] == pytest.approx(min(1.0, 3 * rows.loc["zero", "p_value"]))
+    assert rows.loc["a", "at_ends"] == 2 and rows.loc["a", "at_ends_p_value"] > 0.5
+    assert rows.loc["zero", "at_ends"] == 100 and rows.loc["zero", "at_ends_p_value"] < 1e-100
+    # combined: the smallest p-value times the number of tests, two per parameter (Bonferroni)
+    smallest = min(rows.loc["zero", "p_value"], rows.loc["zero", "at_ends_p_value"])
+    assert rows.loc["combined", "p_value"] == pytest.approx(min(1.0, 6 * smallest))
     assert not rows.loc["combined", "uniform"]
     assert ranks.uniformity_table(_table({"a": uniform, "b": uniform}), DRAWS).iloc[-1]["uniform"]
 
@@ -45,6 +48,17 @@ def test_a_u_shaped_histogram_fails_and_bins_follow_the_data_sets() -> None:
     assert ranks.default_bins(100, DRAWS) == 20 and ranks.default_bins(12, DRAWS) == 2
     assert ranks.default_bins(30, 19) == 5  # 20 rank values: 5 bins of 4 values, 6 data sets each
     assert list(ranks.bin_counts([0, 4, 5, 99], DRAWS, 20)) == [2, 1] + [0] * 17 + [1]
+
+
+def test_truths_beyond_every_draw_flag_narrow_posteriors_from_a_few_data_sets() -> None:
+    """Ten data sets, four truths at rank 0 or 99 (issue 20's small-population case had 9 of 16):
+    two wide bins hide it, the test of the ends does not."""
+    ranks_seen = [0, 99, 0, 99, 20, 40, 60, 80, 30, 70]
+    count, expected, p_value = ranks.at_ends(ranks_seen, DRAWS)
+    assert (count, expected) == (4, pytest.approx(0.2)) and p_value < 1e-4
+    row = ranks.uniformity_table(_table({"a": ranks_seen}), DRAWS).iloc[0]
+    assert row["bins"] == 2 and row["p_value"] > 0.5 and not row["uniform"]
+    assert ranks.at_ends(list(range(1, 99)), DRAWS)[2] == 1.0  # none at the ends: nothing to flag
 
 
 def test_coverage_and_its_binomial_interval() -> None:

@@ -444,7 +444,8 @@ def summary_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame, resumed: int
         lines.append(f"  {row['parameter']}: 50% coverage {row['coverage_50']:.2f} [{row['coverage_50_ci95_low']:.2f}, "
                      f"{row['coverage_50_ci95_high']:.2f}], 90% coverage {row['coverage_90']:.2f} "
                      f"[{row['coverage_90_ci95_low']:.2f}, {row['coverage_90_ci95_high']:.2f}]; ranks chi-square "
-                     f"p = {test['p_value']:.3g} ({int(test['bins'])} bins)")
+                     f"p = {test['p_value']:.3g} ({int(test['bins'])} bins), {int(test['at_ends'])} beyond every "
+                     f"draw (expected {test['at_ends_expected']:.1f}, p = {test['at_ends_p_value']:.3g})")
     return lines + verdict_lines(coverage, uniformity)
 
 
@@ -454,18 +455,22 @@ def report_markdown(plan: SbcPlan, scenario_name: str, coverage: pd.DataFrame, u
     parts = [f"# Simulation-based calibration: {scenario_name}", "",
              (f"{plan.datasets} data sets, seed {plan.seed}; each truth ranked among {plan.draws} posterior draws "
               f"(ranks 0..{plan.draws}). Fit options: {options}."), "",
-             "| parameter | prior | coverage 50 % [95 % CI] | coverage 90 % [95 % CI] | chi-square p |",
-             "|---|---|---|---|---|"]
+             ("| parameter | prior | coverage 50 % [95 % CI] | coverage 90 % [95 % CI] | chi-square p | beyond every "
+             "draw (expected, p) |"),
+             "|---|---|---|---|---|---|"]
     tests = uniformity.set_index("parameter")
     priors = {p.key: p.describe() for p in plan.priors}
     for _, row in coverage.iterrows():
         parts.append(f"| `{row['parameter']}` | {priors.get(row['parameter'], '')} | {row['coverage_50']:.2f} "
                      f"[{row['coverage_50_ci95_low']:.2f}, {row['coverage_50_ci95_high']:.2f}] | "
                      f"{row['coverage_90']:.2f} [{row['coverage_90_ci95_low']:.2f}, "
-                     f"{row['coverage_90_ci95_high']:.2f}] | {tests.loc[row['parameter'], 'p_value']:.3g} |")
+                     f"{row['coverage_90_ci95_high']:.2f}] | {tests.loc[row['parameter'], 'p_value']:.3g} | "
+                     f"{int(tests.loc[row['parameter'], 'at_ends'])} ({tests.loc[row['parameter'], 'at_ends_expected']:.1f}, "
+                     f"{tests.loc[row['parameter'], 'at_ends_p_value']:.3g}) |")
     parts += ["", *(f"- {line}" for line in verdict_lines(coverage, uniformity)), "",
               ("Files: `ranks.csv` (one row per data set and parameter), `coverage.csv`, `uniformity.csv` "
-               "(chi-square per parameter; `combined`: the smallest p-value times the number of parameters), "
+               "(per parameter a chi-square of the binned ranks and a test of the truths beyond every draw; "
+               "`combined`: the smallest p-value times the number of tests), "
                "`rank-histograms.png` (grey: the band a correct posterior leaves 99 % of bins in)."), "",
               "Command: `" + " ".join(plan.command_line) + "`", ""]
     return "\n".join(parts)
