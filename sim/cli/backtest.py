@@ -64,11 +64,10 @@ def backtest(
     replications: Annotated[int, typer.Option("-n", "--replications", min=2,
                                               help="Forecast replications (each draws a posterior row).")] = 100,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's).")] = None,
-    steps: Annotated[int, typer.Option("--steps", min=2, help="emcee steps per walker.")] = 200,
-    walkers: Annotated[int | None, typer.Option("--walkers", min=2, help="emcee walkers (default 2 x parameters + 2).")] = None,
-    burn: Annotated[int | None, typer.Option("--burn", min=0, help="Steps discarded (default: half).")] = None,
-    reporter_bias: Annotated[float, typer.Option("--reporter-bias", min=0.0,
-                                                 help="sd of a reporter bias shared by a series' figures (log units).")] = 0.0,
+    walkers: Annotated[int | None, typer.Option("--walkers", min=2, help="emcee walkers (default: 4 x unknowns, "
+                                                "at least 16).")] = None,
+    fit_replications: Annotated[int, typer.Option("--fit-replications", min=2, help="Simulation replications per "
+                                                  "correction round of the calibration.")] = 96,
     set_values: Sets = None,
     jobs: Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes (default: all cores).")] = None,
     scheduler: Scheduler = None,
@@ -97,7 +96,7 @@ def backtest(
             check_series(series, scenario)
         except ObservationError as error:
             raise BadInput(str(error)) from None
-        options = {"steps": steps, "walkers": walkers, "burn": burn, "bias_sd": reporter_bias}
+        options = {"walkers": walkers, "simulation_replications": fit_replications}
         executor = executor_for(jobs, scheduler)
         try:
             with executor, progress(quiet, "backtest (model runs)") as advance:

@@ -12,8 +12,8 @@ would a bordersim forecast made on that date have been?* In four steps:
    the parameters as well as household randomness. What is forecast is the *reported figure*,
    not the model quantity: each replication's value on each date gets the series' observation
    error, ``log(1 + y) = log(1 + m) + e``, ``e ~ Normal(0, σ²)`` with the error scale σ of the
-   posterior row it drew (and a reporter bias drawn from its prior when ``bias_sd > 0``), from the
-   replication's own stream ``backtest/observation/<series>``.
+   posterior row it drew (each figure's marginal error: what coverage and WIS of single figures
+   score, whatever the correlation between a reporter's figures), from the replication's own stream ``backtest/observation/<series>``.
 3. **Baseline**: the naive forecast of each series from its own figures up to the cutoff
    (:func:`sim.studies.scoring.naive_baseline`: the last 7 days' mean rate carried forward).
 4. **Score** the forecast and the baseline on every figure after the cutoff up to ``until``
@@ -173,8 +173,8 @@ def _error_scale(posterior, name: str, row: int, rng: np.random.Generator) -> fl
     return float(Prior.from_text(f"sigma.{name}", DEFAULT_SIGMA_PRIOR).ppf(rng.uniform()))
 
 
-def predictive_draws(outcomes, scenario, seed: int, series: ObservedSeries, days: list[dt.date], posterior,
-                     bias_sd: float = 0.0) -> np.ndarray:
+def predictive_draws(outcomes, scenario, seed: int, series: ObservedSeries, days: list[dt.date],
+                     posterior) -> np.ndarray:
     """(replications × days): each replication's model value of ``series`` with observation error."""
     from sim.model.streams import stream
     from sim.runs import uncertain
@@ -189,7 +189,7 @@ def predictive_draws(outcomes, scenario, seed: int, series: ObservedSeries, days
         rng = stream(seed, outcome.replication, OBSERVATION_STREAM + series.name)
         row = uncertain.drawn_row(scenario, seed, outcome.replication)
         sigma = _error_scale(posterior, series.name, row, rng)
-        noise = sigma * rng.standard_normal(len(days)) + bias_sd * rng.standard_normal()
+        noise = sigma * rng.standard_normal(len(days))
         draws[index] = np.expm1(np.log1p(np.maximum(model, 0.0)) + noise)
     return draws
 
@@ -251,7 +251,7 @@ def backtest(
 
     ``series``: observed series (:func:`sim.studies.observation.read_observations`); ``fit``: key
     paths with bounds or priors, as for :func:`~sim.studies.posterior.fit_posterior`, which also
-    gets ``posterior_options`` (``steps``, ``walkers``, ``bias_sd`` …). ``sample_folder`` is where
+    gets ``posterior_options`` (``walkers``, ``simulation_replications`` …). ``sample_folder`` is where
     the posterior sample the forecast draws from is written (``posterior.csv``; default a temporary
     folder). ``progress`` is called with (tasks done, tasks planned) over both stages.
     """
@@ -273,10 +273,9 @@ def backtest(
     finally:
         if owned:
             executor.close()
-    bias_sd = float(posterior_options.get("bias_sd", 0.0))
     forecasts = []
     for s, baseline in zip(series, baselines):
-        draws = predictive_draws(outcomes, future, seed, s, days, posterior, bias_sd)
+        draws = predictive_draws(outcomes, future, seed, s, days, posterior)
         forecasts.append(SeriesForecast(s, days, QuantileForecast.from_samples(draws, alphas), baseline))
     result = BacktestResult(scenario, future, cutoff, until, seed, replications, posterior, forecasts,
                             _scores(forecasts, cutoff, until), time.perf_counter() - clock, tuple(alphas))
@@ -514,7 +513,8 @@ def save_backtest(result: BacktestResult, destination=None, command_line: Sequen
             "cutoff": result.cutoff.isoformat(), "until": result.until.isoformat(),
             "fitted": posterior.keys, "posterior_samples": len(posterior.samples),
             "posterior_walkers": posterior.walkers, "posterior_steps": posterior.steps,
-            "posterior_burn": posterior.burn, "posterior_thin": posterior.thin,
+            "posterior_burn": posterior.burn, "posterior_converged": posterior.converged,
+            "posterior_simulation_replications": posterior.replications,
             "started_at": started_at.isoformat(timespec="seconds"), "wall_seconds": result.wall_seconds,
             "files": {path.name: sha256_file(path) for path in sorted(folder.iterdir()) if path.is_file()},
         }

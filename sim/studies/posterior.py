@@ -2,34 +2,28 @@
 
 ``bordersim calibrate --method posterior`` (the default) and :func:`fit_posterior`. The point
 calibration (:mod:`sim.studies.calibrate`) finds one parameter set; a forecast made from it carries only the
-randomness of households (about ±0.5 % on the bundled scenario) while the data it was fitted to
-disagree by tens of percent. Here the answer is a *sample* of parameter sets, each as plausible as
-the priors and the observations allow, so projections made from it carry what the data leave open.
+randomness of households while the data it was fitted to disagree by tens of percent. Here the
+answer is a *sample* of parameter sets, each as plausible as the priors and the observations allow.
 
-**Likelihood.** :mod:`sim.studies.observation`: each series measures a model quantity with a
-multiplicative lognormal error of fitted scale (integrated out), optionally a shared reporter bias,
-plus the simulator's own noise measured at the start.
+**Likelihood** (:mod:`sim.studies.inference.likelihood`): every figure jointly, in log(1 + ·) units,
+with the simulation's own randomness as a covariance across figures (its errors accumulate along a
+path) and each reporter's error with a fitted scale and, on running totals, a fitted correlation.
 
-**Model evaluations** (:mod:`sim.runs.evaluate`): one replication, cut at the last observed date,
-with the same seed and replication index for every parameter set (common random numbers), so the
-log posterior is a deterministic function of the parameters and an MCMC sampler can use it as it
-would an analytic density. The household noise this ignores (~0.5 % on the bundled calibration,
-measured on ``pilot_replications`` replications at the starting point) is added to the variance.
+**Model evaluations** (:mod:`sim.studies.inference.surrogate`): the chain runs on the fluid path
+(:mod:`sim.analytic.fluid`, milliseconds); the simulation is run ``replications`` times, each with
+its own households, at draws of the screening posterior, to measure how its mean departs from the
+fluid path and how its replications scatter (:mod:`sim.studies.inference.discrepancy`). Those
+replications are one call of an executor (serial, processes or Dask), put back in order, so the
+result does not depend on the executor.
 
-**Sampler**: emcee's affine-invariant ensemble (Goodman & Weare stretch move). Its walkers move in
-two halves; each half's model evaluations are one call of an executor (:mod:`sim.runs.executors`:
-serial, processes or Dask) with the same function for the whole calibration (a process pool starts
-once), tagging each walker and putting the results back in order — so the chain is identical
-whatever the executor. emcee's own random state is seeded from
-``seed``: the same seed gives the same ``posterior.csv``, byte for byte. Walkers start in a small
-ball (2 % of each prior's width) around the scenario's own values; the first ``burn`` steps are
-discarded and every ``thin``-th step kept.
+**Sampler** (:mod:`sim.studies.inference.sampler`): emcee, run in blocks until every unknown has
+rank-normalized split R-hat ≤ ``rhat_max`` and bulk ESS ≥ ``ess_min`` (arviz), or until
+``max_evaluations``; ``converged`` says which. The same seed gives the same ``posterior.csv``.
 
 **Result** (:class:`PosteriorResult`): ``samples`` (a column per key path and ``weight``, what
-``posterior.csv`` holds and what a scenario's ``uncertain: {sample: FILE}`` reads), the drawn
-``error_scales``, ``summary`` (``posterior-summary.csv``), ``diagnostics`` (acceptance fraction,
-integrated autocorrelation time, effective sample size, R-hat across walker halves), ``fit`` (the
-model band on every observed date against the observed value) and the whole ``chain``.
+``posterior.csv`` holds and what a scenario's ``uncertain: {sample: FILE}`` reads), the error terms
+(``error_scales``), ``summary``, ``diagnostics``, ``fit`` (the model band on every observed date
+against the observed value) and the whole ``chain``.
 """
 from __future__ import annotations
 
@@ -38,32 +32,43 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.model.streams import stable_hash, stream
+from sim.model.streams import stream
 from sim.runs.evaluate import CrossedEvaluator
 from sim.scenario.keypath import KeyPathError, get_path, parse_key_path
-from sim.studies.observation import (
-    ObservationError,
-    ObservedSeries,
-    SeriesError,
-    as_series,
-    check_series,
-    error_models,
-    observations_table,
+from sim.studies.inference.discrepancy import measure_noise
+from sim.studies.inference.likelihood import ErrorTerms, Figures, Likelihood, SimulatorNoise
+from sim.studies.inference.sampler import sample_until_converged
+from sim.studies.inference.surrogate import (
+    FigureMap,
+    SimulatedFigures,
+    SurrogatePosterior,
+    correction_points,
+    moved,
 )
+from sim.studies.observation import ObservationError, ObservedSeries, as_series, check_series, observations_table
 from sim.studies.priors import Prior, PriorError, as_prior
 
 ProgressCallback = Callable[[int, int], None]
-"""Called with (model evaluations done, evaluations planned)."""
+"""Called with (work done, work planned): simulation replications and surrogate evaluations."""
 
 WEIGHT = "weight"
 ERROR_SCALE_PREFIX = "error_scale."
-DEFAULT_STEPS = 200
+ERROR_CORRELATION_PREFIX = "error_correlation."
+DEFAULT_REPLICATIONS = 96
+"""Simulation replications per correction round: enough to measure a covariance over a few dozen
+figures (shrunk toward its diagonal) and a mean offset linear in a handful of parameters."""
+DEFAULT_MAX_EVALUATIONS = 200_000
+SCREEN_STEPS = 300
+"""The screening chain only has to find where the posterior is and how wide it roughly is."""
+MAX_ROUNDS = 2
+"""A second correction round when the answer moved out of the region the first one measured."""
 INITIAL_BALL = 0.02
-"""Walkers start within this fraction of each prior's width around the scenario's values."""
+FIT_TABLE_DRAWS = 1000
 
 
 class PosteriorError(ValueError):
@@ -78,25 +83,35 @@ class PosteriorResult:
     priors: list[Prior]
     series: list[ObservedSeries]
     samples: pd.DataFrame  # a column per key path, then weight (equal weights: MCMC draws)
-    error_scales: pd.DataFrame  # a column per series: its sigma in each sample
+    error_scales: pd.DataFrame  # a column per error term (error_scale.S, error_correlation.S)
     summary: pd.DataFrame
     diagnostics: pd.DataFrame
     fit: pd.DataFrame
-    chain: pd.DataFrame  # step, walker, log_posterior, a column per key path (every step, burn-in too)
+    chain: pd.DataFrame  # step, walker, log_posterior, a column per unknown (the answering chain)
     seed: int
     walkers: int
     steps: int
     burn: int
-    thin: int
-    bias_sd: float
-    sim_sigma: dict[str, float]
-    evaluations: int
+    converged: bool
+    replications: int  # simulation replications run (all rounds)
+    rounds: int
+    noise: SimulatorNoise
+    likelihood: Likelihood
+    evaluations: int  # surrogate evaluations (all chains)
     wall_seconds: float
     initial_values: dict[str, float] = field(default_factory=dict)
+    thin: int = 1
 
     @property
     def keys(self) -> list[str]:
         return [prior.key for prior in self.priors]
+
+    @property
+    def sim_sigma(self) -> dict[str, float]:
+        """Per series: the simulation's own spread in log units (RMS over its figures)."""
+        sd = np.sqrt(np.diag(self.noise.covariance))
+        index = self.likelihood.figures.series_index
+        return {s.name: float(np.sqrt(np.mean(sd[index == i] ** 2))) for i, s in enumerate(self.series)}
 
     def diagnostic(self, quantity: str, parameter: str = "") -> float:
         table = self.diagnostics
@@ -104,151 +119,28 @@ class PosteriorResult:
         return float(rows["value"].iloc[0])
 
     def lines(self) -> list[str]:
-        """What the command prints: settings, the summary, and the diagnostics that need a look."""
-        lines = [(f"Posterior from {sum(len(s.dates) for s in self.series)} observed figures in "
-                 f"{len(self.series)} series ({', '.join(s.name for s in self.series)}); emcee, "
-                 f"{self.walkers} walkers × {self.steps} steps (burn-in {self.burn}, thin {self.thin}): "
-                 f"{len(self.samples)} samples, {self.evaluations} model evaluations, {self.wall_seconds:.0f} s")]
+        """What the command prints: settings, the summary, and whether the chain converged."""
+        figures = sum(len(s.dates) for s in self.series)
+        lines = [(f"Posterior from {figures} observed figures in {len(self.series)} series "
+                  f"({', '.join(s.name for s in self.series)}): {len(self.samples)} samples; "
+                  f"{self.replications} simulation replications in {self.rounds} correction round(s), "
+                  f"{self.evaluations} fluid-path evaluations, {self.wall_seconds:.0f} s")]
         for _, row in self.summary.iterrows():
             lines.append(f"  {row['parameter']}: {_g(row['mean'])} ± {_g(row['sd'])}  90% [{_g(row['p05'])}, "
                          f"{_g(row['p95'])}]  (prior {row['prior']})")
-        acceptance = self.diagnostic("acceptance_fraction")
-        ess = min(self.diagnostic("effective_sample_size", key) for key in self.keys)
-        rhat = max(self.diagnostic("rhat_walker_halves", key) for key in self.keys)
-        lines.append(f"acceptance {acceptance:.2f}; smallest effective sample size {ess:.0f}; "
-                     f"largest R-hat (walker halves) {rhat:.3f}")
-        if ess < 100 or rhat > 1.1:
-            lines.append("warning: the chain is short for these parameters (ESS < 100 or R-hat > 1.1): "
-                         "run more --steps")
-        rise = self.diagnostic("log_posterior_rise_after_burn_in")
-        if still_climbing(rise, self.diagnostic("log_posterior_rise_se")):
-            lines.append(f"warning: the log posterior still rose by {rise:.1f} over the kept steps (first to last "
-                         "quarter): the walkers were still climbing out of the prior, which R-hat cannot see; "
-                         "raise --burn past the climb (chain.csv, by step) and --steps with it")
+        rhat = self.diagnostics[self.diagnostics["quantity"] == "rhat_rank"]["value"].max()
+        ess = self.diagnostics[self.diagnostics["quantity"] == "ess_bulk"]["value"].min()
+        state = "converged" if self.converged else "NOT CONVERGED"
+        lines.append(f"{state}: largest rank R-hat {rhat:.3f}, smallest bulk ESS {ess:.0f}; simulation offset "
+                     f"from the fluid path up to {self.largest_offset():.1%}")
         return lines
+
+    def largest_offset(self) -> float:
+        return float(np.abs(np.expm1(self.noise.intercept)).max()) if self.noise.intercept.size else 0.0
 
 
 def _g(value: float) -> str:
     return f"{value:.4g}"
-
-
-# --------------------------------------------------------------------------------------------
-# The log posterior: a picklable function of the parameter vector
-
-
-class LogPosterior:
-    """θ ↦ (log prior + log likelihood, model values on every observed date).
-
-    Deterministic: every evaluation is replication 0 of the same seed (common random numbers).
-    Values the scenario rejects (a share above 1) have log posterior −∞.
-    """
-
-    def __init__(self, evaluator: CrossedEvaluator, priors: Sequence[Prior], series: Sequence[ObservedSeries],
-                 errors: dict[str, SeriesError]) -> None:
-        self.evaluator = evaluator
-        self.priors = list(priors)
-        self.series = list(series)
-        self.errors = errors
-        self.points = sum(len(s.dates) for s in self.series)
-
-    def values(self, theta: np.ndarray) -> dict[str, float]:
-        return {prior.key: float(value) for prior, value in zip(self.priors, theta)}
-
-    def model_vector(self, theta: np.ndarray, replication: int = 0) -> np.ndarray:
-        """The model value on every observed date, series after series."""
-        daily = self.evaluator(self.values(theta), replication)
-        return np.concatenate([s.model_values(daily, self.evaluator.period_start) for s in self.series])
-
-    def split(self, vector: np.ndarray) -> list[np.ndarray]:
-        edges = np.cumsum([len(s.dates) for s in self.series])[:-1]
-        return np.split(np.asarray(vector, float), edges)
-
-    def log_likelihood(self, vector: np.ndarray) -> float:
-        return sum(self.errors[s.name].log_marginal(s.values, model)
-                   for s, model in zip(self.series, self.split(vector)))
-
-    def log_prior(self, theta: np.ndarray) -> float:
-        return sum(prior.logpdf(value) for prior, value in zip(self.priors, theta))
-
-    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        from sim.scenario.errors import ScenarioError
-
-        missing = np.full(self.points, np.nan)
-        log_prior = self.log_prior(theta)
-        if not math.isfinite(log_prior):
-            return -math.inf, missing
-        try:
-            vector = self.model_vector(theta)
-        except ScenarioError:
-            return -math.inf, missing
-        return log_prior + self.log_likelihood(vector), vector
-
-
-class _ModelVectors:
-    """``(index, (θ, replication))`` ↦ ``(index, model vector)``, or ``(index, message)`` where the
-    scenario rejects the values: the one function the workers run for a whole calibration (the
-    pilot replications and every walker), so that a process pool is started once and what the
-    evaluator caches in a worker (the world, the draws) serves every later evaluation there."""
-
-    def __init__(self, log_posterior: LogPosterior) -> None:
-        self.log_posterior = log_posterior
-
-    def __call__(self, indexed):
-        from sim.scenario.errors import ScenarioError
-
-        index, (theta, replication) = indexed
-        try:
-            return index, self.log_posterior.model_vector(theta, replication)
-        except ScenarioError as error:
-            return index, str(error).splitlines()[0]
-
-
-class WalkerEvaluations:
-    """The model evaluations of a calibration, run on an executor and put back in the order given.
-
-    emcee calls it (``vectorize=True``) with the positions of half the walkers and gets each one's
-    (log posterior, model vector). Only the model vectors are computed on the executor; the prior
-    and the likelihood are computed here, so the workers' copy of the function never needs the
-    simulator-noise variances measured by the pilot (a pool's workers keep the copy they started
-    with). A walker outside its prior's support is not simulated (log posterior −∞) but counted,
-    as emcee counts it."""
-
-    def __init__(self, executor, log_posterior: LogPosterior, progress: Callable[[int], None] | None = None) -> None:
-        self.executor = executor
-        self.log_posterior = log_posterior
-        self.progress = progress
-        self.evaluations = 0
-        self._model_vectors = _ModelVectors(log_posterior)
-
-    def model_vectors(self, tasks: Sequence[tuple[np.ndarray, int]]) -> list:
-        """The model vector at each (θ, replication), or the scenario's message where it rejects θ."""
-        results: list = [None] * len(tasks)
-        for index, result in self.executor.map_unordered(self._model_vectors, enumerate(tasks)):
-            results[index] = result
-            self._count(1)
-        return results
-
-    def _count(self, evaluations: int) -> None:
-        for _ in range(evaluations):
-            self.evaluations += 1
-            if self.progress is not None:
-                self.progress(self.evaluations)
-
-    def __call__(self, positions: np.ndarray) -> list[tuple[float, np.ndarray]]:
-        log_posterior = self.log_posterior
-        log_priors = [log_posterior.log_prior(theta) for theta in positions]
-        inside = [walker for walker, log_prior in enumerate(log_priors) if math.isfinite(log_prior)]
-        vectors = dict(zip(inside, self.model_vectors([(positions[walker], 0) for walker in inside])))
-        self._count(len(positions) - len(inside))
-        missing = np.full(log_posterior.points, np.nan)
-        results = []
-        for walker, log_prior in enumerate(log_priors):
-            vector = vectors.get(walker)
-            if vector is None or isinstance(vector, str):
-                results.append((-math.inf, missing))
-            else:
-                results.append((log_prior + log_posterior.log_likelihood(vector), vector))
-        return results
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,8 +174,9 @@ def _checked_series(scenario, observations, cutoff: dt.date | None) -> list[Obse
     return series
 
 
-def _initial_point(scenario, priors: Sequence[Prior]) -> np.ndarray:
-    """The scenario's own values, or the prior median where the prior excludes them."""
+def _initial_point(scenario, priors: Sequence[Prior], error_priors: Sequence[Prior]) -> np.ndarray:
+    """The scenario's own values (the prior median where the prior excludes them), then the error
+    terms' prior medians."""
     data = scenario.to_yaml_dict()
     point = []
     for prior in priors:
@@ -291,7 +184,7 @@ def _initial_point(scenario, priors: Sequence[Prior]) -> np.ndarray:
         low, high = prior.range()
         inside = low + 0.01 * (high - low) <= value <= high - 0.01 * (high - low)
         point.append(value if inside and math.isfinite(prior.logpdf(value)) else float(prior.ppf(0.5)))
-    return np.array(point)
+    return np.array(point + [float(prior.ppf(0.5)) for prior in error_priors])
 
 
 def _initial_walkers(center: np.ndarray, priors: Sequence[Prior], walkers: int, seed: int) -> np.ndarray:
@@ -309,24 +202,36 @@ def _initial_walkers(center: np.ndarray, priors: Sequence[Prior], walkers: int, 
     return positions
 
 
-def checked_settings(dimension: int, walkers: int | None = None, steps: int = DEFAULT_STEPS, burn: int | None = None,
-                     thin: int = 1, bias_sd: float = 0.0) -> tuple[int, int]:
-    """The walkers and burn-in of a fit of ``dimension`` parameters (defaults filled in); raises
-    :class:`PosteriorError` for settings the sampler cannot run with."""
-    walkers = walkers or 2 * dimension + 2
-    if walkers < 2 * dimension or walkers % 2:
-        raise PosteriorError(f"--walkers {walkers}: need an even number, at least twice the {dimension} "
-                             f"fitted parameters ({2 * dimension})")
-    burn = steps // 2 if burn is None else burn
-    if not 0 <= burn < steps or thin < 1:
-        raise PosteriorError(f"--burn {burn} must lie in [0, steps={steps}) and --thin {thin} must be >= 1")
-    if bias_sd < 0:
-        raise PosteriorError(f"--reporter-bias {bias_sd}: must be >= 0")
-    return walkers, burn
+def checked_walkers(unknowns: int, walkers: int | None = None) -> int:
+    """The emcee walkers for ``unknowns`` (default 2 × unknowns + 2: with walkers as the chains of
+    R-hat, fewer chains reach R-hat ≤ 1.01 and ESS ≥ 400 with fewer evaluations); raises
+    :class:`PosteriorError` for a number the sampler cannot run with."""
+    walkers = walkers or 2 * unknowns + 2
+    if walkers < max(2 * unknowns, 4) or walkers % 2:
+        raise PosteriorError(f"--walkers {walkers}: need an even number, at least 4 and at least twice the "
+                             f"{unknowns} unknowns ({2 * unknowns}: fitted parameters and error terms)")
+    return walkers
+
+
+def default_surrogate(scenario, until: dt.date):
+    """The fluid path of the scenario cut at ``until``: values ↦ people crossed per day per node."""
+    from sim.analytic.fluid import FluidEvaluator
+
+    return FluidEvaluator(scenario, until)
 
 
 # --------------------------------------------------------------------------------------------
 # The fit
+
+
+@dataclass
+class _Settings:
+    walkers: int
+    rhat_max: float
+    ess_min: float
+    max_evaluations: int
+    checkpoint: Path | None
+    resume: bool
 
 
 def fit_posterior(
@@ -340,130 +245,190 @@ def fit_posterior(
     cutoff: dt.date | None = None,
     *,
     walkers: int | None = None,
-    steps: int = DEFAULT_STEPS,
-    burn: int | None = None,
-    thin: int = 1,
     error_priors: dict[str, Prior] | None = None,
-    bias_sd: float = 0.0,
-    pilot_replications: int = 4,
+    correlation_priors: dict[str, Prior] | None = None,
+    correlated_errors: bool = True,
+    simulation_replications: int = DEFAULT_REPLICATIONS,
+    rhat_max: float = 1.01,
+    ess_min: float = 400,
+    max_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+    checkpoint: Path | None = None,
+    resume: bool = False,
+    surrogate: Callable | None = None,
 ) -> PosteriorResult:
     """Sample the posterior of ``fit`` (key paths with priors) given ``observations``.
 
     ``observations``: a list of :class:`~sim.studies.observation.ObservedSeries` or a table
     ``date,value[,series,kind,node,count_from]``; only figures up to ``cutoff`` are used (all if
     None). ``fit``: :class:`~sim.studies.calibrate.FitParameter` (uniform over low:high) or
-    :class:`~sim.studies.priors.Prior`. ``seed`` (default the scenario's) fixes both the model's
-    random numbers and the sampler's: the same seed gives identical samples, on any executor.
-    ``executor`` (:mod:`sim.runs.executors`) runs the walkers' model evaluations; default: this process
-    for ``jobs`` 1, else ``jobs`` local processes. ``walkers`` defaults to 2 × parameters + 2;
-    ``burn`` to half the ``steps``. ``error_priors`` maps a series name to the prior of its error
-    scale (default half-normal(0.2)); ``bias_sd`` is the sd of a reporter bias shared by a series'
-    figures (0: none). Raises :class:`PosteriorError` (or ObservationError) on bad input.
+    :class:`~sim.studies.priors.Prior`. ``seed`` (default the scenario's) fixes the simulation's
+    households and the sampler: the same seed gives identical samples on any executor.
+    ``executor`` runs the simulation replications (default: this process for ``jobs`` 1, else
+    ``jobs`` local processes). ``error_priors`` / ``correlation_priors`` map a series name to the
+    prior of its error scale / error correlation; ``correlated_errors=False`` makes every
+    reporter's errors independent. ``simulation_replications``: simulation runs per correction round.
+    ``checkpoint``: a folder where every stage is saved as it goes; ``resume`` continues from it.
+    ``surrogate(scenario, until)`` makes the cheap model (default: the fluid path).
+    Raises :class:`PosteriorError` (or ObservationError) on bad input.
     """
-    import emcee
-
     from sim.runs import executors
 
     clock = time.perf_counter()
     seed = scenario.run.seed if seed is None else seed
     priors = _checked_priors(scenario, fit)
     series = _checked_series(scenario, observations, cutoff)
-    dimension = len(priors)
-    walkers, burn = checked_settings(dimension, walkers, steps, burn, thin, bias_sd)
-    errors = error_models(series, error_priors, bias_sd)
+    replications = simulation_replications
+    if replications < len(priors) + 3:
+        raise PosteriorError(f"simulation replications {replications}: need at least the fitted parameters + 3 "
+                             f"({len(priors) + 3}) to measure the simulation's offset and spread")
+    figures = Figures.of(series, scenario.period.start)
+    errors = ErrorTerms.default(figures, error_priors, correlation_priors, correlated_errors)
+    unknowns = priors + errors.priors
+    walkers = checked_walkers(len(unknowns), walkers)
+    settings = _Settings(walkers, rhat_max, ess_min, max_evaluations, checkpoint, resume)
     until = max(day for s in series for day in s.dates)
-    log_posterior = LogPosterior(CrossedEvaluator(scenario, seed, until), priors, series, errors)
-    center = _initial_point(scenario, priors)
-    planned = pilot_replications + walkers * (steps + 1)
-
+    figure_map = FigureMap(tuple(series), scenario.period.start)
+    likelihood = Likelihood(figures, errors, SimulatorNoise.none(len(figures), len(priors)))
+    log_posterior = SurrogatePosterior((surrogate or default_surrogate)(scenario, until), priors, figure_map,
+                                       likelihood)
+    center = _initial_point(scenario, priors, errors.priors)
+    planned = max_evaluations + MAX_ROUNDS * replications
+    tracker = _Progress(progress, planned)
     owned = executor is None
     if owned:
         executor = executors.SerialExecutor() if jobs <= 1 else executors.ProcessExecutor(jobs)
+    simulated = SimulatedFigures(CrossedEvaluator(scenario, seed, until, remember_draws=False), figure_map)
     try:
-        pool = WalkerEvaluations(executor, log_posterior, (lambda done: progress(done, planned)) if progress else None)
-        sim_sigma = _simulator_noise(log_posterior, center, pilot_replications, pool)
-        for s in series:
-            errors[s.name].sim_variance = sim_sigma[s.name] ** 2
-        sampler = emcee.EnsembleSampler(walkers, dimension, pool, vectorize=True)
-        sampler.random_state = np.random.RandomState(stable_hash(f"posterior/emcee/{seed}")).get_state()
-        sampler.run_mcmc(_initial_walkers(center, priors, walkers, seed), steps)
+        if checkpoint is not None:
+            Path(checkpoint).mkdir(parents=True, exist_ok=True)
+        run = _sample(log_posterior, _initial_walkers(center, unknowns, walkers, seed), seed, settings, "screen",
+                      tracker, screening=True)
+        rounds = 0
+        for rounds in range(1, MAX_ROUNDS + 1):
+            points = correction_points(_flat(run)[:, :len(priors)], replications,
+                                       stream(seed, rounds, "posterior/correction-points"), priors)
+            likelihood.noise = _measure(log_posterior, simulated, executor, points, rounds, replications, settings,
+                                        tracker)
+            run = _sample(log_posterior, run.chain[-1], seed + rounds, settings, f"answer-{rounds}", tracker)
+            if not moved(points, _flat(run)[:, :len(priors)]):
+                break
     finally:
         if owned:
             executor.close()
-    return _result(scenario, priors, series, errors, log_posterior, sampler, seed, walkers, steps, burn, thin,
-                   bias_sd, sim_sigma, pool.evaluations, time.perf_counter() - clock, center)
+    return _result(scenario, priors, series, likelihood, log_posterior, run, seed, walkers, rounds,
+                   rounds * replications, tracker.evaluations, time.perf_counter() - clock, center)
 
 
-def _simulator_noise(log_posterior: LogPosterior, center: np.ndarray, replications: int, pool: WalkerEvaluations
-                     ) -> dict[str, float]:
-    """Per series: the sd of log(1 + model value) across replications at the starting point (RMS
-    over its dates) — the household randomness a single-replication evaluation leaves out."""
-    vectors = pool.model_vectors([(center, replication) for replication in range(replications)])
-    rejected = [vector for vector in vectors if isinstance(vector, str)]
-    if rejected:
-        raise PosteriorError(f"the scenario rejects its own values with these changes: {rejected[0]}")
-    if replications < 2:
-        return {s.name: 0.0 for s in log_posterior.series}
-    sd = np.log1p(np.maximum(np.array(vectors), 0.0)).std(axis=0, ddof=1)
-    return {s.name: float(np.sqrt(np.mean(part ** 2))) for s, part in zip(log_posterior.series, log_posterior.split(sd))}
+class _Progress:
+    def __init__(self, callback: ProgressCallback | None, planned: int) -> None:
+        self.callback = callback
+        self.planned = planned
+        self.evaluations = 0
+        self.replications = 0
+        self._chain_evaluations = 0
+        self.status = None
+
+    def sampler_status(self, status) -> None:
+        """A sampler reports its evaluations so far (cumulative within one chain)."""
+        self.add(evaluations=status.evaluations - self._chain_evaluations)
+        self._chain_evaluations = status.evaluations
+        self.status = status
+
+    def new_chain(self) -> None:
+        self._chain_evaluations = 0
+
+    def add(self, evaluations: int = 0, replications: int = 0) -> None:
+        self.evaluations += evaluations
+        self.replications += replications
+        if self.callback is not None:
+            self.callback(min(self.evaluations + self.replications, self.planned), self.planned)
+
+
+def _flat(run) -> np.ndarray:
+    """The kept draws of a sampler run, one row per (step, walker)."""
+    return run.kept.reshape(-1, run.chain.shape[2])
+
+
+def _sample(log_posterior, initial, seed, settings: _Settings, stage: str, tracker: _Progress, screening=False):
+    checkpoint = Path(settings.checkpoint) / f"chain-{stage}.npz" if settings.checkpoint else None
+    tracker.new_chain()
+    return sample_until_converged(
+        log_posterior, initial, seed,
+        rhat_max=settings.rhat_max, ess_min=settings.ess_min,
+        max_evaluations=min(settings.max_evaluations, SCREEN_STEPS * settings.walkers) if screening
+        else settings.max_evaluations, checkpoint=checkpoint, resume=settings.resume,
+        progress=tracker.sampler_status)
+
+
+def _measure(log_posterior: SurrogatePosterior, simulated: SimulatedFigures, executor, points: np.ndarray,
+             round_number: int, replications: int, settings: _Settings, tracker: _Progress) -> SimulatorNoise:
+    """Run ``replications`` simulations at ``points`` (each its own households) and measure how the
+    simulation departs from the surrogate there."""
+    saved = Path(settings.checkpoint) / f"replications-{round_number}.npz" if settings.checkpoint else None
+    if saved is not None and settings.resume and saved.exists():
+        with np.load(saved) as stored:
+            vectors = stored["figures"]
+        tracker.add(replications=len(vectors))
+    else:
+        first = (round_number - 1) * replications
+        tasks = [(log_posterior.values(point), first + k) for k, point in enumerate(points)]
+        vectors = [None] * len(tasks)
+        for index, result in executor.map_unordered(simulated, enumerate(tasks)):
+            if isinstance(result, str):
+                raise PosteriorError(f"the scenario rejects values drawn from the posterior: {result}")
+            vectors[index] = result
+            tracker.add(replications=1)
+        vectors = np.array(vectors)
+        if saved is not None:
+            temporary = saved.with_name(saved.stem + ".partial.npz")
+            np.savez(temporary, figures=vectors)
+            temporary.replace(saved)
+    surrogate = np.array([log_posterior.model(point)[0] for point in points])
+    return measure_noise(points, np.log1p(np.maximum(vectors, 0.0)), np.log1p(np.maximum(surrogate, 0.0)))
 
 
 # --------------------------------------------------------------------------------------------
 # From the chain to the tables
 
 
-def _result(scenario, priors, series, errors, log_posterior, sampler, seed, walkers, steps, burn, thin, bias_sd,
-            sim_sigma, evaluations, wall_seconds, center) -> PosteriorResult:
+def _result(scenario, priors, series, likelihood, log_posterior, run, seed, walkers, rounds, replications,
+            evaluations, wall_seconds, center) -> PosteriorResult:
     keys = [prior.key for prior in priors]
-    chain = sampler.get_chain()  # steps × walkers × parameters
-    log_prob = sampler.get_log_prob()
-    blobs = sampler.get_blobs()  # steps × walkers × observed points
-    kept = slice(burn, None, thin)
-    flat = chain[kept].reshape(-1, len(keys))
-    flat_model = blobs[kept].reshape(-1, blobs.shape[-1])
-    samples = pd.DataFrame(flat, columns=keys)
+    error_names = _error_names(likelihood)
+    flat = _flat(run)
+    samples = pd.DataFrame(flat[:, :len(keys)], columns=keys)
     samples[WEIGHT] = 1.0
-    sigmas, predictive = _error_draws(series, errors, log_posterior, flat_model, bias_sd, seed)
-    error_scales = pd.DataFrame(sigmas)
-    steps_index, walker_index = np.meshgrid(np.arange(steps), np.arange(walkers), indexing="ij")
-    chain_table = pd.DataFrame({"step": steps_index.ravel(), "walker": walker_index.ravel(),
-                                "log_posterior": log_prob.ravel()})
-    for index, key in enumerate(keys):
-        chain_table[key] = chain[:, :, index].ravel()
+    error_scales = pd.DataFrame(flat[:, len(keys):], columns=error_names)
+    chain = run.chain
+    steps = chain.shape[0]
+    step_index, walker_index = np.meshgrid(np.arange(steps), np.arange(chain.shape[1]), indexing="ij")
+    chain_table = pd.DataFrame({"step": step_index.ravel(), "walker": walker_index.ravel(),
+                                "log_posterior": run.log_prob.ravel()})
+    for index, name in enumerate(keys + error_names):
+        chain_table[name] = chain[:, :, index].ravel()
     return PosteriorResult(
         scenario=scenario, priors=list(priors), series=list(series), samples=samples, error_scales=error_scales,
-        summary=_summary(priors, samples, error_scales, errors),
-        diagnostics=_diagnostics(sampler, chain, log_prob, burn, keys, evaluations, wall_seconds, sim_sigma),
-        fit=_fit_table(series, flat_model, predictive, log_posterior), chain=chain_table, seed=seed,
-        walkers=walkers, steps=steps, burn=burn, thin=thin, bias_sd=bias_sd, sim_sigma=sim_sigma,
-        evaluations=evaluations, wall_seconds=wall_seconds,
+        summary=_summary(priors, samples, error_scales, likelihood),
+        diagnostics=_diagnostics(run, keys + error_names, evaluations, replications, rounds, wall_seconds,
+                                 likelihood, series),
+        fit=_fit_table(series, log_posterior, flat, seed), chain=chain_table, seed=seed, walkers=walkers,
+        steps=steps, burn=run.burn, converged=run.converged, replications=replications, rounds=rounds,
+        noise=likelihood.noise, likelihood=likelihood, evaluations=evaluations, wall_seconds=wall_seconds,
         initial_values={key: float(value) for key, value in zip(keys, center)},
     )
 
 
-def _error_draws(series, errors, log_posterior, flat_model, bias_sd, seed):
-    """Each sample's error scale per series (from its conditional posterior) and a posterior
-    predictive draw of every observed figure (model value × observation error)."""
-    rng = stream(seed, 0, "posterior/error-scales")
-    sigmas = {s.name: np.empty(len(flat_model)) for s in series}
-    predictive = np.empty_like(flat_model)
-    edges = np.concatenate([[0], np.cumsum([len(s.dates) for s in series])])
-    for row, vector in enumerate(flat_model):
-        for index, s in enumerate(series):
-            model = vector[edges[index]:edges[index + 1]]
-            sigma = errors[s.name].draw_sigma(s.values, model, rng)
-            sigmas[s.name][row] = sigma
-            noise = rng.normal(0.0, math.sqrt(sigma ** 2 + errors[s.name].sim_variance), model.size)
-            predictive[row, edges[index]:edges[index + 1]] = np.expm1(
-                np.log1p(np.maximum(model, 0.0)) + bias_sd * rng.standard_normal() + noise)
-    return {ERROR_SCALE_PREFIX + name: values for name, values in sigmas.items()}, predictive
+def _error_names(likelihood: Likelihood) -> list[str]:
+    names = likelihood.figures.series_names
+    return ([ERROR_SCALE_PREFIX + name for name in names]
+            + [ERROR_CORRELATION_PREFIX + names[index] for index in likelihood.errors.rho_series])
 
 
-def _summary(priors, samples, error_scales, errors) -> pd.DataFrame:
+def _summary(priors, samples, error_scales, likelihood) -> pd.DataFrame:
     rows = []
     described = [(p.key, p, samples[p.key].to_numpy()) for p in priors]
-    described += [(name, errors[name.removeprefix(ERROR_SCALE_PREFIX)].prior, error_scales[name].to_numpy())
-                  for name in error_scales.columns]
+    described += [(name, prior, error_scales[name].to_numpy())
+                  for name, prior in zip(error_scales.columns, likelihood.errors.priors)]
     for name, prior, values in described:
         low, high = prior.range()
         p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95])
@@ -473,74 +438,41 @@ def _summary(priors, samples, error_scales, errors) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def rhat_halves(chain: np.ndarray) -> np.ndarray:
-    """Gelman–Rubin R-hat per parameter, the two halves of the walkers taken as two chains.
-
-    ``chain`` is steps × walkers × parameters (after burn-in). Near 1 when both halves sample the
-    same distribution; above ~1.1 when the chain is too short to tell.
-    """
-    half = chain.shape[1] // 2
-    parts = [chain[:, :half].reshape(-1, chain.shape[2]), chain[:, half:2 * half].reshape(-1, chain.shape[2])]
-    n = parts[0].shape[0]
-    within = np.mean([part.var(axis=0, ddof=1) for part in parts], axis=0)
-    means = np.array([part.mean(axis=0) for part in parts])
-    between_over_n = means.var(axis=0, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(((n - 1) / n * within + between_over_n) / within)
-
-
-def log_posterior_rise(log_prob: np.ndarray) -> tuple[float, float]:
-    """How much the log posterior rose over the kept steps, and its standard error: the mean over
-    walkers of (mean of the last quarter of the steps − mean of the first quarter).
-
-    ``log_prob`` is steps × walkers, after burn-in. emcee's walkers start spread over the prior and
-    climb to the posterior's bulk together; a burn-in that ends inside the climb leaves a trend in
-    what is kept. R-hat across walker halves compares two groups that drift alike, so it stays near
-    1; this rise does not (the bundled forecast's first re-fit kept 80–100 climbing steps of 200).
-    The standard error treats walkers as independent (they nearly are, apart from emcee's moves)."""
-    steps, walkers = log_prob.shape
-    quarter = steps // 4
-    if quarter < 1 or walkers < 2:
-        return 0.0, math.inf
-    per_walker = log_prob[-quarter:].mean(axis=0) - log_prob[:quarter].mean(axis=0)
-    return float(per_walker.mean()), float(per_walker.std(ddof=1) / math.sqrt(walkers))
-
-
-def still_climbing(rise: float, standard_error: float) -> bool:
-    """A rise of more than one unit of log posterior (a likelihood ratio of e) that is also well
-    beyond the walkers' spread (3 standard errors): a trend, not the chain's own wandering."""
-    return rise > max(1.0, 3.0 * standard_error)
-
-
-def _diagnostics(sampler, chain, log_prob, burn, keys, evaluations, wall_seconds, sim_sigma) -> pd.DataFrame:
-    import emcee
-
-    after = chain[burn:]
-    tau = emcee.autocorr.integrated_time(after, tol=0, quiet=True) if len(after) > 1 else np.ones(len(keys))
-    ess = after.shape[0] * after.shape[1] / np.maximum(tau, 1.0)
-    rhat = rhat_halves(after) if len(after) > 1 else np.full(len(keys), np.nan)
-    acceptance = sampler.acceptance_fraction
-    rows = [("acceptance_fraction", "", float(acceptance.mean())),
-            ("acceptance_fraction_min", "", float(acceptance.min())),
-            ("acceptance_fraction_max", "", float(acceptance.max()))]
-    for index, key in enumerate(keys):
-        rows += [("autocorrelation_time_steps", key, float(tau[index])),
-                 ("effective_sample_size", key, float(ess[index])),
-                 ("rhat_walker_halves", key, float(rhat[index]))]
-    rise, rise_se = log_posterior_rise(log_prob[burn:])
-    rows += [("log_posterior_rise_after_burn_in", "", rise), ("log_posterior_rise_se", "", rise_se)]
-    rows += [("simulator_noise_log_sd", name, value) for name, value in sim_sigma.items()]
-    rows += [("model_evaluations", "", float(evaluations)), ("wall_seconds", "", float(wall_seconds)),
-             ("evaluations_per_second", "", evaluations / wall_seconds if wall_seconds > 0 else math.nan)]
+def _diagnostics(run, names, evaluations, replications, rounds, wall_seconds, likelihood, series) -> pd.DataFrame:
+    rows = [("converged", "", float(run.converged)), ("acceptance_fraction", "", float(run.acceptance_fraction.mean()))]
+    for index, name in enumerate(names):
+        rows += [("rhat_rank", name, float(run.rhat[index])), ("ess_bulk", name, float(run.ess_bulk[index]))]
+    sd = np.sqrt(np.diag(likelihood.noise.covariance))
+    offset = np.expm1(likelihood.noise.intercept)
+    for index, s in enumerate(series):
+        mine = likelihood.figures.series_index == index
+        rows += [("simulator_noise_log_sd", s.name, float(np.sqrt(np.mean(sd[mine] ** 2)))),
+                 ("simulation_offset_from_fluid_max", s.name, float(np.abs(offset[mine]).max()))]
+    rows += [("surrogate_evaluations", "", float(evaluations)), ("simulation_replications", "", float(replications)),
+             ("correction_rounds", "", float(rounds)), ("burn_in_steps", "", float(run.burn)),
+             ("wall_seconds", "", float(wall_seconds))]
     return pd.DataFrame(rows, columns=["quantity", "parameter", "value"])
 
 
-def _fit_table(series, flat_model, predictive, log_posterior) -> pd.DataFrame:
+def _fit_table(series, log_posterior: SurrogatePosterior, flat: np.ndarray, seed: int) -> pd.DataFrame:
+    """Per observed figure: the simulation's expected value over the posterior (its band) and the
+    posterior-predictive band of the figure (simulation spread and reporter error included)."""
+    rng = stream(seed, 0, "posterior/predictive")
+    chosen = flat[np.linspace(0, len(flat) - 1, min(len(flat), FIT_TABLE_DRAWS)).round().astype(int)]
+    parameters = len(log_posterior.priors)
+    likelihood = log_posterior.likelihood
+    expected, predictive = [], []
+    for position in chosen:
+        theta, error_values = position[:parameters], position[parameters:]
+        model, extra = log_posterior.model(theta)
+        expected.append(np.expm1(likelihood.mean(model, theta)))
+        predictive.append(likelihood.simulate(model, theta, error_values, rng, extra))
+    expected, predictive = np.array(expected), np.array(predictive)
     rows = []
     column = 0
     for s in series:
         for day, observed in zip(s.dates, s.values):
-            model, drawn = flat_model[:, column], predictive[:, column]
+            model, drawn = expected[:, column], predictive[:, column]
             p05, p50, p95 = np.quantile(model, [0.05, 0.5, 0.95])
             q05, q95 = np.quantile(drawn, [0.05, 0.95])
             rows.append({"series": s.name, "kind": s.kind, "node": s.node,
@@ -553,17 +485,15 @@ def _fit_table(series, flat_model, predictive, log_posterior) -> pd.DataFrame:
 
 
 __all__ = [
+    "DEFAULT_REPLICATIONS",
+    "ERROR_CORRELATION_PREFIX",
     "ERROR_SCALE_PREFIX",
-    "LogPosterior",
     "ObservationError",
     "PosteriorError",
     "PosteriorResult",
     "PriorError",
-    "WalkerEvaluations",
-    "checked_settings",
+    "checked_walkers",
+    "default_surrogate",
     "fit_posterior",
-    "log_posterior_rise",
     "observations_table",
-    "rhat_halves",
-    "still_climbing",
 ]

@@ -1,0 +1,136 @@
+"""Calibration that screens with the fluid surrogate and answers with the simulation.
+
+An MCMC chain needs tens of thousands of evaluations of the log posterior; one replication of the
+phase-1 scenario costs ~0.3 CPU-s, the fluid path (:mod:`sim.analytic.fluid`) a few milliseconds.
+So the chain runs on the fluid path, and the simulation is run only where the posterior is:
+
+1. **Screen**: sample the posterior with the fluid path as the model mean and no simulator noise.
+2. **Measure**: run K replications of the simulation at K draws of that posterior, each with its own
+   households, and measure how the simulation departs from the fluid path there — its mean offset
+   (linear in θ) and the covariance of its replications across every figure
+   (:mod:`sim.studies.inference.discrepancy`).
+3. **Answer**: sample again with the likelihood of the *simulation* (:mod:`...likelihood`): the
+   fluid path corrected by the measured offset, and the simulation's own randomness in the
+   covariance. Steps 2–3 repeat while the answer moves out of the region measured.
+
+The posterior is that of the simulation under a Gaussian synthetic likelihood (Wood 2010; Price
+et al. 2018) whose mean and covariance are fitted to the simulation's replications near the
+posterior; the fluid path only interpolates between them.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.studies.inference.likelihood import Likelihood
+from sim.studies.priors import Prior
+
+
+@dataclass(frozen=True)
+class FigureMap:
+    """From a path (people crossed per day per node) to every figure's model value and extra variance."""
+
+    series: tuple
+    period_start: object
+
+    def values(self, daily: Mapping[str, np.ndarray]) -> np.ndarray:
+        return np.concatenate([s.model_values(daily, self.period_start) for s in self.series])
+
+    def extra_variance(self, daily: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        parts = [s.extra_variance(daily, self.period_start) if hasattr(s, "extra_variance") else np.zeros(len(s.dates))
+                 for s in self.series]
+        combined = np.concatenate(parts)
+        return combined if combined.any() else None
+
+
+class SimulatedFigures:
+    """``(index, (values, replication))`` ↦ ``(index, figures)`` from one replication of the
+    simulation, or ``(index, message)`` where the scenario rejects the values: the function the
+    executor's workers run (picklable; a pool starts once per calibration)."""
+
+    def __init__(self, evaluator, figure_map: FigureMap) -> None:
+        self.evaluator = evaluator
+        self.figure_map = figure_map
+
+    def __call__(self, indexed):
+        from sim.scenario.errors import ScenarioError
+
+        index, (values, replication) = indexed
+        try:
+            return index, self.figure_map.values(self.evaluator(values, replication))
+        except ScenarioError as error:
+            return index, str(error).splitlines()[0]
+
+
+class SurrogatePosterior:
+    """Vectorized log posterior on the fluid path: positions (walkers × unknowns) ↦ (log posterior,
+    figures' model values). Unknowns: the fitted key paths, then the error terms."""
+
+    def __init__(self, surrogate: Callable[[Mapping[str, float]], Mapping[str, np.ndarray]], priors: Sequence[Prior],
+                 figure_map: FigureMap, likelihood: Likelihood) -> None:
+        self.surrogate = surrogate
+        self.priors = list(priors)
+        self.figure_map = figure_map
+        self.likelihood = likelihood
+
+    @property
+    def dimension(self) -> int:
+        return len(self.priors) + len(self.likelihood.errors)
+
+    def values(self, theta: np.ndarray) -> dict[str, float]:
+        return {prior.key: float(value) for prior, value in zip(self.priors, theta)}
+
+    def model(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        daily = self.surrogate(self.values(theta))
+        return self.figure_map.values(daily), self.figure_map.extra_variance(daily)
+
+    def one(self, position: np.ndarray) -> tuple[float, np.ndarray]:
+        from sim.scenario.errors import ScenarioError
+
+        parameters = len(self.priors)
+        theta, error_values = position[:parameters], position[parameters:]
+        missing = np.full(len(self.likelihood.figures), np.nan)
+        log_prior = sum(p.logpdf(v) for p, v in zip(self.priors, theta)) + self.likelihood.log_prior(error_values)
+        if not math.isfinite(log_prior):
+            return -math.inf, missing
+        try:
+            model, extra = self.model(theta)
+        except ScenarioError:
+            return -math.inf, missing
+        log_likelihood = self.likelihood.log_likelihood(model, theta, error_values, extra)
+        return log_prior + log_likelihood, model
+
+    def __call__(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        results = [self.one(position) for position in np.atleast_2d(positions)]
+        return np.array([r[0] for r in results]), np.array([r[1] for r in results])
+
+
+def correction_points(samples: np.ndarray, count: int, rng: np.random.Generator, priors: Sequence[Prior],
+                      inflate: float = 2.0) -> np.ndarray:
+    """``count`` parameter sets where the simulation is run: rows of the screening posterior spread
+    evenly over it (after a seeded shuffle), pushed ``inflate`` times further from its mean and
+    kept inside the priors' ranges — the simulation's posterior is wider than the screen's (it
+    adds the simulation's own randomness), so the region measured must be wider too."""
+    order = rng.permutation(len(samples))
+    chosen = samples[order[np.linspace(0, len(samples) - 1, count).round().astype(int)]]
+    center = samples.mean(axis=0)
+    spread = center + inflate * (chosen - center)
+    ranges = np.array([prior.range() for prior in priors])
+    margin = 1e-6 * (ranges[:, 1] - ranges[:, 0])
+    return np.clip(spread, ranges[:, 0] + margin, ranges[:, 1] - margin)
+
+
+def moved(points: np.ndarray, samples: np.ndarray, shift_sds: float = 0.5, widening: float = 1.5) -> bool:
+    """Whether the answer left the region where the simulation was measured: some parameter's
+    posterior mean moved by more than ``shift_sds`` of the points' spread, or its sd grew by more
+    than ``widening`` times (the offset, linear in θ, would then be extrapolated)."""
+    spread = points.std(axis=0)
+    spread[spread == 0] = np.inf
+    shift = np.abs(samples.mean(axis=0) - points.mean(axis=0)) / spread
+    return bool((shift > shift_sds).any() or (samples.std(axis=0) / spread > widening).any())
+
+
+__all__ = ["FigureMap", "SimulatedFigures", "SurrogatePosterior", "correction_points", "moved"]
