@@ -18,7 +18,7 @@ from sim.studies.scoring import naive_baseline
 D = dt.date
 DATES = [D(2023, 11, day) for day in (3, 5, 8, 11, 14)]
 FIT = ["--fit", "groups.undocumented.never_leave=0.0:0.5"]
-SMALL = ["--steps", "4", "--walkers", "4", "-n", "6", "-j", "1", "-q"]
+SMALL = ["--rhat-max", "1.2", "--ess-min", "20", "--sim-replications", "6", "-n", "6", "-j", "1", "-q"]
 
 
 def _observed(folder, scenario) -> tuple[str, np.ndarray]:

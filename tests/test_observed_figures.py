@@ -224,7 +224,7 @@ def test_a_figure_above_all_the_people_is_refused_with_its_line(command: str, tm
     observed = tmp_path / "observed.csv"
     observed.write_text("date,value\n2023-11-05,100\n2023-11-10,1e300\n", encoding="utf-8")
     arguments = {"run": ["-n", "1", "-j", "1"],
-                 "calibrate": ["--fit", "groups.undocumented.never_leave=0:0.5", "--walkers", "2", "--steps", "2"]}
+                 "calibrate": ["--fit", "groups.undocumented.never_leave=0:0.5", "--max-evaluations", "2"]}
     outcome = bordersim(command, scenario, "--observed", observed, *arguments[command], "-q", "--out", tmp_path / "out")
     assert_clean(outcome, names=("observed.csv",))
     assert outcome.code == 2 and "more than all the people of the scenario's groups together (6,000)" in outcome.stderr

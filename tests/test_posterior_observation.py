@@ -7,12 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, stats
 
 from sim.studies.observation import (
     ObservationError,
     ObservedSeries,
-    SeriesError,
     bundled_series,
     series_from_table,
 )
@@ -34,19 +32,6 @@ def test_model_values_count_from_the_series_own_start_date() -> None:
     assert list(series(count_from=dt.date(2024, 1, 2)).model_values(daily, START)) == [5.0, 14.0]
     # a daily tally is one day's count at one crossing
     assert list(series(kind="daily", node="east").model_values(daily, START)) == [1.0, 1.0]
-
-
-def test_log_marginal_equals_numerical_integration_over_sigma_and_bias() -> None:
-    observed, model = np.array([120.0, 260.0, 300.0]), np.array([100.0, 250.0, 330.0])
-    error = SeriesError(Prior.from_text("sigma", "halfnormal(0.2)"), bias_sd=0.1, sim_variance=0.01 ** 2)
-    residual = np.log1p(observed) - np.log1p(model)
-
-    def density(sigma: float) -> float:
-        covariance = (sigma ** 2 + 0.01 ** 2) * np.eye(3) + 0.1 ** 2 * np.ones((3, 3))
-        return stats.multivariate_normal(np.zeros(3), covariance).pdf(residual) * stats.halfnorm(scale=0.2).pdf(sigma)
-
-    expected, _ = integrate.quad(density, 0, 2, limit=200)
-    assert error.log_marginal(observed, model) == pytest.approx(math.log(expected), abs=2e-3)
 
 
 def test_table_with_several_series_and_bad_rows() -> None:

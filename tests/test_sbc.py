@@ -4,7 +4,7 @@ bad input).
 
 The coverage check: 12 data sets of the bundled tiny synthetic case (``sbc-synthetic-tiny.yaml``),
 the late hazard drawn from its uniform prior, each fitted by ``fit_posterior`` exactly as
-``calibrate`` fits (short chains). A calibrated posterior's 90 % intervals contain the truth in
+``calibrate`` fits (with looser convergence targets and fewer simulation replications). A calibrated posterior's 90 % intervals contain the truth in
 Binomial(12, 0.9) of them: 7 or fewer with probability 0.4 %. The same fits made overconfident
 (every posterior draw pulled 5 times closer to the posterior mean: intervals a fifth as wide, as
 a likelihood that ignores the simulator's randomness makes them) cover each truth with probability
@@ -57,16 +57,19 @@ class Remembered:
         return types.SimpleNamespace(samples=samples)
 
 
-def _plan(folder: Path, datasets: int, steps: int, burn: int, draws: int = 19):
+CHEAP = {"rhat_max": 1.1, "ess_min": 40, "simulation_replications": 8}
+"""Looser than calibrate's defaults so that CI stays quick; the defaults are what docs record."""
+
+
+def _plan(folder: Path, datasets: int, draws: int = 19):
     scenario = load_scenario(TINY)
     return sbc.plan_sbc(scenario, PRIORS, read_observations(DATES), datasets=datasets, seed=scenario.run.seed,
-                        draws=draws, fit_options={"walkers": 4, "steps": steps, "burn": burn}, out=folder,
-                        command_line=["test"])
+                        draws=draws, fit_options=CHEAP, out=folder, command_line=["test"])
 
 
 def test_a_small_sbc_passes_the_real_fit_and_flags_an_overconfident_one(tmp_path) -> None:
-    real = sbc.run_sbc(_plan(tmp_path / "real", DATASETS, 50, 20), SerialExecutor(), fit=Remembered())
-    overconfident = sbc.run_sbc(_plan(tmp_path / "narrow", DATASETS, 50, 20), SerialExecutor(),
+    real = sbc.run_sbc(_plan(tmp_path / "real", DATASETS), SerialExecutor(), fit=Remembered())
+    overconfident = sbc.run_sbc(_plan(tmp_path / "narrow", DATASETS), SerialExecutor(),
                                 fit=Remembered(SHRINK))
     assert len(Remembered.fits) == DATASETS  # the second run fitted nothing: the same data sets
     assert list(real.ranks["truth"]) == list(overconfident.ranks["truth"])
@@ -98,11 +101,11 @@ class _StopAfter(SerialExecutor):
 
 
 def test_parallel_and_resumed_runs_write_what_a_serial_run_writes(tmp_path) -> None:
-    serial = sbc.run_sbc(_plan(tmp_path / "serial", 3, 16, 6), SerialExecutor())
+    serial = sbc.run_sbc(_plan(tmp_path / "serial", 3), SerialExecutor())
     with ProcessExecutor(2) as executor:
-        parallel = sbc.run_sbc(_plan(tmp_path / "parallel", 3, 16, 6), executor)
+        parallel = sbc.run_sbc(_plan(tmp_path / "parallel", 3), executor)
     pd.testing.assert_frame_equal(serial.ranks, parallel.ranks)
-    plan = _plan(tmp_path / "resumed", 3, 16, 6)
+    plan = _plan(tmp_path / "resumed", 3)
     with pytest.raises(KeyboardInterrupt):
         sbc.run_sbc(plan, _StopAfter(1))
     assert not (tmp_path / "resumed").exists() and len(sbc.load_plan(plan.partial).done) == 1
@@ -130,13 +133,14 @@ def test_simulated_figures_follow_the_observed_dates_and_not_its_values(tmp_path
 
 def test_sbc_command(tmp_path) -> None:
     completed = bordersim("sbc", str(TINY), "--fit", f"{HAZARD}=0.004:0.06", "--observed", str(DATES),
-                          "--datasets", "2", "--rank-draws", "9", "--walkers", "4", "--steps", "12", "--burn", "4",
+                          "--datasets", "2", "--rank-draws", "9", "--rhat-max", "1.2", "--ess-min", "20",
+                          "--sim-replications", "6",
                           "-j", "1", "--out", "out", cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     assert "verdict: ranks" in completed.stdout and HAZARD in completed.stdout
     written = {path.name for path in (tmp_path / "out").iterdir()}
     assert {"ranks.csv", "coverage.csv", "uniformity.csv", "rank-histograms.png", "sbc.md"} <= written
-    assert "--steps 12" in (tmp_path / "out" / "sbc.md").read_text(encoding="utf-8")
+    assert "simulation_replications=6" in (tmp_path / "out" / "sbc.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("arguments, message", [

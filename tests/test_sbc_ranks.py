@@ -1,6 +1,8 @@
 """The statistics of simulation-based calibration on constructed ranks (sim.studies.inference.ranks)
-and the observation model run forwards (SeriesError.simulate)."""
+and the observation model run forwards (sbc.simulate_figures)."""
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -8,7 +10,7 @@ import pytest
 from scipy.stats import binomtest
 
 from sim.studies.inference import ranks
-from sim.studies.observation import SeriesError
+from sim.studies.observation import ObservedSeries
 from sim.studies.priors import Prior
 
 DRAWS = 99
@@ -105,17 +107,28 @@ def test_ranks_of_truths_drawn_from_a_correct_posterior_are_uniform() -> None:
     assert table.loc["correct", "p_value"] > 0.01 and table.loc["narrow", "p_value"] < 1e-6
 
 
-def test_the_error_model_run_forwards_draws_what_the_likelihood_assumes() -> None:
-    model = np.full(20_000, 1000.0)
+def test_the_observation_model_run_forwards_draws_what_the_likelihood_assumes() -> None:
+    from sim.studies.inference.sbc import simulate_figures
+
+    start = dt.date(2024, 1, 1)
+    dates = tuple(start + dt.timedelta(days=d) for d in range(0, 400, 20))
+    series = [ObservedSeries("x", "cumulative", "all", None, dates, np.zeros(len(dates)))]
+    daily = {"all": np.full(401, 50.0)}
+    model = np.log1p(series[0].model_values(daily, start))
     rng = np.random.default_rng(3)
-    fixed = SeriesError(Prior.from_text("sigma.x", "uniform(0.1, 0.1000001)"))
-    residual = np.log1p(fixed.simulate(model, rng)) - np.log1p(model)
-    assert residual.std() == pytest.approx(0.1, rel=0.02) and abs(residual.mean()) < 0.003
-    biased = SeriesError(Prior.from_text("sigma.x", "uniform(0.01, 0.0100001)"), bias_sd=0.3)
-    shifts = [np.mean(np.log1p(biased.simulate(model[:50], rng)) - np.log1p(model[:50])) for _ in range(300)]
-    assert np.std(shifts) == pytest.approx(0.3, rel=0.15)  # one shared bias per draw of a series
-    scales = [np.std(np.log1p(SeriesError(Prior.from_text("sigma.x", "halfnormal(0.2)")).simulate(model[:400], rng))
-                     - np.log1p(model[:400])) for _ in range(300)]
+    fixed = {"error_scale.x": Prior.from_text("error_scale.x", "uniform(0.1, 0.1000001)"),
+             "error_correlation.x": Prior.from_text("error_correlation.x", "uniform(0.0, 0.0000001)")}
+    residuals = np.array([np.log1p(simulate_figures(series, daily, start, fixed, False, rng)[0].values) - model
+                          for _ in range(2000)])
+    assert residuals.std() == pytest.approx(0.1, rel=0.03) and abs(residuals.mean()) < 0.003
+    assert abs(np.corrcoef(residuals[:, 0], residuals[:, 1])[0, 1]) < 0.1  # correlation 0: independent
+    correlated = dict(fixed, **{"error_correlation.x": Prior.from_text("error_correlation.x", "uniform(0.8, 0.8000001)")})
+    residuals = np.array([np.log1p(simulate_figures(series, daily, start, correlated, False, rng)[0].values) - model
+                          for _ in range(2000)])
+    # figures 20 days apart: correlation 0.8 ** (20 / 7)
+    assert np.corrcoef(residuals[:, 0], residuals[:, 1])[0, 1] == pytest.approx(0.8 ** (20 / 7), abs=0.06)
+    scales = [np.std(np.log1p(simulate_figures(series, daily, start, {}, True, rng)[0].values) - model)
+              for _ in range(300)]
     assert np.mean(scales) == pytest.approx(0.2 * np.sqrt(2 / np.pi), rel=0.1)  # sigma drawn from its prior
 
 

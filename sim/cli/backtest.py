@@ -22,6 +22,7 @@ from sim.cli.common import (
     load,
     progress,
 )
+from sim.cli.fit_options import with_fit_options
 
 
 def _date(text: str | None, option: str):
@@ -52,6 +53,7 @@ def _parameters(fit: list[str], priors: list[str]):
     return parameters
 
 
+@with_fit_options
 def backtest(
     file: Annotated[Path, typer.Argument(help="Scenario file.")],
     observed: Annotated[list[str], typer.Option("--observed", help="Observed series: a CSV "
@@ -64,16 +66,13 @@ def backtest(
     replications: Annotated[int, typer.Option("-n", "--replications", min=2,
                                               help="Forecast replications (each draws a posterior row).")] = 100,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's).")] = None,
-    walkers: Annotated[int | None, typer.Option("--walkers", min=2, help="emcee walkers (default: 4 x unknowns, "
-                                                "at least 16).")] = None,
-    fit_replications: Annotated[int, typer.Option("--fit-replications", min=2, help="Simulation replications per "
-                                                  "correction round of the calibration.")] = 96,
     set_values: Sets = None,
     jobs: Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes (default: all cores).")] = None,
     scheduler: Scheduler = None,
     out: Out = None,
     quiet: Quiet = False,
     debug: Debug = False,
+    fit_options: dict | None = None,
 ) -> None:
     """Calibrate on the figures up to --cutoff, forecast past it, score against the figures after it."""
     def work():
@@ -96,7 +95,7 @@ def backtest(
             check_series(series, scenario)
         except ObservationError as error:
             raise BadInput(str(error)) from None
-        options = {"walkers": walkers, "simulation_replications": fit_replications}
+        options = dict(fit_options or {})
         executor = executor_for(jobs, scheduler)
         try:
             with executor, progress(quiet, "backtest (model runs)") as advance:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.common import (
+    UNCONVERGED,
     BadInput,
     Debug,
     Out,
@@ -22,6 +23,7 @@ from sim.cli.common import (
     check_size,
     echo_result,
     executor_for,
+    fail,
     guarded,
     load,
     progress,
@@ -119,8 +121,9 @@ def calibrate(
                                              "(default: the CSV's node column, else all).")] = None,
     count_from: Annotated[str | None, typer.Option("--count-from", help="point: first day the observed figures "
                                                    "count (default: the CSV's count_from, else period start).")] = None,
-    max_evaluations: Annotated[int, typer.Option("--max-evaluations", min=2, help="point: evaluation "
-                                                 "budget.")] = 120,
+    allow_unconverged: Annotated[bool, typer.Option(
+        "--allow-unconverged", help="posterior: write the results even if the chain did not converge (marked "
+                                    "converged: false, with a warning).")] = False,
     write: Annotated[Path | None, typer.Option("--write", help="Also write a scenario here: posterior: one that "
                                                "extends FILE and draws from FILE-posterior.csv written beside it; "
                                                "point: the calibrated scenario.")] = None,
@@ -129,15 +132,26 @@ def calibrate(
     debug: Debug = False,
     fit_options: dict | None = None,
 ) -> None:
-    """Fit parameters to observed series: a posterior sample (default) or one best point."""
+    """Fit parameters to observed series: a posterior sample (default) or one best point.
+
+    The posterior's chain runs until every unknown has R-hat <= --rhat-max and bulk ESS >=
+    --ess-min. If --max-evaluations runs out first it says so, writes nothing and exits with 3,
+    unless --allow-unconverged.
+    """
+    options = dict(fit_options or {})
     if method not in ("posterior", "point"):
         guarded(lambda: _reject(f"--method {method!r}: choose posterior or point"), debug)
     if method == "point":
         _calibrate_point(file, observed_files, fit or [], prior or [], replications, seed, set_values, jobs or 1,
-                         node, count_from, max_evaluations, write, out, quiet, debug)
+                         node, count_from, options.get("max_evaluations") or POINT_EVALUATIONS, write, out, quiet,
+                         debug)
         return
     _calibrate_posterior(file, observed_files, fit or [], prior or [], seed, set_values, jobs, scheduler, until,
-                         fit_options or {}, write, out, quiet, debug)
+                         options, write, out, quiet, debug, allow_unconverged)
+
+
+POINT_EVALUATIONS = 120
+"""The point calibration's default --max-evaluations (Nelder-Mead evaluations)."""
 
 
 def _reject(message: str):
@@ -154,7 +168,7 @@ def _date_option(option: str, text: str | None):
 
 
 def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, jobs, scheduler, until, options,
-                         write, out, quiet, debug) -> None:
+                         write, out, quiet, debug, allow_unconverged=False) -> None:
     def work():
         from sim.studies.observation import ObservationError
         from sim.studies.posterior import PosteriorError, fit_posterior
@@ -179,15 +193,24 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
                                        cutoff=cutoff, error_priors=error_priors, **options)
         except (PosteriorError, ObservationError) as error:
             raise BadInput(str(error)) from None
+        if not result.converged and not allow_unconverged:
+            return result, None, None
         sources = list(getattr(scenario, "source_files", None) or [str(file)])
         folder = save_posterior(result, sources, out, sys.argv, extra_manifest={"executor": executor.describe()})
         written = write_forecast_scenario(result, file, write, sys.argv) if write is not None else None
         return result, folder, written
 
     result, folder, written = guarded(work, debug)
+    if not result.converged and not allow_unconverged:
+        fail(f"NOT CONVERGED within --max-evaluations ({result.convergence_line()}); nothing was written. Run "
+             "again with a larger --max-evaluations, or add --allow-unconverged to write it as it is",
+             UNCONVERGED)
     if not quiet:
         for line in result.lines():
             typer.echo(line)
+    if not result.converged:
+        typer.echo(f"warning: NOT CONVERGED, written anyway (--allow-unconverged; converged: false in "
+                   f"{folder / 'manifest.json'}): do not rely on these samples", err=True)
     if written:
         typer.echo(f"forecast scenario: {written[0]} (draws from {written[1]})")
     typer.echo(f"results: {folder}")

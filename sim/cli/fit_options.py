@@ -32,17 +32,26 @@ class FitOption:
 
 FIT_OPTIONS: tuple[FitOption, ...] = (
     FitOption("walkers", Annotated[int | None, typer.Option(
-        "--walkers", min=2, help="posterior: emcee walkers, even, >= 2 x parameters (default 2 x parameters + 2).")],
-        None, "walkers"),
-    FitOption("steps", Annotated[int, typer.Option("--steps", min=1, help="posterior: steps of every walker.")],
-              200, "steps"),
-    FitOption("burn", Annotated[int | None, typer.Option(
-        "--burn", min=0, help="posterior: first steps discarded (default: half the steps).")], None, "burn"),
-    FitOption("thin", Annotated[int, typer.Option("--thin", min=1, help="posterior: keep every n-th step.")],
-              1, "thin"),
-    FitOption("reporter_bias", Annotated[float, typer.Option(
-        "--reporter-bias", min=0.0, help="posterior: sd (log units) of a bias shared by all figures of a series "
-                                         "(0: none).")], 0.0, "bias_sd"),
+        "--walkers", min=2, help="posterior: emcee walkers, even, >= 4 and >= 2 x unknowns (fitted parameters and "
+                                 "error terms; default 2 x unknowns + 2).")], None, "walkers"),
+    FitOption("max_evaluations", Annotated[int | None, typer.Option(
+        "--max-evaluations", min=2, help="posterior: budget of fluid-path evaluations of each chain (default "
+                                         "200,000); point: Nelder-Mead evaluations (default 120).")],
+        None, "max_evaluations"),
+    FitOption("rhat_max", Annotated[float, typer.Option(
+        "--rhat-max", min=1.0, help="posterior: run until every unknown's rank-normalized split R-hat is at most "
+                                    "this.")], 1.01, "rhat_max"),
+    FitOption("ess_min", Annotated[float, typer.Option(
+        "--ess-min", min=1.0, help="posterior: ... and its bulk effective sample size at least this.")],
+        400.0, "ess_min"),
+    FitOption("sim_replications", Annotated[int, typer.Option(
+        "--sim-replications", min=2, help="posterior: simulation replications per correction round (each at its "
+                                          "own posterior draw, with its own households).")],
+        96, "simulation_replications"),
+    FitOption("independent_errors", Annotated[bool, typer.Option(
+        "--independent-errors", help="posterior: a reporter's errors on successive running totals are "
+                                     "independent (default: their correlation is fitted).")],
+        False, "independent_errors"),
 )
 """The options of the posterior fit, in the order ``--help`` lists them."""
 
@@ -77,10 +86,11 @@ def with_fit_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def posterior_inputs(fit: list[str], prior: list[str], observed_files: list[str]):
-    """The priors (fitted key paths), the error-scale priors by series, and the observed series."""
+    """The priors (fitted key paths), the error terms' priors (``error_scale.SERIES``,
+    ``error_correlation.SERIES``) and the observed series."""
     from sim.studies.calibrate import CalibrationError, FitParameter
     from sim.studies.observation import ObservationError, combine, read_observations
-    from sim.studies.posterior import ERROR_SCALE_PREFIX
+    from sim.studies.posterior import ERROR_CORRELATION_PREFIX, ERROR_SCALE_PREFIX
     from sim.studies.priors import Prior, PriorError
 
     try:
@@ -88,8 +98,9 @@ def posterior_inputs(fit: list[str], prior: list[str], observed_files: list[str]
         parsed = [Prior.parse(text) for text in prior]
     except (CalibrationError, PriorError) as error:
         raise BadInput(str(error)) from None
-    error_priors = {p.key.removeprefix(ERROR_SCALE_PREFIX): p for p in parsed if p.key.startswith(ERROR_SCALE_PREFIX)}
-    priors += [p for p in parsed if not p.key.startswith(ERROR_SCALE_PREFIX)]
+    error_terms = (ERROR_SCALE_PREFIX, ERROR_CORRELATION_PREFIX)
+    error_priors = {p.key: p for p in parsed if p.key.startswith(error_terms)}
+    priors += [p for p in parsed if not p.key.startswith(error_terms)]
     try:
         series = combine([read_observations(source) for source in observed_files])
     except ObservationError as error:

@@ -167,7 +167,7 @@ def _error_scale(posterior, name: str, row: int, rng: np.random.Generator) -> fl
     column = ERROR_SCALE_PREFIX + name
     if column in posterior.error_scales.columns:
         return float(posterior.error_scales[column].iloc[row])
-    from sim.studies.observation import DEFAULT_SIGMA_PRIOR
+    from sim.studies.inference.likelihood import DEFAULT_SIGMA_PRIOR
     from sim.studies.priors import Prior
 
     return float(Prior.from_text(f"sigma.{name}", DEFAULT_SIGMA_PRIOR).ppf(rng.uniform()))

@@ -13,29 +13,10 @@ The bundled series (:mod:`sim.outputs.observed`): ``un`` = cumulative crossed th
 ``date,value[,series,kind,node,count_from]`` (missing: one series, cumulative, node ``all``,
 counted from the period start).
 
-**Error.** A reported figure *y* of series *s* relates to the model value *m* as
-
-    log(1 + y) = log(1 + m) + b_s + e_i,    e_i ~ Normal(0, sigma_s^2 + v_s),   b_s ~ Normal(0, beta^2)
-
-* ``sigma_s`` — the series' multiplicative error scale (0.1 ≈ ±10 %), **fitted**, prior
-  half-normal(0.2) by default: positive, most mass below ~40 % (reporters of the same event differ
-  by tens of percent, not by factors), and finite at 0 so that a few points fitted closely do not
-  make it collapse (a log-uniform prior would pile up near its lower bound in that case: the
-  posterior ∝ sigma^-(n+1) near zero, a "lucky point" that overstates what three figures show).
-* ``v_s`` — the simulator's own noise (household randomness) in log units, measured from a few
-  replications at the starting point and added to the variance: about 0.5 % on the bundled
-  calibration, far below the observation error, but not on a tiny scenario.
-* ``b_s`` — an optional **reporter bias** shared by all the figures of a series (``bias_sd`` = beta,
-  default 0: off). A reporter that counts differently (the UN's all-crossings total vs the KP
-  officials' Torkham count) is off by a similar factor every time; with independent errors only,
-  the level would be pinned to ±sigma/√n and two disagreeing series would be averaged into false
-  precision. With beta > 0 the level keeps the uncertainty the disagreement implies.
-
-``sigma_s`` is integrated out of the likelihood numerically (a midpoint rule on 400 quantiles of its
-prior, so any prior works), which keeps the sampler's dimension to the model parameters; each
-posterior sample then draws its ``sigma_s`` from the exact conditional posterior on that grid.
-``b_s`` is integrated out in closed form (Sherman–Morrison for a diagonal plus rank-one covariance).
-``log(1 + ·)`` keeps a zero count (a closed day) finite; for counts in the thousands it is the log.
+**Error.** How a reported figure relates to its model quantity — each reporter's error scale and,
+on running totals, the correlation of its errors over dates, with the simulation's own randomness
+as a covariance across figures — is the likelihood's business:
+:mod:`sim.studies.inference.likelihood`.
 """
 from __future__ import annotations
 
@@ -49,15 +30,12 @@ import numpy as np
 import pandas as pd
 
 from sim.outputs.observed import people_text
-from sim.studies.priors import Prior
 
 KINDS = ("cumulative", "daily", "period")
 """What one figure counts: a running total from the series' start (``cumulative``), one day
 (``daily``), or the days from its ``start`` to its date (``period``: a week, month, quarter, year)."""
 SERIES_KINDS = (*KINDS, "mixed")
 ALL = "all"
-DEFAULT_SIGMA_PRIOR = "halfnormal(0.2)"
-SIGMA_GRID_POINTS = 400
 BUNDLED_PREFIX = "bundled:"
 LOWER = "lower"
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1", "~"), ("false", "no", "0")
@@ -479,82 +457,7 @@ def observations_table(series: Sequence[ObservedSeries]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["series", "kind", "node", "count_from", "date", "value", *FIGURE_COLUMNS[1:]])
 
 
-# --------------------------------------------------------------------------------------------
-# The error model
 
-
-@dataclass
-class SeriesError:
-    """The error of one series: the prior of its scale sigma, on a quantile grid, and its bias sd."""
-
-    prior: Prior
-    bias_sd: float = 0.0
-    sim_variance: float = 0.0  # the simulator's own noise, log units squared
-    grid: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # Midpoints of SIGMA_GRID_POINTS equal-probability cells: each carries prior mass 1/K.
-        quantiles = (np.arange(SIGMA_GRID_POINTS) + 0.5) / SIGMA_GRID_POINTS
-        self.grid = self.prior.ppf(quantiles)
-
-    def log_likelihoods(self, observed: np.ndarray, model: np.ndarray) -> np.ndarray:
-        """log p(observed | model, sigma) for every sigma of the grid (bias integrated out)."""
-        residual = np.log1p(np.asarray(observed, float)) - np.log1p(np.maximum(np.asarray(model, float), 0.0))
-        n = residual.size
-        variance = np.repeat((self.grid ** 2 + self.sim_variance)[:, None], n, axis=1)  # grid × points
-        inverse = 1.0 / variance
-        a = (residual ** 2 * inverse).sum(axis=1)
-        b = (residual * inverse).sum(axis=1)
-        c = inverse.sum(axis=1)
-        beta2 = self.bias_sd ** 2
-        quadratic = a - beta2 * b ** 2 / (1.0 + beta2 * c)
-        log_det = np.log(variance).sum(axis=1) + np.log1p(beta2 * c)
-        return -0.5 * (n * math.log(2 * math.pi) + log_det + quadratic)
-
-    def log_marginal(self, observed: np.ndarray, model: np.ndarray) -> float:
-        """log p(observed | model) with sigma integrated over its prior."""
-        from scipy.special import logsumexp
-
-        return float(logsumexp(self.log_likelihoods(observed, model)) - math.log(SIGMA_GRID_POINTS))
-
-    def draw_sigma(self, observed: np.ndarray, model: np.ndarray, rng: np.random.Generator) -> float:
-        """One draw of sigma from its posterior given the model values (on the grid)."""
-        log_weights = self.log_likelihoods(observed, model)
-        weights = np.exp(log_weights - log_weights.max())
-        return float(self.grid[rng.choice(self.grid.size, p=weights / weights.sum())])
-
-    def simulate(self, model: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Figures a reporter of this series could publish for the model values ``model``: the
-        error model run forwards (simulation-based calibration makes its data sets with it).
-
-        Its scale sigma is drawn from its prior, a bias shared by all the figures from Normal(0,
-        ``bias_sd``²) when ``bias_sd`` > 0, and each figure's own error from Normal(0, sigma²), all on
-        log(1 + ·). Not rounded or clipped: exactly what the likelihood assumes (a figure may fall
-        below 0 where the model value is 0, since log(1 + y) is only required to be finite).
-        ``sim_variance`` plays no part: the simulator's noise is in ``model`` already."""
-        sigma = float(self.prior.ppf(rng.uniform()))
-        bias = self.bias_sd * rng.standard_normal() if self.bias_sd > 0 else 0.0
-        noise = rng.normal(0.0, sigma, np.shape(model))
-        return np.expm1(np.log1p(np.maximum(np.asarray(model, float), 0.0)) + bias + noise)
-
-
-def error_models(series: Sequence[ObservedSeries], priors: Mapping[str, Prior] | None = None,
-                 bias_sd: float = 0.0) -> dict[str, SeriesError]:
-    """One :class:`SeriesError` per series: its sigma prior from ``priors`` (by series name) or the
-    default half-normal(0.2)."""
-    priors = dict(priors or {})
-    unknown = set(priors) - {s.name for s in series}
-    if unknown:
-        raise ObservationError(f"error-scale prior for unknown series {', '.join(sorted(unknown))}")
-    result = {}
-    for s in series:
-        prior = priors.get(s.name) or Prior.from_text(f"sigma.{s.name}", DEFAULT_SIGMA_PRIOR)
-        if prior.range()[0] < 0:
-            raise ObservationError(f"error scale of {s.name}: its prior {prior.describe()} allows negative values")
-        result[s.name] = SeriesError(prior, bias_sd)
-    return result
-
-
-__all__ = ["ALL", "BUNDLED_PREFIX", "DEFAULT_SIGMA_PRIOR", "KINDS", "ObservationError", "ObservedSeries",
-           "SeriesError", "as_series", "bundled_series", "check_series", "combine", "error_models",
-           "observations_table", "read_observations", "scenario_people", "series_from_table"]
+__all__ = ["ALL", "BUNDLED_PREFIX", "KINDS", "ObservationError", "ObservedSeries", "as_series", "bundled_series",
+           "check_series", "combine", "observations_table", "read_observations", "scenario_people",
+           "series_from_table"]

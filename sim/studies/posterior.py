@@ -41,7 +41,7 @@ from sim.model.streams import stream
 from sim.runs.evaluate import CrossedEvaluator
 from sim.scenario.keypath import KeyPathError, get_path, parse_key_path
 from sim.studies.inference.discrepancy import measure_noise
-from sim.studies.inference.likelihood import ErrorTerms, Figures, Likelihood, SimulatorNoise
+from sim.studies.inference.likelihood import CORRELATION, SCALE, ErrorTerms, Figures, Likelihood, SimulatorNoise
 from sim.studies.inference.sampler import sample_until_converged
 from sim.studies.inference.surrogate import (
     FigureMap,
@@ -50,15 +50,20 @@ from sim.studies.inference.surrogate import (
     correction_points,
     moved,
 )
-from sim.studies.observation import ObservationError, ObservedSeries, as_series, check_series, observations_table
+from sim.studies.observation import (
+    ObservationError,
+    ObservedSeries,
+    as_series,
+    check_series,
+    observations_table,
+)
 from sim.studies.priors import Prior, PriorError, as_prior
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (work done, work planned): simulation replications and surrogate evaluations."""
 
 WEIGHT = "weight"
-ERROR_SCALE_PREFIX = "error_scale."
-ERROR_CORRELATION_PREFIX = "error_correlation."
+ERROR_SCALE_PREFIX, ERROR_CORRELATION_PREFIX = SCALE, CORRELATION
 DEFAULT_REPLICATIONS = 96
 """Simulation replications per correction round: enough to measure a covariance over a few dozen
 figures (shrunk toward its diagonal) and a mean offset linear in a handful of parameters."""
@@ -128,12 +133,16 @@ class PosteriorResult:
         for _, row in self.summary.iterrows():
             lines.append(f"  {row['parameter']}: {_g(row['mean'])} ± {_g(row['sd'])}  90% [{_g(row['p05'])}, "
                          f"{_g(row['p95'])}]  (prior {row['prior']})")
+        state = "converged" if self.converged else "NOT CONVERGED"
+        lines.append(f"{state}: {self.convergence_line()}; simulation offset from the fluid path up to "
+                     f"{self.largest_offset():.1%}")
+        return lines
+
+    def convergence_line(self) -> str:
         rhat = self.diagnostics[self.diagnostics["quantity"] == "rhat_rank"]["value"].max()
         ess = self.diagnostics[self.diagnostics["quantity"] == "ess_bulk"]["value"].min()
-        state = "converged" if self.converged else "NOT CONVERGED"
-        lines.append(f"{state}: largest rank R-hat {rhat:.3f}, smallest bulk ESS {ess:.0f}; simulation offset "
-                     f"from the fluid path up to {self.largest_offset():.1%}")
-        return lines
+        return (f"largest rank R-hat {rhat:.3f}, smallest bulk ESS {ess:.0f} after {self.steps} steps of "
+                f"{self.walkers} walkers")
 
     def largest_offset(self) -> float:
         return float(np.abs(np.expm1(self.noise.intercept)).max()) if self.noise.intercept.size else 0.0
@@ -246,12 +255,11 @@ def fit_posterior(
     *,
     walkers: int | None = None,
     error_priors: dict[str, Prior] | None = None,
-    correlation_priors: dict[str, Prior] | None = None,
-    correlated_errors: bool = True,
+    independent_errors: bool = False,
     simulation_replications: int = DEFAULT_REPLICATIONS,
     rhat_max: float = 1.01,
     ess_min: float = 400,
-    max_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+    max_evaluations: int | None = None,
     checkpoint: Path | None = None,
     resume: bool = False,
     surrogate: Callable | None = None,
@@ -264,9 +272,9 @@ def fit_posterior(
     :class:`~sim.studies.priors.Prior`. ``seed`` (default the scenario's) fixes the simulation's
     households and the sampler: the same seed gives identical samples on any executor.
     ``executor`` runs the simulation replications (default: this process for ``jobs`` 1, else
-    ``jobs`` local processes). ``error_priors`` / ``correlation_priors`` map a series name to the
-    prior of its error scale / error correlation; ``correlated_errors=False`` makes every
-    reporter's errors independent. ``simulation_replications``: simulation runs per correction round.
+    ``jobs`` local processes). ``error_priors`` maps an error term (``error_scale.SERIES``,
+    ``error_correlation.SERIES``) to its prior; ``independent_errors`` makes every reporter's
+    errors on running totals independent. ``simulation_replications``: simulation runs per correction round.
     ``checkpoint``: a folder where every stage is saved as it goes; ``resume`` continues from it.
     ``surrogate(scenario, until)`` makes the cheap model (default: the fluid path).
     Raises :class:`PosteriorError` (or ObservationError) on bad input.
@@ -282,9 +290,13 @@ def fit_posterior(
         raise PosteriorError(f"simulation replications {replications}: need at least the fitted parameters + 3 "
                              f"({len(priors) + 3}) to measure the simulation's offset and spread")
     figures = Figures.of(series, scenario.period.start)
-    errors = ErrorTerms.default(figures, error_priors, correlation_priors, correlated_errors)
+    try:
+        errors = ErrorTerms.default(figures, error_priors, independent_errors)
+    except ValueError as error:
+        raise PosteriorError(str(error)) from None
     unknowns = priors + errors.priors
     walkers = checked_walkers(len(unknowns), walkers)
+    max_evaluations = max_evaluations or DEFAULT_MAX_EVALUATIONS
     settings = _Settings(walkers, rhat_max, ess_min, max_evaluations, checkpoint, resume)
     until = max(day for s in series for day in s.dates)
     figure_map = FigureMap(tuple(series), scenario.period.start)
@@ -419,9 +431,7 @@ def _result(scenario, priors, series, likelihood, log_posterior, run, seed, walk
 
 
 def _error_names(likelihood: Likelihood) -> list[str]:
-    names = likelihood.figures.series_names
-    return ([ERROR_SCALE_PREFIX + name for name in names]
-            + [ERROR_CORRELATION_PREFIX + names[index] for index in likelihood.errors.rho_series])
+    return likelihood.errors.names
 
 
 def _summary(priors, samples, error_scales, likelihood) -> pd.DataFrame:

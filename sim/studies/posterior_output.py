@@ -6,9 +6,9 @@ Results folder (atomic: written under a temporary name, renamed when complete):
 |---|---|
 | ``posterior.csv`` | one row per sample: a column per fitted key path, and ``weight`` |
 | ``posterior-summary.csv`` | per parameter (and error scale): prior, prior range, mean, sd, p05, p50, p95 |
-| ``diagnostics.csv`` | acceptance fraction, autocorrelation time, effective sample size, R-hat, rise of the log posterior after burn-in, noise |
+| ``diagnostics.csv`` | converged, acceptance fraction, rank R-hat and bulk ESS per unknown, the simulation's spread and offset from the fluid path per series, evaluations |
 | ``fit.csv`` | per observed figure: the model's band and the posterior-predictive band |
-| ``error-scales.csv`` | the error scale of every series in every sample (rows as posterior.csv) |
+| ``error-scales.csv`` | the error terms (scale, and correlation on running totals) of every series in every sample (rows as posterior.csv) |
 | ``chain.csv`` | every step of every walker (burn-in included) with its log posterior |
 | ``observed.csv`` | the observed figures used |
 | ``posterior-marginals.png``, ``posterior-pairs.png``, ``posterior-fit.png`` | figures |
@@ -86,11 +86,12 @@ def save_posterior(result: PosteriorResult, scenario_sources: Sequence[str], des
         "command": "calibrate", "method": "posterior",
         "command_line": list(command_line if command_line is not None else sys.argv),
         "scenario_name": scenario.name, "run_hash": hash8, "seed": result.seed, "sampler": "emcee",
-        "walkers": result.walkers, "steps": result.steps, "burn": result.burn, "thin": result.thin,
-        "samples": len(result.samples), "reporter_bias_sd": result.bias_sd,
+        "walkers": result.walkers, "steps": result.steps, "burn": result.burn, "converged": result.converged,
+        "samples": len(result.samples), "simulation_replications": result.replications,
+        "correction_rounds": result.rounds,
         "priors": {prior.key: prior.describe() for prior in result.priors},
         "series": [s.describe() for s in result.series], "simulator_noise_log_sd": result.sim_sigma,
-        "model_evaluations": result.evaluations, "wall_seconds": result.wall_seconds,
+        "surrogate_evaluations": result.evaluations, "wall_seconds": result.wall_seconds,
         "initial_values": result.initial_values, **(extra_manifest or {}),
     }
     from sim.outputs.results import write_results_folder
@@ -132,8 +133,8 @@ def forecast_scenario_text(result: PosteriorResult, base: Path, written: Path, s
     shown = ["bordersim", *command_line[1:]] if command_line else ["bordersim"]
     header = [f"# Written by: {' '.join(shown)}",
               (f"# Posterior: {len(result.samples)} samples (emcee, {result.walkers} walkers x {result.steps} "
-              f"steps, burn-in {result.burn}, thin {result.thin}, seed {result.seed}); reporter bias sd "
-              f"{result.bias_sd:g}."),
+              f"steps, burn-in {result.burn}, seed {result.seed}; {result.replications} simulation replications); "
+              f"{'converged' if result.converged else 'NOT CONVERGED'}: {result.convergence_line()}."),
               "# Observed: " + "; ".join(s.describe() for s in result.series) + "."]
     for _, row in result.summary.iterrows():
         header.append(f"#   {row['parameter']}: mean {row['mean']:.4g}, 90% [{row['p05']:.4g}, {row['p95']:.4g}]"

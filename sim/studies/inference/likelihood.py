@@ -40,6 +40,7 @@ DEFAULT_RHO_PRIOR = "beta(1, 4)"
 """Correlation of one reporter's errors a week apart on running totals: mostly small (mean 0.2),
 up to ~0.7 plausible; the figures decide. 0 is independent errors."""
 CORRELATION_DAYS = 7.0
+SCALE, CORRELATION = "error_scale.", "error_correlation."
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -84,17 +85,33 @@ class ErrorTerms:
     rho_series: list[int]  # index of the series each ρ belongs to
 
     @classmethod
-    def default(cls, figures: Figures, sigma_priors: Mapping[str, Prior] | None = None,
-                rho_priors: Mapping[str, Prior] | None = None, correlated: bool = True) -> ErrorTerms:
-        sigma_priors, rho_priors = dict(sigma_priors or {}), dict(rho_priors or {})
+    def default(cls, figures: Figures, priors: Mapping[str, Prior] | None = None,
+                independent: bool = False) -> ErrorTerms:
+        """The error terms of these figures, with ``priors`` by name (``error_scale.SERIES``,
+        ``error_correlation.SERIES``) or the defaults. Raises ValueError for a prior of an error
+        term these figures do not have."""
+        priors = dict(priors or {})
         sigmas, rhos, rho_series = [], [], []
         for index, name in enumerate(figures.series_names):
-            sigmas.append(sigma_priors.get(name) or Prior.from_text(f"error_scale.{name}", DEFAULT_SIGMA_PRIOR))
+            sigmas.append(priors.pop(SCALE + name, None) or Prior.from_text(SCALE + name, DEFAULT_SIGMA_PRIOR))
             mine = figures.series_index == index
-            if correlated and np.count_nonzero(mine & figures.running_total) >= 3:
-                rhos.append(rho_priors.get(name) or Prior.from_text(f"error_correlation.{name}", DEFAULT_RHO_PRIOR))
+            if not independent and np.count_nonzero(mine & figures.running_total) >= 3:
+                rhos.append(priors.pop(CORRELATION + name, None) or Prior.from_text(CORRELATION + name,
+                                                                                    DEFAULT_RHO_PRIOR))
                 rho_series.append(index)
+        if priors:
+            raise ValueError(f"--prior {next(iter(priors))}: no such error term (error_scale.SERIES for every series; "
+                             "error_correlation.SERIES for a series with 3 or more running totals)")
+        for prior in sigmas + rhos:
+            low, high = prior.range()
+            if low < 0 or (prior in rhos and high > 1):
+                raise ValueError(f"--prior {prior.key}={prior.describe()}: an error "
+                                 f"{'correlation lies in [0, 1]' if prior in rhos else 'scale cannot be negative'}")
         return cls(sigmas, rhos, rho_series)
+
+    @property
+    def names(self) -> list[str]:
+        return [prior.key for prior in self.priors]
 
     @property
     def priors(self) -> list[Prior]:
@@ -198,5 +215,5 @@ class Likelihood:
         return np.expm1(draw)
 
 
-__all__ = ["CORRELATION_DAYS", "DEFAULT_RHO_PRIOR", "DEFAULT_SIGMA_PRIOR", "ErrorTerms", "Figures", "Likelihood",
+__all__ = ["CORRELATION", "CORRELATION_DAYS", "SCALE", "DEFAULT_RHO_PRIOR", "DEFAULT_SIGMA_PRIOR", "ErrorTerms", "Figures", "Likelihood",
            "SimulatorNoise"]

@@ -10,8 +10,8 @@ For each data set ``i`` of ``N``:
 2. **one replication** of the scenario at that truth, with its own seed (:func:`dataset_seed`,
    never the fit's): the fit sees other households than the data came from, as with real data;
 3. **figures through the observation model** (:func:`simulate_figures`) on the dates and series of
-   ``--observed`` (its values are ignored): each series' error scale drawn from its prior, a shared
-   reporter bias if ``--reporter-bias``, lognormal noise;
+   ``--observed`` (its values are ignored): each series' error scale (and, on running totals, error
+   correlation) drawn from its prior, then the reporters' errors through the fit's own likelihood;
 4. **the fit**: :func:`sim.studies.posterior.fit_posterior` with exactly the options ``calibrate``
    passes (the same seed as ``calibrate`` would use: ``--seed`` or the scenario's), serially inside
    one worker;
@@ -43,13 +43,7 @@ import pandas as pd
 
 from sim.studies import resumable
 from sim.studies.inference import ranks as rank_stats
-from sim.studies.observation import (
-    ObservedSeries,
-    SeriesError,
-    error_models,
-    observations_table,
-    series_from_table,
-)
+from sim.studies.observation import ObservedSeries, observations_table, series_from_table
 from sim.studies.priors import Prior
 
 SPEC_NAME = "spec.json"
@@ -85,11 +79,24 @@ def draw_truth(priors: Sequence[Prior], seed: int, dataset: int) -> dict[str, fl
     return {prior.key: float(prior.ppf(rng.uniform())) for prior in priors}
 
 
-def simulate_figures(series: Sequence[ObservedSeries], model_vectors: Sequence[np.ndarray],
-                     errors: Mapping[str, SeriesError], rng: np.random.Generator) -> list[ObservedSeries]:
-    """The series with their values replaced by figures drawn through the observation model at the
-    model values ``model_vectors`` (one array per series, on its dates)."""
-    return [s.with_values(errors[s.name].simulate(model, rng)) for s, model in zip(series, model_vectors)]
+def simulate_figures(series: Sequence[ObservedSeries], daily: Mapping[str, np.ndarray], period_start,
+                     error_priors: Mapping[str, Prior], independent: bool, rng: np.random.Generator
+                     ) -> list[ObservedSeries]:
+    """The series with their values replaced by figures drawn through the fit's own observation
+    model (:class:`~sim.studies.inference.likelihood.Likelihood`) from one replication's path
+    ``daily``: every error term drawn from its prior, then the reporters' errors, jointly."""
+    from sim.studies.inference.likelihood import ErrorTerms, Figures, Likelihood, SimulatorNoise
+    from sim.studies.inference.surrogate import FigureMap
+
+    figures = Figures.of(series, period_start)
+    errors = ErrorTerms.default(figures, error_priors, independent)
+    error_values = np.array([prior.ppf(rng.uniform()) for prior in errors.priors])
+    figure_map = FigureMap(tuple(series), period_start)
+    likelihood = Likelihood(figures, errors, SimulatorNoise.none(len(figures), 0))
+    drawn = likelihood.simulate(figure_map.values(daily), np.zeros(0), error_values, rng,
+                                figure_map.extra_variance(daily))
+    edges = np.cumsum([len(s.dates) for s in series])[:-1]
+    return [s.with_values(np.maximum(values, 0.0)) for s, values in zip(series, np.split(drawn, edges))]
 
 
 @dataclass
@@ -115,9 +122,9 @@ class DatasetFit:
         replication_seed = dataset_seed(self.seed, dataset)
         until = max(day for s in self.series for day in s.dates)
         daily = daily_crossed(self.scenario, seed=replication_seed, until=until, values=truth)
-        vectors = [s.model_values(daily, self.scenario.period.start) for s in self.series]
-        errors = error_models(self.series, self.error_priors, float(self.fit_options.get("bias_sd", 0.0)))
-        figures = simulate_figures(self.series, vectors, errors, new_stream(self.seed, dataset, "sbc/observation"))
+        figures = simulate_figures(self.series, daily, self.scenario.period.start, self.error_priors,
+                                   bool(self.fit_options.get("independent_errors", False)),
+                                   new_stream(self.seed, dataset, "sbc/observation"))
         return truth, figures, replication_seed
 
     def __call__(self, dataset: int) -> tuple[int, list[dict[str, Any]]]:
@@ -214,20 +221,18 @@ def _prior_from(record: Any) -> Prior:
 def check_fit(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries],
               error_priors: Mapping[str, Prior], fit_options: Mapping[str, Any], draws: int) -> None:
     """What ``calibrate`` would refuse, refused before anything is written (raises PosteriorError /
-    ObservationError): the key paths, the series against the scenario, the error priors, the
-    sampler's settings."""
-    from sim.studies.posterior import DEFAULT_STEPS, _checked_priors, _checked_series, checked_settings
+    ObservationError): the key paths, the series against the scenario, the walkers."""
+    from sim.studies.inference.likelihood import ErrorTerms, Figures
+    from sim.studies.posterior import _checked_priors, _checked_series, checked_walkers
 
     _checked_priors(scenario, priors)
     _checked_series(scenario, series, None)
-    known = ("walkers", "steps", "burn", "thin", "bias_sd")
-    settings = {key: fit_options[key] for key in known if fit_options.get(key) is not None}
-    walkers, burn = checked_settings(len(priors), **settings)
-    samples = walkers * len(range(burn, settings.get("steps", DEFAULT_STEPS), settings.get("thin", 1)))
-    if samples < draws:
-        raise SbcError(f"--rank-draws {draws}: a fit keeps {samples} samples ({walkers} walkers x the steps after "
-                       "burn-in); rank among fewer draws, or run more --steps")
-    error_models(list(series), dict(error_priors), float(fit_options.get("bias_sd", 0.0)))
+    figures = Figures.of(list(series), scenario.period.start)
+    try:
+        errors = ErrorTerms.default(figures, error_priors, bool(fit_options.get("independent_errors", False)))
+    except ValueError as error:
+        raise SbcError(str(error)) from None
+    checked_walkers(len(priors) + len(errors), fit_options.get("walkers"))
 
 
 def plan_sbc(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries], *, datasets: int, seed: int,
