@@ -22,7 +22,7 @@ def _series(name: str, kind: str, days: list[int], values: list[float]) -> Obser
 
 def _likelihood(series, correlated=True, noise=None):
     figures = Figures.of(series, START)
-    errors = ErrorTerms.default(figures, correlated=correlated)
+    errors = ErrorTerms.default(figures, independent=not correlated)
     return Likelihood(figures, errors, noise or SimulatorNoise.none(len(figures), 1))
 
 

@@ -44,10 +44,11 @@ FIT_OPTIONS: tuple[FitOption, ...] = (
     FitOption("ess_min", Annotated[float, typer.Option(
         "--ess-min", min=1.0, help="posterior: ... and its bulk effective sample size at least this.")],
         400.0, "ess_min"),
-    FitOption("sim_replications", Annotated[int, typer.Option(
+    FitOption("sim_replications", Annotated[int | None, typer.Option(
         "--sim-replications", min=2, help="posterior: simulation replications per correction round (each at its "
-                                          "own posterior draw, with its own households).")],
-        96, "simulation_replications"),
+                                          "own posterior draw, with its own households; default 2 x figures + "
+                                          "4 x (fitted values + 1), at least 48).")],
+        None, "simulation_replications"),
     FitOption("independent_errors", Annotated[bool, typer.Option(
         "--independent-errors", help="posterior: a reporter's errors on successive running totals are "
                                      "independent (default: their correlation is fitted).")],

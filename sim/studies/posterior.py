@@ -64,9 +64,14 @@ ProgressCallback = Callable[[int, int], None]
 
 WEIGHT = "weight"
 ERROR_SCALE_PREFIX, ERROR_CORRELATION_PREFIX = SCALE, CORRELATION
-DEFAULT_REPLICATIONS = 96
-"""Simulation replications per correction round: enough to measure a covariance over a few dozen
-figures (shrunk toward its diagonal) and a mean offset linear in a handful of parameters."""
+MIN_REPLICATIONS = 48
+
+
+def default_replications(figures: int, parameters: int) -> int:
+    """Simulation replications per correction round: twice the figures (a covariance across them,
+    shrunk toward its diagonal) plus four per coefficient of the offset (linear in the fitted
+    values), at least 48."""
+    return max(MIN_REPLICATIONS, 2 * figures + 4 * (parameters + 1))
 DEFAULT_MAX_EVALUATIONS = 200_000
 SCREEN_STEPS = 300
 """The screening chain only has to find where the posterior is and how wide it roughly is."""
@@ -256,7 +261,7 @@ def fit_posterior(
     walkers: int | None = None,
     error_priors: dict[str, Prior] | None = None,
     independent_errors: bool = False,
-    simulation_replications: int = DEFAULT_REPLICATIONS,
+    simulation_replications: int | None = None,
     rhat_max: float = 1.01,
     ess_min: float = 400,
     max_evaluations: int | None = None,
@@ -274,7 +279,8 @@ def fit_posterior(
     ``executor`` runs the simulation replications (default: this process for ``jobs`` 1, else
     ``jobs`` local processes). ``error_priors`` maps an error term (``error_scale.SERIES``,
     ``error_correlation.SERIES``) to its prior; ``independent_errors`` makes every reporter's
-    errors on running totals independent. ``simulation_replications``: simulation runs per correction round.
+    errors on running totals independent. ``simulation_replications``: simulation runs per correction round (default:
+    :func:`default_replications`).
     ``checkpoint``: a folder where every stage is saved as it goes; ``resume`` continues from it.
     ``surrogate(scenario, until)`` makes the cheap model (default: the fluid path).
     Raises :class:`PosteriorError` (or ObservationError) on bad input.
@@ -285,11 +291,11 @@ def fit_posterior(
     seed = scenario.run.seed if seed is None else seed
     priors = _checked_priors(scenario, fit)
     series = _checked_series(scenario, observations, cutoff)
-    replications = simulation_replications
+    figures = Figures.of(series, scenario.period.start)
+    replications = simulation_replications or default_replications(len(figures), len(priors))
     if replications < len(priors) + 3:
         raise PosteriorError(f"simulation replications {replications}: need at least the fitted parameters + 3 "
                              f"({len(priors) + 3}) to measure the simulation's offset and spread")
-    figures = Figures.of(series, scenario.period.start)
     try:
         errors = ErrorTerms.default(figures, error_priors, independent_errors)
     except ValueError as error:
@@ -495,7 +501,7 @@ def _fit_table(series, log_posterior: SurrogatePosterior, flat: np.ndarray, seed
 
 
 __all__ = [
-    "DEFAULT_REPLICATIONS",
+    "default_replications",
     "ERROR_CORRELATION_PREFIX",
     "ERROR_SCALE_PREFIX",
     "ObservationError",

@@ -40,10 +40,11 @@ class FigureMap:
         return np.concatenate([s.model_values(daily, self.period_start) for s in self.series])
 
     def extra_variance(self, daily: Mapping[str, np.ndarray]) -> np.ndarray | None:
-        parts = [s.extra_variance(daily, self.period_start) if hasattr(s, "extra_variance") else np.zeros(len(s.dates))
-                 for s in self.series]
-        combined = np.concatenate(parts)
-        return combined if combined.any() else None
+        """Per figure, the variance (people²) it adds of its own (an uncertain start of counting), or
+        None when no figure does."""
+        if not any(window is not None for s in self.series for window in getattr(s, "windows", None) or ()):
+            return None
+        return np.concatenate([s.extra_variance(daily, self.period_start) for s in self.series])
 
 
 class SimulatedFigures:
@@ -87,13 +88,18 @@ class SurrogatePosterior:
         daily = self.surrogate(self.values(theta))
         return self.figure_map.values(daily), self.figure_map.extra_variance(daily)
 
-    def one(self, position: np.ndarray) -> tuple[float, np.ndarray]:
+    def log_prior(self, positions: np.ndarray) -> np.ndarray:
+        """The log prior of every position, one vectorized call per unknown (scipy's frozen
+        distributions cost tens of microseconds a call)."""
+        unknowns = self.priors + self.likelihood.errors.priors
+        return np.sum([prior.dist.logpdf(positions[:, index]) for index, prior in enumerate(unknowns)], axis=0)
+
+    def one(self, position: np.ndarray, log_prior: float) -> tuple[float, np.ndarray]:
         from sim.scenario.errors import ScenarioError
 
         parameters = len(self.priors)
         theta, error_values = position[:parameters], position[parameters:]
         missing = np.full(len(self.likelihood.figures), np.nan)
-        log_prior = sum(p.logpdf(v) for p, v in zip(self.priors, theta)) + self.likelihood.log_prior(error_values)
         if not math.isfinite(log_prior):
             return -math.inf, missing
         try:
@@ -104,7 +110,8 @@ class SurrogatePosterior:
         return log_prior + log_likelihood, model
 
     def __call__(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        results = [self.one(position) for position in np.atleast_2d(positions)]
+        positions = np.atleast_2d(positions)
+        results = [self.one(position, log_prior) for position, log_prior in zip(positions, self.log_prior(positions))]
         return np.array([r[0] for r in results]), np.array([r[1] for r in results])
 
 
