@@ -92,7 +92,7 @@ class SurrogatePosterior:
         """The log prior of every position, one vectorized call per unknown (scipy's frozen
         distributions cost tens of microseconds a call)."""
         unknowns = self.priors + self.likelihood.errors.priors
-        return np.sum([prior.dist.logpdf(positions[:, index]) for index, prior in enumerate(unknowns)], axis=0)
+        return np.sum([prior.log_density(positions[:, index]) for index, prior in enumerate(unknowns)], axis=0)
 
     def one(self, position: np.ndarray, log_prior: float) -> tuple[float, np.ndarray]:
         from sim.scenario.errors import ScenarioError
