@@ -31,10 +31,12 @@ OBSERVED_COMMANDS: dict[str, Callable[[Path, Path, Path], list[str]]] = {
                                                         observed, "--fit", FIT, "-n", "1", "--max-evaluations", "2",
                                                         "-q", "--out", out],
     "calibrate posterior": lambda scenario, observed, out: ["calibrate", scenario, "--observed", observed, "--fit",
-                                                            FIT, "--max-evaluations", "2", "-j", "1", "-q",
+                                                            FIT, "--max-evaluations", "400", "--sim-replications", "4",
+                                                            "--allow-unconverged", "-j", "1", "-q",
                                                             "--out", out],
     "backtest": lambda scenario, observed, out: ["backtest", scenario, "--observed", observed, "--cutoff", "2023-11-10",
-                                                 "--fit", FIT, "-n", "2", "--max-evaluations", "2", "-j", "1",
+                                                 "--fit", FIT, "-n", "2", "--max-evaluations", "400",
+                                                 "--sim-replications", "4", "-j", "1",
                                                  "-q", "--out", out],
 }
 """Every command that reads an observed CSV, with the cheapest arguments that make it read it."""

@@ -190,7 +190,8 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
         try:
             with executor, progress(quiet, "model evaluations") as advance:
                 result = fit_posterior(scenario, series, priors, seed, executor=executor, progress=advance,
-                                       cutoff=cutoff, error_priors=error_priors, **options)
+                                       cutoff=cutoff, error_priors=error_priors, status=None if quiet else _note,
+                                       **options)
         except (PosteriorError, ObservationError) as error:
             raise BadInput(str(error)) from None
         if not result.converged and not allow_unconverged:
@@ -214,6 +215,11 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
     if written:
         typer.echo(f"forecast scenario: {written[0]} (draws from {written[1]})")
     typer.echo(f"results: {folder}")
+
+
+def _note(line: str) -> None:
+    """A progress line on stderr: what the fit is doing, its R-hat and ESS so far."""
+    typer.echo(f"calibrate: {line}", err=True)
 
 
 def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_values, jobs, node, count_from,

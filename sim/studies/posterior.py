@@ -61,6 +61,8 @@ from sim.studies.priors import Prior, PriorError, as_prior
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (work done, work planned): simulation replications and surrogate evaluations."""
+StageCallback = Callable[[str], None]
+"""Called with one line whenever a stage of the fit ends a block: what it does, R-hat, ESS."""
 
 WEIGHT = "weight"
 ERROR_SCALE_PREFIX, ERROR_CORRELATION_PREFIX = SCALE, CORRELATION
@@ -268,6 +270,7 @@ def fit_posterior(
     checkpoint: Path | None = None,
     resume: bool = False,
     surrogate: Callable | None = None,
+    status: StageCallback | None = None,
 ) -> PosteriorResult:
     """Sample the posterior of ``fit`` (key paths with priors) given ``observations``.
 
@@ -282,7 +285,8 @@ def fit_posterior(
     errors on running totals independent. ``simulation_replications``: simulation runs per correction round (default:
     :func:`default_replications`).
     ``checkpoint``: a folder where every stage is saved as it goes; ``resume`` continues from it.
-    ``surrogate(scenario, until)`` makes the cheap model (default: the fluid path).
+    ``surrogate(scenario, until)`` makes the cheap model (default: the fluid path). ``status`` gets
+    a line after every block of every chain (its stage, steps, R-hat and ESS so far).
     Raises :class:`PosteriorError` (or ObservationError) on bad input.
     """
     from sim.runs import executors
@@ -311,7 +315,7 @@ def fit_posterior(
                                        likelihood)
     center = _initial_point(scenario, priors, errors.priors)
     planned = max_evaluations + MAX_ROUNDS * replications
-    tracker = _Progress(progress, planned)
+    tracker = _Progress(progress, planned, status)
     owned = executor is None
     if owned:
         executor = executors.SerialExecutor() if jobs <= 1 else executors.ProcessExecutor(jobs)
@@ -325,6 +329,9 @@ def fit_posterior(
         for rounds in range(1, MAX_ROUNDS + 1):
             points = correction_points(_flat(run)[:, :len(priors)], replications,
                                        stream(seed, rounds, "posterior/correction-points"), priors)
+            if status is not None:
+                status(f"measuring the simulation: {replications} replications at draws of the posterior "
+                       f"(round {rounds})")
             likelihood.noise = _measure(log_posterior, simulated, executor, points, rounds, replications, settings,
                                         tracker)
             run = _sample(log_posterior, run.chain[-1], seed + rounds, settings, f"answer-{rounds}", tracker)
@@ -338,8 +345,10 @@ def fit_posterior(
 
 
 class _Progress:
-    def __init__(self, callback: ProgressCallback | None, planned: int) -> None:
+    def __init__(self, callback: ProgressCallback | None, planned: int, status: StageCallback | None = None) -> None:
         self.callback = callback
+        self.status_line = status
+        self.stage = ""
         self.planned = planned
         self.evaluations = 0
         self.replications = 0
@@ -351,9 +360,12 @@ class _Progress:
         self.add(evaluations=status.evaluations - self._chain_evaluations)
         self._chain_evaluations = status.evaluations
         self.status = status
+        if self.status_line is not None:
+            self.status_line(f"{self.stage}: {status.line()}")
 
-    def new_chain(self) -> None:
+    def new_chain(self, stage: str) -> None:
         self._chain_evaluations = 0
+        self.stage = stage
 
     def add(self, evaluations: int = 0, replications: int = 0) -> None:
         self.evaluations += evaluations
@@ -368,8 +380,18 @@ def _flat(run) -> np.ndarray:
 
 
 def _sample(log_posterior, initial, seed, settings: _Settings, stage: str, tracker: _Progress, screening=False):
+    from sim.studies.inference.sampler import SamplerError
+
     checkpoint = Path(settings.checkpoint) / f"chain-{stage}.npz" if settings.checkpoint else None
-    tracker.new_chain()
+    tracker.new_chain("screening chain (fluid path)" if screening else
+                      f"answering chain {stage.removeprefix('answer-')} (fluid path + simulation's offset and spread)")
+    try:
+        return _run_sampler(log_posterior, initial, seed, settings, checkpoint, tracker, screening)
+    except SamplerError as error:
+        raise PosteriorError(str(error)) from None
+
+
+def _run_sampler(log_posterior, initial, seed, settings: _Settings, checkpoint, tracker: _Progress, screening: bool):
     return sample_until_converged(
         log_posterior, initial, seed,
         rhat_max=settings.rhat_max, ess_min=settings.ess_min,
