@@ -41,6 +41,8 @@ from sim.model.streams import stream
 from sim.runs.evaluate import CrossedEvaluator
 from sim.scenario.keypath import KeyPathError, get_path, parse_key_path
 from sim.studies.inference.discrepancy import measure_noise
+from sim.studies.inference.emulator import TOLERANCE as EMULATOR_TOLERANCE
+from sim.studies.inference.emulator import build_emulator
 from sim.studies.inference.likelihood import CORRELATION, SCALE, ErrorTerms, Figures, Likelihood, SimulatorNoise
 from sim.studies.inference.sampler import sample_until_converged
 from sim.studies.inference.surrogate import (
@@ -81,6 +83,8 @@ MAX_ROUNDS = 2
 """A second correction round when the answer moved out of the region the first one measured."""
 INITIAL_BALL = 0.02
 FIT_TABLE_DRAWS = 1000
+EMULATOR_CHECKS = 100
+"""Draws of the answer at which the emulator is compared with the fluid path."""
 
 
 class PosteriorError(ValueError):
@@ -325,18 +329,8 @@ def fit_posterior(
             Path(checkpoint).mkdir(parents=True, exist_ok=True)
         run = _sample(log_posterior, _initial_walkers(center, unknowns, walkers, seed), seed, settings, "screen",
                       tracker, screening=True)
-        rounds = 0
-        for rounds in range(1, MAX_ROUNDS + 1):
-            points = correction_points(_flat(run)[:, :len(priors)], replications,
-                                       stream(seed, rounds, "posterior/correction-points"), priors)
-            if status is not None:
-                status(f"measuring the simulation: {replications} replications at draws of the posterior "
-                       f"(round {rounds})")
-            likelihood.noise = _measure(log_posterior, simulated, executor, points, rounds, replications, settings,
-                                        tracker)
-            run = _sample(log_posterior, run.chain[-1], seed + rounds, settings, f"answer-{rounds}", tracker)
-            if not moved(points, _flat(run)[:, :len(priors)]):
-                break
+        run, rounds = _correct_and_answer(log_posterior, simulated, executor, run, replications, seed, settings,
+                                          tracker)
     finally:
         if owned:
             executor.close()
@@ -363,6 +357,10 @@ class _Progress:
         if self.status_line is not None:
             self.status_line(f"{self.stage}: {status.line()}")
 
+    def say(self, line: str) -> None:
+        if self.status_line is not None:
+            self.status_line(line)
+
     def new_chain(self, stage: str) -> None:
         self._chain_evaluations = 0
         self.stage = stage
@@ -372,6 +370,68 @@ class _Progress:
         self.replications += replications
         if self.callback is not None:
             self.callback(min(self.evaluations + self.replications, self.planned), self.planned)
+
+
+def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedFigures, executor, run,
+                        replications: int, seed: int, settings: _Settings, tracker: _Progress):
+    """Measure the simulation near the screening posterior, then answer with its likelihood;
+    again if the answer moved out of the region measured. Returns (answering run, rounds)."""
+    priors = log_posterior.priors
+    rounds = 0
+    for rounds in range(1, MAX_ROUNDS + 1):
+        points = correction_points(_flat(run)[:, :len(priors)], replications,
+                                   stream(seed, rounds, "posterior/correction-points"), priors)
+        tracker.say(f"measuring the simulation: {replications} replications at draws of the posterior "
+                    f"(round {rounds})")
+        log_posterior.likelihood.noise = _measure(log_posterior, simulated, executor, points, rounds, replications,
+                                                  settings, tracker)
+        _emulate(log_posterior, run, seed, rounds, tracker)
+        answer = _sample(log_posterior, run.chain[-1], seed + rounds, settings, f"answer-{rounds}", tracker)
+        if log_posterior.emulator is not None and not _emulator_holds(log_posterior, answer, seed, rounds, tracker):
+            log_posterior.emulator = None
+            answer = _sample(log_posterior, run.chain[-1], seed + rounds, settings, f"answer-{rounds}-fluid", tracker)
+        run = answer
+        if not moved(points, _flat(run)[:, :len(priors)]):
+            break
+    log_posterior.emulator = None
+    return run, rounds
+
+
+def _noise_sd(log_posterior: SurrogatePosterior, run) -> np.ndarray:
+    """Per figure, the sd of its noise at the run's median error scales: the simulation's spread
+    and the reporter's error (what an emulator error is measured against)."""
+    likelihood = log_posterior.likelihood
+    parameters = len(log_posterior.priors)
+    sigmas = np.median(_flat(run)[:, parameters:parameters + len(likelihood.errors.sigma_priors)], axis=0)
+    return np.sqrt(np.diag(likelihood.noise.covariance) + sigmas[likelihood.figures.series_index] ** 2)
+
+
+def _emulate(log_posterior: SurrogatePosterior, run, seed: int, round_number: int, tracker: _Progress) -> None:
+    """Trust a quadratic emulator of the fluid path for the answering chain, if it passes its check."""
+    log_posterior.emulator = None
+    if log_posterior.figure_map.declares_extra_variance:
+        return  # a figure's own extra variance moves with the path: not emulated
+    emulator, error, spent = build_emulator(log_posterior.fluid_log, _flat(run)[:, :len(log_posterior.priors)],
+                                            log_posterior.priors, _noise_sd(log_posterior, run),
+                                            stream(seed, round_number, "posterior/emulator"))
+    tracker.add(evaluations=spent)
+    tracker.say(f"polynomial emulator of the fluid path: worst held-out error {error:.3f} noise sd "
+                f"({'used' if emulator is not None else 'not used: the chain runs on the fluid path'})")
+    log_posterior.emulator = emulator
+
+
+def _emulator_holds(log_posterior: SurrogatePosterior, run, seed: int, round_number: int, tracker: _Progress) -> bool:
+    """Whether the emulator matched the fluid path on draws of the answer itself."""
+    samples = _flat(run)[:, :len(log_posterior.priors)]
+    rng = stream(seed, round_number, "posterior/emulator-check")
+    chosen = samples[rng.integers(0, len(samples), EMULATOR_CHECKS)]
+    fluid = np.array([log_posterior.fluid_log(point) for point in chosen])
+    tracker.add(evaluations=len(chosen))
+    error = log_posterior.emulator.worst_error(chosen, fluid, _noise_sd(log_posterior, run))
+    holds = error <= EMULATOR_TOLERANCE
+    tracker.say(f"emulator on {len(chosen)} draws of the answer: worst error {error:.3f} noise sd"
+                + ("" if holds else ": too large, the answering chain runs again on the fluid path"))
+    return holds
 
 
 def _flat(run) -> np.ndarray:
@@ -423,8 +483,8 @@ def _measure(log_posterior: SurrogatePosterior, simulated: SimulatedFigures, exe
             temporary = saved.with_name(saved.stem + ".partial.npz")
             np.savez(temporary, figures=vectors)
             temporary.replace(saved)
-    surrogate = np.array([log_posterior.model(point)[0] for point in points])
-    return measure_noise(points, np.log1p(np.maximum(vectors, 0.0)), np.log1p(np.maximum(surrogate, 0.0)))
+    surrogate = np.array([log_posterior.fluid_log(point) for point in points])
+    return measure_noise(points, np.log1p(np.maximum(vectors, 0.0)), surrogate)
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,7 +562,7 @@ def _fit_table(series, log_posterior: SurrogatePosterior, flat: np.ndarray, seed
     expected, predictive = [], []
     for position in chosen:
         theta, error_values = position[:parameters], position[parameters:]
-        model, extra = log_posterior.model(theta)
+        model, extra = log_posterior.fluid(theta)
         expected.append(np.expm1(likelihood.mean(model, theta)))
         predictive.append(likelihood.simulate(model, theta, error_values, rng, extra))
     expected, predictive = np.array(expected), np.array(predictive)

@@ -139,6 +139,10 @@ class SimulatorNoise:
     def offset(self, theta: np.ndarray) -> np.ndarray:
         return self.intercept + self.slope @ (np.asarray(theta, float) - self.center)
 
+    def offset_batch(self, theta: np.ndarray) -> np.ndarray:
+        """:meth:`offset` at every row of θ (walkers × parameters)."""
+        return self.intercept + (np.asarray(theta, float) - self.center) @ self.slope.T
+
 
 @dataclass
 class Likelihood:
@@ -183,21 +187,53 @@ class Likelihood:
 
     def log_likelihood(self, model: np.ndarray, theta: np.ndarray, error_values: np.ndarray,
                        extra_variance: np.ndarray | None = None) -> float:
-        mean = self.mean(model, theta)
-        cov = self.covariance(error_values, extra_variance, model)
+        return self._from_mean(self.mean(model, theta), self.covariance(error_values, extra_variance, model))
+
+    def log_likelihood_batch(self, log_means: np.ndarray, error_values: np.ndarray) -> np.ndarray:
+        """:meth:`log_likelihood` of many walkers at once (no extra variance): expected
+        log(1 + figures) per walker (walkers × figures, the offset included) and their error terms
+        (walkers × terms). One batched Cholesky instead of a Python loop: the answering chain's cost."""
+        walkers, n = log_means.shape
+        scales = len(self.errors.sigma_priors)
+        sigma = error_values[:, :scales][:, self.figures.series_index]  # walkers × figures
+        correlation = np.broadcast_to(self._identity, (walkers, n, n)).copy()
+        flat_view = correlation.reshape(walkers, n * n)
+        for column, (flat, lags) in enumerate(self._blocks):
+            rho = np.maximum(error_values[:, scales + column], 0.0)
+            flat_view[:, flat] = np.power(rho[:, None], lags[None, :])
+        cov = self.noise.covariance + correlation * sigma[:, :, None] * sigma[:, None, :]
+        exact, bounds = self._exact, self._bounds
+        total = np.zeros(walkers)
+        if exact.size:
+            residual = self.figures.log_observed[exact] - log_means[:, exact]
+            part = cov[:, exact[:, None], exact[None, :]] if bounds.size else cov
+            try:
+                lower = np.linalg.cholesky(part)
+            except np.linalg.LinAlgError:  # a walker's covariance is not positive definite: one at a time
+                return np.array([self._from_mean(log_means[w], cov[w]) for w in range(walkers)])
+            whitened = np.linalg.solve(lower, residual[:, :, None])[:, :, 0]
+            log_det = 2.0 * np.log(np.diagonal(lower, axis1=1, axis2=2)).sum(axis=1)
+            total += -0.5 * (exact.size * _LOG_2PI + log_det + (whitened ** 2).sum(axis=1))
+        if bounds.size:
+            sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2)[:, bounds])
+            total += log_ndtr((log_means[:, bounds] - self.figures.log_observed[bounds]) / sd).sum(axis=1)
+        return total
+
+    def _from_mean(self, mean: np.ndarray, cov: np.ndarray) -> float:
+        """The log density of the figures given their expected log values and covariance; −∞ where
+        the covariance is not positive definite."""
         exact, bounds = self._exact, self._bounds
         total = 0.0
         if exact.size:
             residual = self.figures.log_observed[exact] - mean[exact]
-            part = cov[np.ix_(exact, exact)] if bounds.size else cov
             try:
-                lower = np.linalg.cholesky(part)
+                lower = np.linalg.cholesky(cov[np.ix_(exact, exact)] if bounds.size else cov)
             except np.linalg.LinAlgError:
                 return -math.inf
-            whitened = np.linalg.solve(lower, residual)  # scipy's triangular solve costs more in its wrapper here
-            log_det = 2.0 * float(np.log(np.diagonal(lower)).sum())
-            total += -0.5 * (exact.size * _LOG_2PI + log_det + float(whitened @ whitened))
-        if bounds.size:  # P(Y >= y) under each bound's marginal
+            whitened = np.linalg.solve(lower, residual)
+            total += -0.5 * (exact.size * _LOG_2PI + 2.0 * float(np.log(np.diagonal(lower)).sum())
+                             + float(whitened @ whitened))
+        if bounds.size:
             sd = np.sqrt(np.diagonal(cov)[bounds])
             total += float(log_ndtr((mean[bounds] - self.figures.log_observed[bounds]) / sd).sum())
         return total

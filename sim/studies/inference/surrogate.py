@@ -39,10 +39,15 @@ class FigureMap:
     def values(self, daily: Mapping[str, np.ndarray]) -> np.ndarray:
         return np.concatenate([s.model_values(daily, self.period_start) for s in self.series])
 
+    @property
+    def declares_extra_variance(self) -> bool:
+        """Whether a figure has an uncertain start of counting (its extra variance moves with the path)."""
+        return any(window is not None for s in self.series for window in getattr(s, "windows", None) or ())
+
     def extra_variance(self, daily: Mapping[str, np.ndarray]) -> np.ndarray | None:
         """Per figure, the variance (people²) it adds of its own (an uncertain start of counting), or
         None when no figure does."""
-        if not any(window is not None for s in self.series for window in getattr(s, "windows", None) or ()):
+        if not self.declares_extra_variance:
             return None
         return np.concatenate([s.extra_variance(daily, self.period_start) for s in self.series])
 
@@ -76,6 +81,7 @@ class SurrogatePosterior:
         self.priors = list(priors)
         self.figure_map = figure_map
         self.likelihood = likelihood
+        self.emulator = None  # a checked QuadraticEmulator of the fluid path, when one is trusted
 
     @property
     def dimension(self) -> int:
@@ -84,9 +90,19 @@ class SurrogatePosterior:
     def values(self, theta: np.ndarray) -> dict[str, float]:
         return {prior.key: float(value) for prior, value in zip(self.priors, theta)}
 
-    def model(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def fluid(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every figure's value on the fluid path at θ, and the extra variance figures declare."""
         daily = self.surrogate(self.values(theta))
         return self.figure_map.values(daily), self.figure_map.extra_variance(daily)
+
+    def fluid_log(self, theta: np.ndarray) -> np.ndarray:
+        return np.log1p(np.maximum(self.fluid(theta)[0], 0.0))
+
+    def model(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """What the chain uses: the emulator where one is trusted, else the fluid path."""
+        if self.emulator is not None:
+            return np.expm1(self.emulator(theta)), None
+        return self.fluid(theta)
 
     def log_prior(self, positions: np.ndarray) -> np.ndarray:
         """The log prior of every position, one vectorized call per unknown (scipy's frozen
@@ -111,8 +127,24 @@ class SurrogatePosterior:
 
     def __call__(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         positions = np.atleast_2d(positions)
-        results = [self.one(position, log_prior) for position, log_prior in zip(positions, self.log_prior(positions))]
+        log_priors = self.log_prior(positions)
+        if self.emulator is not None:
+            return self._emulated(positions, log_priors)
+        results = [self.one(position, log_prior) for position, log_prior in zip(positions, log_priors)]
         return np.array([r[0] for r in results]), np.array([r[1] for r in results])
+
+    def _emulated(self, positions: np.ndarray, log_priors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every walker at once on the emulator: its quadratic, the offset and one batched likelihood."""
+        parameters = len(self.priors)
+        theta = positions[:, :parameters]
+        offsets = self.likelihood.noise.offset_batch(theta)
+        log_means = self.emulator(theta) + offsets
+        log_posterior = np.full(len(positions), -np.inf)
+        inside = np.isfinite(log_priors)
+        if inside.any():
+            log_posterior[inside] = log_priors[inside] + self.likelihood.log_likelihood_batch(
+                log_means[inside], positions[inside, parameters:])
+        return log_posterior, np.expm1(log_means - offsets)
 
 
 def correction_points(samples: np.ndarray, count: int, rng: np.random.Generator, priors: Sequence[Prior],
