@@ -31,10 +31,10 @@ OBSERVED_COMMANDS: dict[str, Callable[[Path, Path, Path], list[str]]] = {
                                                         observed, "--fit", FIT, "-n", "1", "--max-evaluations", "2",
                                                         "-q", "--out", out],
     "calibrate posterior": lambda scenario, observed, out: ["calibrate", scenario, "--observed", observed, "--fit",
-                                                            FIT, "--walkers", "2", "--steps", "2", "-j", "1", "-q",
+                                                            FIT, "--walkers", "4", "--steps", "2", "--allow-unconverged", "-j", "1", "-q",
                                                             "--out", out],
     "backtest": lambda scenario, observed, out: ["backtest", scenario, "--observed", observed, "--cutoff", "2023-11-10",
-                                                 "--fit", FIT, "-n", "2", "--steps", "2", "--walkers", "2", "-j", "1",
+                                                 "--fit", FIT, "-n", "2", "--steps", "2", "--walkers", "4", "-j", "1",
                                                  "-q", "--out", out],
 }
 """Every command that reads an observed CSV, with the cheapest arguments that make it read it."""

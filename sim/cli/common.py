@@ -1,7 +1,8 @@
 """What every ``bordersim`` command shares: exit codes, one-line errors, loading a scenario,
 the common options, the progress bar.
 
-Exit codes: 0 success, 2 bad input (scenario, arguments, files), 1 internal error, 130 interrupted.
+Exit codes: 0 success, 2 bad input (scenario, arguments, files), 1 internal error, 3 a posterior
+calibration that did not converge (nothing written), 130 interrupted.
 Errors are one line per problem on stderr; ``--debug`` adds the traceback.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import typer
 
 BAD_INPUT = 2
 INTERNAL_ERROR = 1
+UNCONVERGED = 3
 
 
 class BadInput(Exception):
@@ -203,6 +205,14 @@ class progress:
     def __exit__(self, *exc_info) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc_info)
+            self.bar = None
+
+    def note(self, text: str) -> None:
+        """A line on stderr, above the bar while it shows."""
+        if self.bar is not None:
+            self.bar.console.print(text, highlight=False, markup=False)
+        else:
+            typer.echo(text, err=True)
 
 
 def echo_result(lines: list[str], folder: Path, quiet: bool, *notes: str) -> None:

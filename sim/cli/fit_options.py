@@ -32,12 +32,28 @@ class FitOption:
 
 FIT_OPTIONS: tuple[FitOption, ...] = (
     FitOption("walkers", Annotated[int | None, typer.Option(
-        "--walkers", min=2, help="posterior: emcee walkers, even, >= 2 x parameters (default 2 x parameters + 2).")],
+        "--walkers", min=2, help="posterior: emcee walkers, even, >= 4 and >= 2 x parameters (default 2 x parameters "
+                                 "+ 2).")],
         None, "walkers"),
-    FitOption("steps", Annotated[int, typer.Option("--steps", min=1, help="posterior: steps of every walker.")],
-              200, "steps"),
+    # The defaults of these three are sim.studies.inference.defaults' (not imported here: --help loads no library;
+    # tests/test_calibrate_convergence.py checks that the help states them).
+    FitOption("rhat_max", Annotated[float | None, typer.Option(
+        "--rhat-max", min=1.0, help="posterior: converged when every parameter's rank-normalized split R-hat is "
+                                    "at most this (default 1.01) and its bulk ESS at least --ess-min.")],
+        None, "rhat_max"),
+    FitOption("ess_min", Annotated[float | None, typer.Option(
+        "--ess-min", min=1.0, help="posterior: converged when every parameter's bulk effective sample size is at "
+                                   "least this (default 400) and its R-hat at most --rhat-max.")],
+        None, "ess_min"),
+    FitOption("max_evaluations", Annotated[int | None, typer.Option(
+        "--max-evaluations", min=2, help="Model evaluations at most (posterior: default 200,000, then it stops "
+                                         "unconverged; point: default 120).")], None, "max_evaluations"),
+    FitOption("steps", Annotated[int | None, typer.Option(
+        "--steps", min=1, help="posterior: a chain of exactly this many steps instead of one run until converged "
+                               "(quick looks, tests); still judged by --rhat-max and --ess-min.")], None, "steps"),
     FitOption("burn", Annotated[int | None, typer.Option(
-        "--burn", min=0, help="posterior: first steps discarded (default: half the steps).")], None, "burn"),
+        "--burn", min=0, help="posterior, with --steps: first steps discarded (default: half the chain).")],
+        None, "burn"),
     FitOption("thin", Annotated[int, typer.Option("--thin", min=1, help="posterior: keep every n-th step.")],
               1, "thin"),
     FitOption("reporter_bias", Annotated[float, typer.Option(

@@ -16,19 +16,24 @@ log posterior is a deterministic function of the parameters and an MCMC sampler 
 would an analytic density. The household noise this ignores (~0.5 % on the bundled calibration,
 measured on ``pilot_replications`` replications at the starting point) is added to the variance.
 
-**Sampler**: emcee's affine-invariant ensemble (Goodman & Weare stretch move). Its walkers move in
+**Sampler**: :func:`sim.studies.inference.sampler.sample_until_converged` — emcee's ensemble,
+run in blocks until every parameter has rank-normalized split R-hat ≤ ``rhat_max`` and bulk ESS ≥
+``ess_min`` (arviz) or ``max_evaluations`` is spent (``converged`` says which), saving its chain to
+``checkpoint`` as it goes so that ``resume`` continues it. Its walkers move in
 two halves; each half's model evaluations are one call of an executor (:mod:`sim.runs.executors`:
 serial, processes or Dask) with the same function for the whole calibration (a process pool starts
 once), tagging each walker and putting the results back in order — so the chain is identical
 whatever the executor. emcee's own random state is seeded from
 ``seed``: the same seed gives the same ``posterior.csv``, byte for byte. Walkers start in a small
-ball (2 % of each prior's width) around the scenario's own values; the first ``burn`` steps are
-discarded and every ``thin``-th step kept.
+ball (2 % of each prior's width) around the scenario's own values; the first half of the chain is
+discarded as burn-in and every ``thin``-th step kept. ``steps`` asks for a chain of that fixed
+length instead (and ``burn`` for another burn-in), still judged by the same bounds.
 
 **Result** (:class:`PosteriorResult`): ``samples`` (a column per key path and ``weight``, what
 ``posterior.csv`` holds and what a scenario's ``uncertain: {sample: FILE}`` reads), the drawn
 ``error_scales``, ``summary`` (``posterior-summary.csv``), ``diagnostics`` (acceptance fraction,
-integrated autocorrelation time, effective sample size, R-hat across walker halves), ``fit`` (the
+integrated autocorrelation time, effective sample size, R-hat across walker halves, arviz's
+``rhat`` and ``ess_bulk`` per parameter and whether they met the bounds), ``converged``, ``fit`` (the
 model band on every observed date against the observed value) and the whole ``chain``.
 """
 from __future__ import annotations
@@ -45,6 +50,17 @@ import pandas as pd
 from sim.model.streams import stable_hash, stream
 from sim.runs.evaluate import CrossedEvaluator
 from sim.scenario.keypath import KeyPathError, get_path, parse_key_path
+from sim.studies.inference.sampler import (
+    DEFAULT_ESS_MIN,
+    DEFAULT_MAX_EVALUATIONS,
+    DEFAULT_RHAT_MAX,
+    MIN_WALKERS,
+    SamplerError,
+    SamplerRun,
+    SamplerStatus,
+    convergence,
+    sample_until_converged,
+)
 from sim.studies.observation import (
     ObservationError,
     ObservedSeries,
@@ -93,6 +109,7 @@ class PosteriorResult:
     evaluations: int
     wall_seconds: float
     initial_values: dict[str, float] = field(default_factory=dict)
+    converged: bool = False  # every parameter's R-hat and bulk ESS within the bounds (diagnostics rows)
 
     @property
     def keys(self) -> list[str]:
@@ -113,19 +130,24 @@ class PosteriorResult:
             lines.append(f"  {row['parameter']}: {_g(row['mean'])} ± {_g(row['sd'])}  90% [{_g(row['p05'])}, "
                          f"{_g(row['p95'])}]  (prior {row['prior']})")
         acceptance = self.diagnostic("acceptance_fraction")
-        ess = min(self.diagnostic("effective_sample_size", key) for key in self.keys)
-        rhat = max(self.diagnostic("rhat_walker_halves", key) for key in self.keys)
-        lines.append(f"acceptance {acceptance:.2f}; smallest effective sample size {ess:.0f}; "
-                     f"largest R-hat (walker halves) {rhat:.3f}")
-        if ess < 100 or rhat > 1.1:
-            lines.append("warning: the chain is short for these parameters (ESS < 100 or R-hat > 1.1): "
-                         "run more --steps")
+        lines.append(f"acceptance {acceptance:.2f}; {self.convergence_line()}")
+        if not self.converged:
+            lines.append("warning: NOT CONVERGED: these samples do not yet represent the posterior; "
+                         "run longer (--max-evaluations) before relying on them")
         rise = self.diagnostic("log_posterior_rise_after_burn_in")
         if still_climbing(rise, self.diagnostic("log_posterior_rise_se")):
             lines.append(f"warning: the log posterior still rose by {rise:.1f} over the kept steps (first to last "
                          "quarter): the walkers were still climbing out of the prior, which R-hat cannot see; "
-                         "raise --burn past the climb (chain.csv, by step) and --steps with it")
+                         "run longer (--max-evaluations; with --steps, raise --burn past the climb, see chain.csv "
+                         "by step)")
         return lines
+
+    def convergence_line(self) -> str:
+        rhat = max(self.diagnostic("rhat", key) for key in self.keys)
+        ess = min(self.diagnostic("ess_bulk", key) for key in self.keys)
+        verdict = "converged" if self.converged else "not converged"
+        return (f"{verdict}: largest R-hat {rhat:.3f} (bound {self.diagnostic('rhat_max'):g}), smallest bulk ESS "
+                f"{ess:.0f} (bound {self.diagnostic('ess_min'):g})")
 
 
 def _g(value: float) -> str:
@@ -250,6 +272,11 @@ class WalkerEvaluations:
                 results.append((log_prior + log_posterior.log_likelihood(vector), vector))
         return results
 
+    def vectorized(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(log posteriors, model vectors as rows): the form :func:`sample_until_converged` takes."""
+        results = self(positions)
+        return np.array([value for value, _ in results]), np.array([vector for _, vector in results])
+
 
 # --------------------------------------------------------------------------------------------
 # Checking the input
@@ -309,16 +336,19 @@ def _initial_walkers(center: np.ndarray, priors: Sequence[Prior], walkers: int, 
     return positions
 
 
-def checked_settings(dimension: int, walkers: int | None = None, steps: int = DEFAULT_STEPS, burn: int | None = None,
-                     thin: int = 1, bias_sd: float = 0.0) -> tuple[int, int]:
-    """The walkers and burn-in of a fit of ``dimension`` parameters (defaults filled in); raises
+def checked_settings(dimension: int, walkers: int | None = None, steps: int | None = None,
+                     burn: int | None = None, thin: int = 1, bias_sd: float = 0.0) -> tuple[int, int | None]:
+    """The walkers and burn-in of a fit of ``dimension`` parameters (defaults filled in; the burn-in
+    is None, half the final chain, when ``steps`` is None: run until converged); raises
     :class:`PosteriorError` for settings the sampler cannot run with."""
     walkers = walkers or 2 * dimension + 2
-    if walkers < 2 * dimension or walkers % 2:
-        raise PosteriorError(f"--walkers {walkers}: need an even number, at least twice the {dimension} "
-                             f"fitted parameters ({2 * dimension})")
-    burn = steps // 2 if burn is None else burn
-    if not 0 <= burn < steps or thin < 1:
+    if walkers < max(2 * dimension, MIN_WALKERS) or walkers % 2:
+        raise PosteriorError(f"--walkers {walkers}: need an even number, at least {MIN_WALKERS} and at least twice "
+                             f"the {dimension} fitted parameters ({2 * dimension})")
+    if steps is None and burn is not None:
+        raise PosteriorError(f"--burn {burn} needs --steps: a chain run until converged discards its first half")
+    burn = steps // 2 if burn is None and steps is not None else burn
+    if (steps is not None and not 0 <= burn < steps) or thin < 1:
         raise PosteriorError(f"--burn {burn} must lie in [0, steps={steps}) and --thin {thin} must be >= 1")
     if bias_sd < 0:
         raise PosteriorError(f"--reporter-bias {bias_sd}: must be >= 0")
@@ -340,12 +370,18 @@ def fit_posterior(
     cutoff: dt.date | None = None,
     *,
     walkers: int | None = None,
-    steps: int = DEFAULT_STEPS,
+    steps: int | None = None,
     burn: int | None = None,
     thin: int = 1,
     error_priors: dict[str, Prior] | None = None,
     bias_sd: float = 0.0,
     pilot_replications: int = 4,
+    rhat_max: float | None = None,
+    ess_min: float | None = None,
+    max_evaluations: int | None = None,
+    checkpoint=None,
+    resume: bool = False,
+    status: Callable[[SamplerStatus], None] | None = None,
 ) -> PosteriorResult:
     """Sample the posterior of ``fit`` (key paths with priors) given ``observations``.
 
@@ -355,17 +391,24 @@ def fit_posterior(
     :class:`~sim.studies.priors.Prior`. ``seed`` (default the scenario's) fixes both the model's
     random numbers and the sampler's: the same seed gives identical samples, on any executor.
     ``executor`` (:mod:`sim.runs.executors`) runs the walkers' model evaluations; default: this process
-    for ``jobs`` 1, else ``jobs`` local processes. ``walkers`` defaults to 2 × parameters + 2;
-    ``burn`` to half the ``steps``. ``error_priors`` maps a series name to the prior of its error
+    for ``jobs`` 1, else ``jobs`` local processes. ``walkers`` defaults to 2 × parameters + 2.
+    The chain runs until every parameter has R-hat ≤ ``rhat_max`` and bulk ESS ≥ ``ess_min``, or
+    until ``max_evaluations`` walker evaluations (None: 1.01, 400 and 200,000), when ``converged``
+    is False and the caller decides; ``steps`` fixes its length instead, ``burn`` (with ``steps``)
+    its burn-in. ``checkpoint`` (a folder) keeps the chain as it goes, ``resume`` continues from it
+    (identical samples); ``status`` receives a
+    :class:`~sim.studies.inference.sampler.SamplerStatus` after every block.
+    ``error_priors`` maps a series name to the prior of its error
     scale (default half-normal(0.2)); ``bias_sd`` is the sd of a reporter bias shared by a series'
     figures (0: none). Raises :class:`PosteriorError` (or ObservationError) on bad input.
     """
-    import emcee
-
     from sim.runs import executors
 
     clock = time.perf_counter()
     seed = scenario.run.seed if seed is None else seed
+    rhat_max = DEFAULT_RHAT_MAX if rhat_max is None else rhat_max
+    ess_min = DEFAULT_ESS_MIN if ess_min is None else ess_min
+    max_evaluations = DEFAULT_MAX_EVALUATIONS if max_evaluations is None else max_evaluations
     priors = _checked_priors(scenario, fit)
     series = _checked_series(scenario, observations, cutoff)
     dimension = len(priors)
@@ -374,7 +417,7 @@ def fit_posterior(
     until = max(day for s in series for day in s.dates)
     log_posterior = LogPosterior(CrossedEvaluator(scenario, seed, until), priors, series, errors)
     center = _initial_point(scenario, priors)
-    planned = pilot_replications + walkers * (steps + 1)
+    planned = pilot_replications + (walkers * (steps + 1) if steps is not None else max_evaluations)
 
     owned = executor is None
     if owned:
@@ -384,14 +427,18 @@ def fit_posterior(
         sim_sigma = _simulator_noise(log_posterior, center, pilot_replications, pool)
         for s in series:
             errors[s.name].sim_variance = sim_sigma[s.name] ** 2
-        sampler = emcee.EnsembleSampler(walkers, dimension, pool, vectorize=True)
-        sampler.random_state = np.random.RandomState(stable_hash(f"posterior/emcee/{seed}")).get_state()
-        sampler.run_mcmc(_initial_walkers(center, priors, walkers, seed), steps)
+        run = sample_until_converged(pool.vectorized, _initial_walkers(center, priors, walkers, seed),
+                                     stable_hash(f"posterior/emcee/{seed}"), rhat_max=rhat_max, ess_min=ess_min,
+                                     max_evaluations=max_evaluations, checkpoint=checkpoint, resume=resume,
+                                     progress=status, steps=steps)
+    except SamplerError as error:
+        raise PosteriorError(str(error)) from None
     finally:
         if owned:
             executor.close()
-    return _result(scenario, priors, series, errors, log_posterior, sampler, seed, walkers, steps, burn, thin,
-                   bias_sd, sim_sigma, pool.evaluations, time.perf_counter() - clock, center)
+    return _result(scenario, priors, series, errors, log_posterior, run, seed, walkers,
+                   run.burn if burn is None else burn, thin, bias_sd, sim_sigma, pool.evaluations,
+                   time.perf_counter() - clock, center, (rhat_max, ess_min))
 
 
 def _simulator_noise(log_posterior: LogPosterior, center: np.ndarray, replications: int, pool: WalkerEvaluations
@@ -412,12 +459,10 @@ def _simulator_noise(log_posterior: LogPosterior, center: np.ndarray, replicatio
 # From the chain to the tables
 
 
-def _result(scenario, priors, series, errors, log_posterior, sampler, seed, walkers, steps, burn, thin, bias_sd,
-            sim_sigma, evaluations, wall_seconds, center) -> PosteriorResult:
+def _result(scenario, priors, series, errors, log_posterior, run: SamplerRun, seed, walkers, burn, thin, bias_sd,
+            sim_sigma, evaluations, wall_seconds, center, bounds) -> PosteriorResult:
     keys = [prior.key for prior in priors]
-    chain = sampler.get_chain()  # steps × walkers × parameters
-    log_prob = sampler.get_log_prob()
-    blobs = sampler.get_blobs()  # steps × walkers × observed points
+    chain, log_prob, blobs, steps = run.chain, run.log_prob, run.blobs, run.steps  # steps × walkers × ...
     kept = slice(burn, None, thin)
     flat = chain[kept].reshape(-1, len(keys))
     flat_model = blobs[kept].reshape(-1, blobs.shape[-1])
@@ -430,10 +475,11 @@ def _result(scenario, priors, series, errors, log_posterior, sampler, seed, walk
                                 "log_posterior": log_prob.ravel()})
     for index, key in enumerate(keys):
         chain_table[key] = chain[:, :, index].ravel()
+    diagnostics = _diagnostics(run, burn, keys, evaluations, wall_seconds, sim_sigma, bounds)
+    converged = bool(diagnostics.loc[diagnostics["quantity"] == "converged", "value"].iloc[0])
     return PosteriorResult(
         scenario=scenario, priors=list(priors), series=list(series), samples=samples, error_scales=error_scales,
-        summary=_summary(priors, samples, error_scales, errors),
-        diagnostics=_diagnostics(sampler, chain, log_prob, burn, keys, evaluations, wall_seconds, sim_sigma),
+        summary=_summary(priors, samples, error_scales, errors), diagnostics=diagnostics, converged=converged,
         fit=_fit_table(series, flat_model, predictive, log_posterior), chain=chain_table, seed=seed,
         walkers=walkers, steps=steps, burn=burn, thin=thin, bias_sd=bias_sd, sim_sigma=sim_sigma,
         evaluations=evaluations, wall_seconds=wall_seconds,
@@ -512,21 +558,30 @@ def still_climbing(rise: float, standard_error: float) -> bool:
     return rise > max(1.0, 3.0 * standard_error)
 
 
-def _diagnostics(sampler, chain, log_prob, burn, keys, evaluations, wall_seconds, sim_sigma) -> pd.DataFrame:
+def _diagnostics(run: SamplerRun, burn, keys, evaluations, wall_seconds, sim_sigma, bounds) -> pd.DataFrame:
+    """One row per (quantity, parameter): emcee's view (autocorrelation time, ESS, R-hat across
+    walker halves) and arviz's rank-normalized split R-hat and bulk ESS, which decide ``converged``."""
     import emcee
 
+    chain, log_prob = run.chain, run.log_prob
     after = chain[burn:]
     tau = emcee.autocorr.integrated_time(after, tol=0, quiet=True) if len(after) > 1 else np.ones(len(keys))
     ess = after.shape[0] * after.shape[1] / np.maximum(tau, 1.0)
     rhat = rhat_halves(after) if len(after) > 1 else np.full(len(keys), np.nan)
-    acceptance = sampler.acceptance_fraction
+    rank_rhat, ess_bulk = convergence(after)
+    rhat_max, ess_min = bounds
+    converged = bool(np.all(rank_rhat <= rhat_max) and np.all(ess_bulk >= ess_min))
+    acceptance = run.acceptance_fraction
     rows = [("acceptance_fraction", "", float(acceptance.mean())),
             ("acceptance_fraction_min", "", float(acceptance.min())),
             ("acceptance_fraction_max", "", float(acceptance.max()))]
     for index, key in enumerate(keys):
         rows += [("autocorrelation_time_steps", key, float(tau[index])),
                  ("effective_sample_size", key, float(ess[index])),
-                 ("rhat_walker_halves", key, float(rhat[index]))]
+                 ("rhat_walker_halves", key, float(rhat[index])),
+                 ("rhat", key, float(rank_rhat[index])), ("ess_bulk", key, float(ess_bulk[index]))]
+    rows += [("rhat_max", "", float(rhat_max)), ("ess_min", "", float(ess_min)),
+             ("converged", "", float(converged)), ("steps", "", float(run.steps))]
     rise, rise_se = log_posterior_rise(log_prob[burn:])
     rows += [("log_posterior_rise_after_burn_in", "", rise), ("log_posterior_rise_se", "", rise_se)]
     rows += [("simulator_noise_log_sd", name, value) for name, value in sim_sigma.items()]

@@ -86,6 +86,8 @@ def save_posterior(result: PosteriorResult, scenario_sources: Sequence[str], des
         "command": "calibrate", "method": "posterior",
         "command_line": list(command_line if command_line is not None else sys.argv),
         "scenario_name": scenario.name, "run_hash": hash8, "seed": result.seed, "sampler": "emcee",
+        "converged": result.converged, "rhat_max": result.diagnostic("rhat_max"),
+        "ess_min": result.diagnostic("ess_min"),
         "walkers": result.walkers, "steps": result.steps, "burn": result.burn, "thin": result.thin,
         "samples": len(result.samples), "reporter_bias_sd": result.bias_sd,
         "priors": {prior.key: prior.describe() for prior in result.priors},

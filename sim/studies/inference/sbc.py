@@ -216,14 +216,17 @@ def check_fit(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries
     """What ``calibrate`` would refuse, refused before anything is written (raises PosteriorError /
     ObservationError): the key paths, the series against the scenario, the error priors, the
     sampler's settings."""
-    from sim.studies.posterior import DEFAULT_STEPS, _checked_priors, _checked_series, checked_settings
+    from sim.studies.inference.sampler import DEFAULT_BLOCK_STEPS
+    from sim.studies.posterior import _checked_priors, _checked_series, checked_settings
 
     _checked_priors(scenario, priors)
     _checked_series(scenario, series, None)
     known = ("walkers", "steps", "burn", "thin", "bias_sd")
     settings = {key: fit_options[key] for key in known if fit_options.get(key) is not None}
     walkers, burn = checked_settings(len(priors), **settings)
-    samples = walkers * len(range(burn, settings.get("steps", DEFAULT_STEPS), settings.get("thin", 1)))
+    # a chain run until converged is judged first after one block, and keeps its second half
+    steps = settings.get("steps", DEFAULT_BLOCK_STEPS)
+    samples = walkers * len(range(steps // 2 if burn is None else burn, steps, settings.get("thin", 1)))
     if samples < draws:
         raise SbcError(f"--rank-draws {draws}: a fit keeps {samples} samples ({walkers} walkers x the steps after "
                        "burn-in); rank among fewer draws, or run more --steps")
