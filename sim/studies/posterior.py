@@ -77,7 +77,6 @@ ProgressCallback = Callable[[int, int], None]
 
 WEIGHT = "weight"
 ERROR_SCALE_PREFIX = "error_scale."
-DEFAULT_STEPS = 200
 INITIAL_BALL = 0.02
 """Walkers start within this fraction of each prior's width around the scenario's values."""
 
