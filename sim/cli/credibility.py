@@ -177,7 +177,7 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
     display = progress(quiet, "model evaluations")
 
     def work():
-        from sim.studies.observation import ObservationError
+        from sim.studies.observation import ObservationError, check_series
         from sim.studies.posterior import PosteriorError, fit_posterior
 
         check_out(out)
@@ -185,6 +185,10 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
         cutoff = _date_option("--until", until)
         priors, error_priors, series = posterior_inputs(fit, prior, observed_files)
         scenario = load(file, set_values or [])
+        try:  # reported figures: none may exceed all the people of the scenario
+            check_series([s for s in (item.until(cutoff) for item in series) if s is not None], scenario)
+        except ObservationError as error:
+            raise BadInput(str(error)) from None
         check_size([scenario], 1, jobs, None, float("inf"), "calibrate", keep_daily=False)  # memory per worker
         partial = _partial(scenario, priors, series, error_priors, seed, cutoff, options, resume, out)
         executor = executor_for(jobs, scheduler)
