@@ -593,11 +593,11 @@ def _fit_table(series, flat_model, predictive, log_posterior) -> pd.DataFrame:
     rows = []
     column = 0
     for s in series:
-        for day, observed in zip(s.dates, s.values):
+        for day, observed, kind in zip(s.dates, s.values, s.kinds):
             model, drawn = flat_model[:, column], predictive[:, column]
             p05, p50, p95 = np.quantile(model, [0.05, 0.5, 0.95])
             q05, q95 = np.quantile(drawn, [0.05, 0.95])
-            rows.append({"series": s.name, "kind": s.kind, "node": s.node,
+            rows.append({"series": s.name, "kind": kind, "node": s.node,
                          "count_from": s.count_from.isoformat() if s.count_from else "",
                          "date": day.isoformat(), "observed": float(observed), "model_mean": float(model.mean()),
                          "model_p05": p05, "model_p50": p50, "model_p95": p95,
