@@ -249,6 +249,9 @@ def sample_until_converged(
         raise SamplerError(f"steps {steps}: must be at least 1")
     function = _EmceeFunction(log_prob)
     sampler = emcee.EnsembleSampler(walkers, dimension, function, vectorize=True, moves=MOVES[moves]())
+    # emcee wraps the function in a helper that prints the positions and a traceback to stdout on any
+    # exception (a Ctrl-C too) before re-raising it; a command's stdout is its answer, so call ours directly.
+    sampler.log_prob_fn = function
     sampler.random_state = np.random.RandomState(np.random.SeedSequence(seed).generate_state(8)).get_state()
     history = _load(checkpoint, initial, seed, moves) if resume and checkpoint is not None else None
     history = history or _History(np.empty((0, walkers, dimension)), np.empty((0, walkers)), None,
