@@ -94,6 +94,9 @@ def observed(
 Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes for model evaluations "
                                           "(default: all cores for posterior, 1 for point).")]
 
+POINT_EVALUATIONS = 120
+"""The point calibration's default --max-evaluations (Nelder-Mead evaluations)."""
+
 
 @with_fit_options
 def calibrate(
@@ -153,10 +156,6 @@ def calibrate(
         return
     _calibrate_posterior(file, observed_files, fit or [], prior or [], seed, set_values, jobs, scheduler, until,
                          options, write, out, quiet, debug, allow_unconverged, resume)
-
-
-POINT_EVALUATIONS = 120
-"""The point calibration's default --max-evaluations (Nelder-Mead evaluations)."""
 
 
 def _reject(message: str):
