@@ -564,7 +564,8 @@ def _diagnostics(run: SamplerRun, burn, keys, evaluations, wall_seconds, sim_sig
 
     chain, log_prob = run.chain, run.log_prob
     after = chain[burn:]
-    tau = emcee.autocorr.integrated_time(after, tol=0, quiet=True) if len(after) > 1 else np.ones(len(keys))
+    with np.errstate(invalid="ignore", divide="ignore"):  # a walker that never moved: tau is nan, not a warning
+        tau = emcee.autocorr.integrated_time(after, tol=0, quiet=True) if len(after) > 1 else np.ones(len(keys))
     ess = after.shape[0] * after.shape[1] / np.maximum(tau, 1.0)
     rhat = rhat_halves(after) if len(after) > 1 else np.full(len(keys), np.nan)
     rank_rhat, ess_bulk = convergence(after)
