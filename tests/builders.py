@@ -10,6 +10,18 @@ from sim.scenario import scenario_from_dict
 IMMEDIATE = {"hazard": [{"from": "2024-01-01", "rate": 10_000}]}
 
 
+SMALL_CAMP = {
+    "origins": {"home": {"routes": [{"crossing": "border", "via": "transit", "voluntary": 1.0,
+                                     "travel": {"dist": "fixed", "value": 0},
+                                     "onward": {"dist": "fixed", "value": 1}}]}},
+    "camps": {"transit": {"capacity": 4, "stay": {"dist": "fixed", "value": 2},
+                          "dispatch": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                       "at": "08:00", "max_people": 3}}},
+}
+"""A camp of 4 on the way to the border: 2 h stay, a daily dispatch at 08:00 of at most 3, 1 h on
+(tests/test_engine_deterministic.py works out its days by hand with 10 one-person households)."""
+
+
 def base_dict(people: int = 20, household_size: float = 1, lanes: int = 2, service_hours: float = 1.0,
               hours: str = "24h", days: int = 5) -> dict[str, Any]:
     """One group of fixed-size households leaving at once, travelling 0 h to one crossing."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from builders import build
+from builders import SMALL_CAMP, build
 from sim.model.engine import run_replication
 
 
@@ -68,15 +68,7 @@ def test_a_camp_with_capacity_stay_and_dispatch():
     Day 1: 4 enter, 6 wait outside; at 08:00, 3 leave, 3 enter (4 inside, 3 outside).
     Day 2: 4 ready, 3 leave, the last 3 enter (4 inside, 0 outside). Day 3: 3 leave (1 inside).
     Day 4: the last leaves."""
-    patch = {
-        "origins": {"home": {"routes": [{"crossing": "border", "via": "transit", "voluntary": 1.0,
-                                         "travel": {"dist": "fixed", "value": 0},
-                                         "onward": {"dist": "fixed", "value": 1}}]}},
-        "camps": {"transit": {"capacity": 4, "stay": {"dist": "fixed", "value": 2},
-                              "dispatch": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                           "at": "08:00", "max_people": 3}}},
-    }
-    outcome = run_replication(build(patch, people=10, lanes=10), 0)
+    outcome = run_replication(build(SMALL_CAMP, people=10, lanes=10), 0)
     assert daily(outcome, "transit", "arrived_people") == [10, 0, 0, 0, 0]
     assert daily(outcome, "transit", "occupancy_people") == [4, 4, 1, 0, 0]
     assert daily(outcome, "transit", "waiting_outside_people") == [3, 0, 0, 0, 0]

@@ -326,6 +326,7 @@ def _walk_through_in_browser(served: Served, chromium: str, tmp_path: Path) -> t
             page.wait_for_selector("#answer:not([hidden])", timeout=120_000)
             p_target = float(page.locator("#p-target").inner_text())
             assert page.locator("#metrics tr[data-metric='crossed_by_target_date']").count() == 1
+            assert page.locator("#difference-chart path").count() >= 3  # the band, zero and the median
             assert "4 replications" in page.locator("#run-status").inner_text()
             with page.expect_download() as download:
                 page.click("#download-yaml")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from builders import build
+from builders import SMALL_CAMP, build
 from conftest import MINIMAL_SCENARIO, scenario_problems, write_scenario
 
 from sim.outputs.needs import NeedSeries, needs_table
@@ -69,17 +69,12 @@ def test_needs_csv_by_hand_from_a_deterministic_run(tmp_path: Path) -> None:
 
 
 def test_needs_in_and_outside_a_camp_by_hand() -> None:
-    """The camp of tests/test_engine_deterministic.py: 10 one-person households reach a camp of 4 at
+    """The small camp of tests/test_engine_deterministic.py: 10 one-person households reach a camp of 4 at
     ~00:00, 3 a day are dispatched at 08:00. Occupancy at the end of days 1-5: 4, 4, 1, 0, 0; people
     outside at the end of day 1: 3, and 6 x 8 h + 3 x 16 h = 4 person-days outside on day 1, 1 on
     day 2; 10 households arrive on day 1."""
     patch = {
-        "origins": {"home": {"routes": [{"crossing": "border", "via": "transit", "voluntary": 1.0,
-                                         "travel": {"dist": "fixed", "value": 0},
-                                         "onward": {"dist": "fixed", "value": 1}}]}},
-        "camps": {"transit": {"capacity": 4, "stay": {"dist": "fixed", "value": 2},
-                              "dispatch": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                           "at": "08:00", "max_people": 3}}},
+        **SMALL_CAMP,
         "needs": {
             "mats": {"amount": 1, "unit": "mats", "per": "person", "at": ["camps", "outside_camps"], "source": "s"},
             "drinking_water_waiting": "bundled",  # 3 litres per person-day in the queue and outside camps

@@ -128,3 +128,18 @@ def test_settings_it_cannot_run_with_are_refused() -> None:
         sample_until_converged(gaussian, initial(), seed=1, max_evaluations=20)
     with pytest.raises(SamplerError, match="moves"):
         sample_until_converged(gaussian, initial(), seed=1, moves="gibbs")
+
+
+def test_a_fixed_number_of_steps_runs_that_many_and_is_still_judged() -> None:
+    run = sample_until_converged(gaussian, initial(), seed=1, steps=70, block_steps=30)
+    assert run.steps == 70 and run.evaluations == 8 * 71
+    assert not run.converged  # 35 kept steps of 8 walkers cannot reach a bulk ESS of 400
+
+
+def test_an_error_in_the_log_posterior_reaches_the_caller_without_emcee_printing(capsys) -> None:
+    def failing(positions: np.ndarray):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sample_until_converged(failing, initial(), seed=1)
+    assert capsys.readouterr().out == ""

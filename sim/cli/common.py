@@ -205,6 +205,14 @@ class progress:
     def __exit__(self, *exc_info) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc_info)
+            self.bar = None
+
+    def note(self, text: str) -> None:
+        """A line on stderr, above the bar while it shows."""
+        if self.bar is not None:
+            self.bar.console.print(text, highlight=False, markup=False)
+        else:
+            typer.echo(text, err=True)
 
 
 def echo_result(lines: list[str], folder: Path, quiet: bool, *notes: str) -> None:

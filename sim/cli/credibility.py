@@ -94,6 +94,9 @@ def observed(
 Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes for model evaluations "
                                           "(default: all cores for posterior, 1 for point).")]
 
+POINT_EVALUATIONS = 120
+"""The point calibration's default --max-evaluations (Nelder-Mead evaluations)."""
+
 
 @with_fit_options
 def calibrate(
@@ -122,8 +125,11 @@ def calibrate(
     count_from: Annotated[str | None, typer.Option("--count-from", help="point: first day the observed figures "
                                                    "count (default: the CSV's count_from, else period start).")] = None,
     allow_unconverged: Annotated[bool, typer.Option(
-        "--allow-unconverged", help="posterior: write the results even if the chain did not converge (marked "
+        "--allow-unconverged", help="posterior: write the results even if the chain has not converged (marked "
                                     "converged: false, with a warning).")] = False,
+    resume: Annotated[Path | None, typer.Option(
+        "--resume", help="posterior: continue the chain kept in this .partial folder (the same command, with "
+                         "--resume added).")] = None,
     write: Annotated[Path | None, typer.Option("--write", help="Also write a scenario here: posterior: one that "
                                                "extends FILE and draws from FILE-posterior.csv written beside it; "
                                                "point: the calibrated scenario.")] = None,
@@ -134,24 +140,22 @@ def calibrate(
 ) -> None:
     """Fit parameters to observed series: a posterior sample (default) or one best point.
 
-    The posterior's chain runs until every unknown has R-hat <= --rhat-max and bulk ESS >=
-    --ess-min. If --max-evaluations runs out first it says so, writes nothing and exits with 3,
-    unless --allow-unconverged.
+    The posterior's chain runs until every parameter has R-hat <= --rhat-max and bulk ESS >=
+    --ess-min. If --max-evaluations runs out first, nothing is written and the exit code is 3 (the
+    chain is kept in the .partial folder for --resume), unless --allow-unconverged.
     """
     options = dict(fit_options or {})
     if method not in ("posterior", "point"):
         guarded(lambda: _reject(f"--method {method!r}: choose posterior or point"), debug)
     if method == "point":
+        if resume is not None or allow_unconverged:
+            guarded(lambda: _reject("--resume and --allow-unconverged need --method posterior"), debug)
         _calibrate_point(file, observed_files, fit or [], prior or [], replications, seed, set_values, jobs or 1,
                          node, count_from, options.get("max_evaluations") or POINT_EVALUATIONS, write, out, quiet,
                          debug)
         return
     _calibrate_posterior(file, observed_files, fit or [], prior or [], seed, set_values, jobs, scheduler, until,
-                         options, write, out, quiet, debug, allow_unconverged)
-
-
-POINT_EVALUATIONS = 120
-"""The point calibration's default --max-evaluations (Nelder-Mead evaluations)."""
+                         options, write, out, quiet, debug, allow_unconverged, resume)
 
 
 def _reject(message: str):
@@ -168,44 +172,55 @@ def _date_option(option: str, text: str | None):
 
 
 def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, jobs, scheduler, until, options,
-                         write, out, quiet, debug, allow_unconverged=False) -> None:
+                         write, out, quiet, debug, allow_unconverged=False, resume=None) -> None:
+    display = progress(quiet, "model evaluations")
+
     def work():
-        from sim.studies.observation import ObservationError
+        from sim.studies.observation import ObservationError, check_series
         from sim.studies.posterior import PosteriorError, fit_posterior
-        from sim.studies.posterior_output import sample_file_for, save_posterior, write_forecast_scenario
 
         check_out(out)
-        if write is not None:
-            if set_values:
-                raise BadInput("--write with --set: the written scenario extends FILE and would lose the --set "
-                               "values; put them in a scenario file that extends FILE and calibrate that")
-            for path in (write, sample_file_for(write)):
-                if path.exists():
-                    raise BadInput(f"--write: {path} exists; choose another file (files are never overwritten)")
+        _check_write(write, set_values)
         cutoff = _date_option("--until", until)
         priors, error_priors, series = posterior_inputs(fit, prior, observed_files)
         scenario = load(file, set_values or [])
+        try:  # reported figures: none may exceed all the people of the scenario
+            check_series([s for s in (item.until(cutoff) for item in series) if s is not None], scenario)
+        except ObservationError as error:
+            raise BadInput(str(error)) from None
         check_size([scenario], 1, jobs, None, float("inf"), "calibrate", keep_daily=False)  # memory per worker
+        partial = _partial(scenario, priors, series, error_priors, seed, cutoff, options, resume, out)
         executor = executor_for(jobs, scheduler)
+
+        def status(line: str) -> None:
+            partial.record()
+            if not quiet:
+                display.note(f"calibrate: {line}")
+
         try:
-            with executor, progress(quiet, "model evaluations") as advance:
+            with executor, display as advance:
                 result = fit_posterior(scenario, series, priors, seed, executor=executor, progress=advance,
-                                       cutoff=cutoff, error_priors=error_priors, status=None if quiet else _note,
-                                       **options)
+                                       cutoff=cutoff, error_priors=error_priors, checkpoint=partial.folder,
+                                       resume=resume is not None, status=status, **options)
         except (PosteriorError, ObservationError) as error:
             raise BadInput(str(error)) from None
+        except KeyboardInterrupt:
+            return None, partial, None, None
         if not result.converged and not allow_unconverged:
-            return result, None, None
-        sources = list(getattr(scenario, "source_files", None) or [str(file)])
-        folder = save_posterior(result, sources, out, sys.argv, extra_manifest={"executor": executor.describe()})
-        written = write_forecast_scenario(result, file, write, sys.argv) if write is not None else None
-        return result, folder, written
+            return result, partial, None, None
+        return result, partial, *_save_posterior(result, file, write, partial, executor)
 
-    result, folder, written = guarded(work, debug)
+    result, partial, folder, written = guarded(work, debug)
+    again = f"the same command with --resume {partial.folder}"
+    if result is None:
+        kept = (f"the chain so far is kept in {partial.folder}; continue it with {again}"
+                if partial.folder.exists() else "nothing was written")
+        fail(f"interrupted: {kept}", 130)
     if not result.converged and not allow_unconverged:
-        fail(f"NOT CONVERGED within --max-evaluations ({result.convergence_line()}); nothing was written. Run "
-             "again with a larger --max-evaluations, or add --allow-unconverged to write it as it is",
-             UNCONVERGED)
+        fail(f"NOT CONVERGED after {result.steps} steps of {result.walkers} walkers "
+             f"({result.walkers * (result.steps + 1):,} evaluations; {result.convergence_line()}); nothing "
+             f"was written. The chain is kept in {partial.folder}: continue it with {again} and a larger "
+             "--max-evaluations, or add --allow-unconverged to write it as it is", UNCONVERGED)
     if not quiet:
         for line in result.lines():
             typer.echo(line)
@@ -217,9 +232,50 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
     typer.echo(f"results: {folder}")
 
 
-def _note(line: str) -> None:
-    """A progress line on stderr: what the fit is doing, its R-hat and ESS so far."""
-    typer.echo(f"calibrate: {line}", err=True)
+def _check_write(write: Path | None, set_values) -> None:
+    from sim.studies.posterior_output import sample_file_for
+
+    if write is None:
+        return
+    if set_values:
+        raise BadInput("--write with --set: the written scenario extends FILE and would lose the --set "
+                       "values; put them in a scenario file that extends FILE and calibrate that")
+    for path in (write, sample_file_for(write)):
+        if path.exists():
+            raise BadInput(f"--write: {path} exists; choose another file (files are never overwritten)")
+
+
+def _partial(scenario, priors, series, error_priors, seed, cutoff, options, resume, out):
+    """The .partial folder that keeps the chain: a new one beside the results folder to be, or the
+    one --resume names (which must come from the same calibration)."""
+    import datetime as dt
+
+    from sim.outputs.results import default_run_folder, unique_folder
+    from sim.studies import posterior_partial as partials
+
+    chain = partials.fingerprint(scenario, priors, series, error_priors, seed, cutoff, options)
+    try:
+        if resume is not None:
+            found = partials.resume_partial(resume, chain)
+            if out is not None and out != found.destination:
+                raise BadInput(f"--out {out}: --resume {resume} writes {found.destination}; drop --out")
+            return found
+        destination = out or unique_folder(default_run_folder(scenario.name, "calibrate", dt.datetime.now(),
+                                                              chain[:8]))
+        return partials.new_partial(destination, chain)
+    except partials.PartialError as error:
+        raise BadInput(str(error)) from None
+
+
+def _save_posterior(result, file, write, partial, executor):
+    from sim.studies.posterior_output import save_posterior, write_forecast_scenario
+
+    sources = list(getattr(result.scenario, "source_files", None) or [str(file)])
+    folder = save_posterior(result, sources, partial.destination, sys.argv,
+                            extra_manifest={"executor": executor.describe()})
+    written = write_forecast_scenario(result, file, write, sys.argv) if write is not None else None
+    partial.remove()
+    return folder, written
 
 
 def _calibrate_point(file, observed_files, fit, prior, replications, seed, set_values, jobs, node, count_from,

@@ -34,16 +34,20 @@ FIT_OPTIONS: tuple[FitOption, ...] = (
     FitOption("walkers", Annotated[int | None, typer.Option(
         "--walkers", min=2, help="posterior: emcee walkers, even, >= 4 and >= 2 x unknowns (fitted parameters and "
                                  "error terms; default 2 x unknowns + 2).")], None, "walkers"),
+    # The defaults of these three are sim.studies.inference.defaults' (not imported here: --help loads no library;
+    # tests/test_calibrate_convergence.py checks that the help states them).
+    FitOption("rhat_max", Annotated[float | None, typer.Option(
+        "--rhat-max", min=1.0, help="posterior: converged when every unknown's rank-normalized split R-hat is "
+                                    "at most this (default 1.01) and its bulk ESS at least --ess-min.")],
+        None, "rhat_max"),
+    FitOption("ess_min", Annotated[float | None, typer.Option(
+        "--ess-min", min=1.0, help="posterior: converged when every unknown's bulk effective sample size is at "
+                                   "least this (default 400) and its R-hat at most --rhat-max.")],
+        None, "ess_min"),
     FitOption("max_evaluations", Annotated[int | None, typer.Option(
-        "--max-evaluations", min=2, help="posterior: budget of fluid-path evaluations of each chain (default "
-                                         "200,000); point: Nelder-Mead evaluations (default 120).")],
+        "--max-evaluations", min=2, help="Model evaluations at most (posterior: default 200,000 per chain, then it "
+                                         "stops unconverged; point: default 120).")],
         None, "max_evaluations"),
-    FitOption("rhat_max", Annotated[float, typer.Option(
-        "--rhat-max", min=1.0, help="posterior: run until every unknown's rank-normalized split R-hat is at most "
-                                    "this.")], 1.01, "rhat_max"),
-    FitOption("ess_min", Annotated[float, typer.Option(
-        "--ess-min", min=1.0, help="posterior: ... and its bulk effective sample size at least this.")],
-        400.0, "ess_min"),
     FitOption("sim_replications", Annotated[int | None, typer.Option(
         "--sim-replications", min=2, help="posterior: simulation replications per correction round (each at its "
                                           "own posterior draw, with its own households; default 2 x figures + "

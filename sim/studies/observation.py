@@ -227,7 +227,9 @@ def scenario_people(scenario) -> int:
 
 
 def check_series(series: Sequence[ObservedSeries], scenario) -> None:
-    """:meth:`ObservedSeries.check_against` for every series, against this scenario."""
+    """:meth:`ObservedSeries.check_against` for every series of *reported* figures, against this
+    scenario and all its people (figures simulated through the error model may exceed them: check
+    those without ``total_people``)."""
     for item in series:
         item.check_against(scenario.period.start, scenario.period.end, list(scenario.crossings),
                            scenario_people(scenario))

@@ -40,6 +40,7 @@ import pandas as pd
 from sim.model.streams import stream
 from sim.runs.evaluate import CrossedEvaluator
 from sim.scenario.keypath import KeyPathError, get_path, parse_key_path
+from sim.studies.inference.defaults import DEFAULT_ESS_MIN, DEFAULT_MAX_EVALUATIONS, DEFAULT_RHAT_MAX
 from sim.studies.inference.discrepancy import measure_noise
 from sim.studies.inference.emulator import TOLERANCE as EMULATOR_TOLERANCE
 from sim.studies.inference.emulator import build_emulator
@@ -76,7 +77,6 @@ def default_replications(figures: int, parameters: int) -> int:
     shrunk toward its diagonal) plus four per coefficient of the offset (linear in the fitted
     values), at least 48."""
     return max(MIN_REPLICATIONS, 2 * figures + 4 * (parameters + 1))
-DEFAULT_MAX_EVALUATIONS = 200_000
 SCREEN_STEPS = 300
 """The screening chain only has to find where the posterior is and how wide it roughly is."""
 MAX_ROUNDS = 2
@@ -115,6 +115,8 @@ class PosteriorResult:
     likelihood: Likelihood
     evaluations: int  # surrogate evaluations (all chains)
     wall_seconds: float
+    rhat_max: float = DEFAULT_RHAT_MAX
+    ess_min: float = DEFAULT_ESS_MIN
     initial_values: dict[str, float] = field(default_factory=dict)
     thin: int = 1
 
@@ -268,8 +270,8 @@ def fit_posterior(
     error_priors: dict[str, Prior] | None = None,
     independent_errors: bool = False,
     simulation_replications: int | None = None,
-    rhat_max: float = 1.01,
-    ess_min: float = 400,
+    rhat_max: float | None = None,
+    ess_min: float | None = None,
     max_evaluations: int | None = None,
     checkpoint: Path | None = None,
     resume: bool = False,
@@ -310,15 +312,15 @@ def fit_posterior(
         raise PosteriorError(str(error)) from None
     unknowns = priors + errors.priors
     walkers = checked_walkers(len(unknowns), walkers)
-    max_evaluations = max_evaluations or DEFAULT_MAX_EVALUATIONS
-    settings = _Settings(walkers, rhat_max, ess_min, max_evaluations, checkpoint, resume)
+    settings = _Settings(walkers, rhat_max or DEFAULT_RHAT_MAX, ess_min or DEFAULT_ESS_MIN,
+                         max_evaluations or DEFAULT_MAX_EVALUATIONS, checkpoint, resume)
     until = max(day for s in series for day in s.dates)
     figure_map = FigureMap(tuple(series), scenario.period.start)
     likelihood = Likelihood(figures, errors, SimulatorNoise.none(len(figures), len(priors)))
     log_posterior = SurrogatePosterior((surrogate or default_surrogate)(scenario, until), priors, figure_map,
                                        likelihood)
     center = _initial_point(scenario, priors, errors.priors)
-    planned = max_evaluations + MAX_ROUNDS * replications
+    planned = settings.max_evaluations + MAX_ROUNDS * replications
     tracker = _Progress(progress, planned, status)
     owned = executor is None
     if owned:
@@ -334,8 +336,10 @@ def fit_posterior(
     finally:
         if owned:
             executor.close()
-    return _result(scenario, priors, series, likelihood, log_posterior, run, seed, walkers, rounds,
-                   rounds * replications, tracker.evaluations, time.perf_counter() - clock, center)
+    result = _result(scenario, priors, series, likelihood, log_posterior, run, seed, walkers, rounds,
+                     rounds * replications, tracker.evaluations, time.perf_counter() - clock, center)
+    result.rhat_max, result.ess_min = settings.rhat_max, settings.ess_min
+    return result
 
 
 class _Progress:
@@ -386,15 +390,29 @@ def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedF
         log_posterior.likelihood.noise = _measure(log_posterior, simulated, executor, points, rounds, replications,
                                                   settings, tracker)
         _emulate(log_posterior, run, seed, rounds, tracker)
-        answer = _sample(log_posterior, run.chain[-1], seed + rounds, settings, f"answer-{rounds}", tracker)
+        stage = f"answer-{rounds}-{_likelihood_hash(log_posterior)}"  # a resumed chain must have the same likelihood
+        answer = _sample(log_posterior, run.chain[-1], seed + rounds, settings, stage, tracker)
         if log_posterior.emulator is not None and not _emulator_holds(log_posterior, answer, seed, rounds, tracker):
             log_posterior.emulator = None
-            answer = _sample(log_posterior, run.chain[-1], seed + rounds, settings, f"answer-{rounds}-fluid", tracker)
+            answer = _sample(log_posterior, run.chain[-1], seed + rounds, settings, stage + "-fluid", tracker)
         run = answer
         if not moved(points, _flat(run)[:, :len(priors)]):
             break
     log_posterior.emulator = None
     return run, rounds
+
+
+def _likelihood_hash(log_posterior: SurrogatePosterior) -> str:
+    """Eight hex digits of what the answering chain's likelihood was measured to be."""
+    import hashlib
+
+    noise = log_posterior.likelihood.noise
+    digest = hashlib.sha256()
+    for array in (noise.intercept, noise.slope, noise.center, noise.covariance):
+        digest.update(np.ascontiguousarray(array, float).tobytes())
+    if log_posterior.emulator is not None:
+        digest.update(np.ascontiguousarray(log_posterior.emulator.weights, float).tobytes())
+    return digest.hexdigest()[:8]
 
 
 def _noise_sd(log_posterior: SurrogatePosterior, run) -> np.ndarray:
@@ -442,9 +460,9 @@ def _flat(run) -> np.ndarray:
 def _sample(log_posterior, initial, seed, settings: _Settings, stage: str, tracker: _Progress, screening=False):
     from sim.studies.inference.sampler import SamplerError
 
-    checkpoint = Path(settings.checkpoint) / f"chain-{stage}.npz" if settings.checkpoint else None
+    checkpoint = Path(settings.checkpoint) / f"chain-{stage}" if settings.checkpoint else None
     tracker.new_chain("screening chain (fluid path)" if screening else
-                      f"answering chain {stage.removeprefix('answer-')} (fluid path + simulation's offset and spread)")
+                      f"answering chain, round {stage.split('-')[1]} (the simulation's likelihood)")
     try:
         return _run_sampler(log_posterior, initial, seed, settings, checkpoint, tracker, screening)
     except SamplerError as error:
@@ -460,14 +478,23 @@ def _run_sampler(log_posterior, initial, seed, settings: _Settings, checkpoint, 
         progress=tracker.sampler_status)
 
 
+def _saved_replications(saved: Path | None, points: np.ndarray) -> np.ndarray | None:
+    """The figures of replications an interrupted calibration ran at exactly these points, if any
+    (a chain continued with another budget may have drawn other points: those are run again)."""
+    if saved is None or not saved.exists():
+        return None
+    with np.load(saved) as stored:
+        same = stored["points"].shape == points.shape and np.array_equal(stored["points"], points)
+        return stored["figures"] if same else None
+
+
 def _measure(log_posterior: SurrogatePosterior, simulated: SimulatedFigures, executor, points: np.ndarray,
              round_number: int, replications: int, settings: _Settings, tracker: _Progress) -> SimulatorNoise:
     """Run ``replications`` simulations at ``points`` (each its own households) and measure how the
     simulation departs from the surrogate there."""
     saved = Path(settings.checkpoint) / f"replications-{round_number}.npz" if settings.checkpoint else None
-    if saved is not None and settings.resume and saved.exists():
-        with np.load(saved) as stored:
-            vectors = stored["figures"]
+    vectors = _saved_replications(saved, points) if settings.resume else None
+    if vectors is not None:
         tracker.add(replications=len(vectors))
     else:
         first = (round_number - 1) * replications
@@ -481,7 +508,7 @@ def _measure(log_posterior: SurrogatePosterior, simulated: SimulatedFigures, exe
         vectors = np.array(vectors)
         if saved is not None:
             temporary = saved.with_name(saved.stem + ".partial.npz")
-            np.savez(temporary, figures=vectors)
+            np.savez(temporary, figures=vectors, points=points)
             temporary.replace(saved)
     surrogate = np.array([log_posterior.fluid_log(point) for point in points])
     return measure_noise(points, np.log1p(np.maximum(vectors, 0.0)), surrogate)

@@ -87,6 +87,7 @@ def save_posterior(result: PosteriorResult, scenario_sources: Sequence[str], des
         "command_line": list(command_line if command_line is not None else sys.argv),
         "scenario_name": scenario.name, "run_hash": hash8, "seed": result.seed, "sampler": "emcee",
         "walkers": result.walkers, "steps": result.steps, "burn": result.burn, "converged": result.converged,
+        "rhat_max": result.rhat_max, "ess_min": result.ess_min,
         "samples": len(result.samples), "simulation_replications": result.replications,
         "correction_rounds": result.rounds,
         "priors": {prior.key: prior.describe() for prior in result.priors},

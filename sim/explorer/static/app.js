@@ -226,18 +226,21 @@ function showPreview(preview) {
 
 // ---------------------------------------------------------------- charts (plain SVG)
 
-function drawChart(svg, dates, { lines = [], bands = [], observed = [], target = null }) {
+function drawChart(svg, dates, { lines = [], bands = [], observed = [], target = null, symmetric = false }) {
   svg.textContent = "";
   const width = 640, height = 260, left = 58, right = 12, top = 10, bottom = 26;
   const index = new Map(dates.map((date, i) => [date, i]));
   const finite = (values) => values.filter((value) => Number.isFinite(value));
   const scaled = lines.filter((line) => !line.unscaled);
-  let top_value = Math.max(1, ...scaled.flatMap((line) => finite(line.values.slice(0, dates.length))),
+  let top_value = Math.max(10, ...scaled.flatMap((line) => finite(line.values.slice(0, dates.length))),
                            ...bands.flatMap((band) => finite(band.high)), ...observed.map((point) => point[1]));
   if (target) top_value = Math.max(top_value, target.people * 1.05);
-  const ceiling = niceCeiling(top_value);
+  const lowest = Math.min(0, ...bands.flatMap((band) => finite(band.low)), ...scaled.flatMap((line) => finite(line.values)));
+  // A difference is drawn around zero; people crossed from zero up.
+  const ceiling = niceCeiling(symmetric ? Math.max(top_value, -lowest) : top_value);
+  const floor = symmetric ? -ceiling : lowest < 0 ? -niceCeiling(-lowest) : 0;
   const x = (i) => left + (width - left - right) * i / Math.max(1, dates.length - 1);
-  const y = (value) => top + (height - top - bottom) * (1 - value / ceiling);
+  const y = (value) => top + (height - top - bottom) * (1 - (value - floor) / (ceiling - floor));
   const add = (tag, attributes, text) => {
     const node = document.createElementNS(SVG, tag);
     for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
@@ -246,7 +249,7 @@ function drawChart(svg, dates, { lines = [], bands = [], observed = [], target =
     return node;
   };
   for (let step = 0; step <= 4; step++) {
-    const value = ceiling * step / 4;
+    const value = floor + (ceiling - floor) * step / 4;
     add("line", { x1: left, x2: width - right, y1: y(value), y2: y(value), stroke: "#eee" });
     add("text", { x: left - 4, y: y(value) + 4, "text-anchor": "end", "font-size": 11, fill: "#555" }, short(value));
   }
@@ -289,6 +292,7 @@ function niceCeiling(value) {
 }
 
 function short(value) {
+  if (value < 0) return `-${short(-value)}`;
   if (value >= 1e6) return `${+(value / 1e6).toFixed(2)}M`;
   if (value >= 1e3) return `${+(value / 1e3).toFixed(0)}k`;
   return `${Math.round(value)}`;
@@ -346,6 +350,12 @@ function showAnswer(job) {
   $("difference-line").textContent = `Edited minus unchanged, replication by replication (common random numbers), `
     + `crossed by ${chart.dates[last]}: median ${people(chart.difference.p50[last])} `
     + `(90 % of replications between ${people(chart.difference.p05[last])} and ${people(chart.difference.p95[last])}).`;
+  drawChart($("difference-chart"), chart.dates, {
+    bands: [{ low: chart.difference.p05, high: chart.difference.p95, color: "#a9c6e4" }],
+    lines: [{ values: chart.dates.map(() => 0), color: "#888", width: 1 },
+            { values: chart.difference.p50, color: "#2868a8", width: 2.5 }],
+    symmetric: true,
+  });
   $("download-results").href = `/api/results/${job.id}`;
 }
 

@@ -108,13 +108,13 @@ def need_series(outcomes: Sequence[ReplicationOutcome], needs: Mapping[str, Any]
         raise ValueError("no replications: needs are computed from at least one ReplicationOutcome")
     result = []
     for item, need in needs.items():
+        amounts = amounts_drawn(ordered, item, float(need.amount))
         for place in need.at:
             node_type, metric = SERIES_READ[(place, need.per)]
             for node in _nodes(ordered[0], node_type, metric):
                 rows = [_series(outcome, (node, node_type, metric)) for outcome in ordered]
                 if any(row is None for row in rows):
                     raise ValueError(f"daily series {(node, node_type, metric)} missing from some replications")
-                amounts = amounts_drawn(ordered, item, float(need.amount))
                 result.append(NeedSeries(item, node, place, need.per, float(need.amount), need.unit,
                                          need.source, amounts[:, None] * np.vstack(rows)))
     return result

@@ -45,7 +45,7 @@ def per_span(series: NeedSeries, starts: list[int]) -> np.ndarray:
     return reduce(series.values, starts, axis=1)
 
 
-def _band(values: np.ndarray) -> tuple[float, float, float, float]:
+def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean, p05, p50, p95 over replications (axis 0) of each column."""
     p05, p50, p95 = np.quantile(values, [0.05, 0.5, 0.95], axis=0, method="linear")
     return values.mean(axis=0), p05, p50, p95
@@ -96,14 +96,13 @@ def peak_summary(table: pd.DataFrame) -> pd.DataFrame:
     """One row per item, place and node of a ``needs.csv`` table: the week (month, day) with the
     largest mean need and its 90 % band, the peak day, the figure used and its source (what the
     report shows a planner first). Nodes where no replication needed anything are left out."""
-    periodic = table[table["span"] != PEAK_SPAN]
     rows = []
     for (item, at, node), group in table.groupby(["item", "at", "node"], sort=False):
-        spans = periodic.loc[group.index.intersection(periodic.index)]
         peak = group[group["span"] == PEAK_SPAN].iloc[0]
         if peak["p95"] <= 0:
             continue  # never needed in any replication (nobody waited outside this camp)
-        busiest = spans.loc[spans["mean"].idxmax()] if not spans.empty else peak
+        spans = group[group["span"] != PEAK_SPAN]
+        busiest = spans.loc[spans["mean"].idxmax()]
         rows.append({"item": item, "at": at, "node": node, "unit": peak["unit"],
                      "per": f"{peak['amount']:g} {peak['unit']} per {str(peak['per']).replace('_', '-')}",
                      f"peak {busiest['span']}": str(busiest["date"])[:10], "mean": busiest["mean"],

@@ -47,13 +47,14 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.studies.inference.defaults import DEFAULT_ESS_MIN, DEFAULT_MAX_EVALUATIONS, DEFAULT_RHAT_MAX
+
 LogProb = Callable[[np.ndarray], tuple[np.ndarray, "np.ndarray | None"]]
 """Positions (walkers × parameters) ↦ (log posterior per walker, blobs (walkers × K) or None)."""
 
-DEFAULT_RHAT_MAX = 1.01
-DEFAULT_ESS_MIN = 400.0
-DEFAULT_MAX_EVALUATIONS = 200_000
 DEFAULT_BLOCK_STEPS = 100
+MIN_WALKERS = 4
+"""A differential-evolution move takes the difference of two walkers of the other half."""
 MIN_KEPT_STEPS = 4
 """Split R-hat halves each walker's kept draws; fewer than this leaves nothing to compare."""
 
@@ -228,6 +229,7 @@ def sample_until_converged(
     resume: bool = False,
     progress: Callable[[SamplerStatus], None] | None = None,
     moves: str = DEFAULT_MOVES,
+    steps: int | None = None,
 ) -> SamplerRun:
     """Sample ``log_prob`` from the walkers' ``initial`` positions (walkers × parameters) until
     every parameter has R-hat ≤ ``rhat_max`` and bulk ESS ≥ ``ess_min``, or until
@@ -235,21 +237,30 @@ def sample_until_converged(
 
     ``seed`` fixes the sampler's random numbers: the same seed, log posterior and initial positions
     give the same chain. ``progress`` is called with a :class:`SamplerStatus` after every block
-    (after its checkpoint is saved). Raises :class:`SamplerError` on settings it cannot run with.
+    (after its checkpoint is saved). ``steps`` asks for a chain of exactly that many steps instead
+    (a fixed cost, for quick looks and tests), still judged by the same bounds at its end. Raises
+    :class:`SamplerError` on settings it cannot run with.
     """
     import emcee
 
     initial = np.array(initial, dtype=float)
     walkers, dimension = _checked(initial, rhat_max, ess_min, max_evaluations, block_steps, moves)
+    if steps is not None and steps < 1:
+        raise SamplerError(f"steps {steps}: must be at least 1")
     function = _EmceeFunction(log_prob)
     sampler = emcee.EnsembleSampler(walkers, dimension, function, vectorize=True, moves=MOVES[moves]())
+    # emcee wraps the function in a helper that prints the positions and a traceback to stdout on any
+    # exception (a Ctrl-C too) before re-raising it; a command's stdout is its answer, so call ours directly.
+    sampler.log_prob_fn = function
     sampler.random_state = np.random.RandomState(np.random.SeedSequence(seed).generate_state(8)).get_state()
     history = _load(checkpoint, initial, seed, moves) if resume and checkpoint is not None else None
     history = history or _History(np.empty((0, walkers, dimension)), np.empty((0, walkers)), None,
                                   np.zeros(walkers, int), None)
     last_step = max_evaluations // walkers - 1  # the initial positions cost one evaluation per walker
+    if steps is not None:
+        last_step, max_evaluations = steps, _evaluations(steps, walkers)
     status = _status(history, walkers, max_evaluations, rhat_max, ess_min) if history.steps else None
-    while status is None or not (status.converged or history.steps >= last_step):
+    while status is None or not ((status.converged and steps is None) or history.steps >= last_step):
         block = min(block_steps, last_step - history.steps)
         start = history.state() if history.steps else initial
         sampler.reset()
@@ -270,8 +281,9 @@ def _checked(initial, rhat_max, ess_min, max_evaluations, block_steps, moves) ->
     if initial.ndim != 2:
         raise SamplerError(f"initial positions must be walkers × parameters, got shape {initial.shape}")
     walkers, dimension = initial.shape
-    if walkers < 2 * dimension or walkers % 2:
-        raise SamplerError(f"{walkers} walkers: need an even number, at least twice the {dimension} parameters")
+    if walkers < max(2 * dimension, MIN_WALKERS) or walkers % 2:
+        raise SamplerError(f"{walkers} walkers: need an even number, at least {MIN_WALKERS} and at least twice the "
+                           f"{dimension} parameters")
     if moves not in MOVES:
         raise SamplerError(f"moves {moves!r}: choose one of {', '.join(MOVES)}")
     if rhat_max <= 1.0 or ess_min <= 0 or block_steps < 1:
@@ -354,6 +366,7 @@ __all__ = [
     "DEFAULT_MAX_EVALUATIONS",
     "DEFAULT_MOVES",
     "DEFAULT_RHAT_MAX",
+    "MIN_WALKERS",
     "MOVES",
     "SamplerError",
     "SamplerRun",
