@@ -18,6 +18,7 @@ from sim.studies.scoring import naive_baseline
 D = dt.date
 DATES = [D(2023, 11, day) for day in (3, 5, 8, 11, 14)]
 FIT = ["--fit", "groups.undocumented.never_leave=0.0:0.5"]
+CHEAP = {"rhat_max": 1.2, "ess_min": 20, "simulation_replications": 6}
 SMALL = ["--rhat-max", "1.2", "--ess-min", "20", "--sim-replications", "6", "-n", "6", "-j", "1", "-q"]
 
 
@@ -74,10 +75,10 @@ def test_same_seed_same_backtest(tiny) -> None:
     series = [ObservedSeries("s", "cumulative", "all", D(2023, 11, 1), tuple(DATES),
                              pd.read_csv(observed)["value"].to_numpy(float))]
     runs = [backtest(load_scenario(scenario), series, [FitParameter("groups.undocumented.never_leave", 0.0, 0.5)],
-                     D(2023, 11, 8), replications=5, seed=3, steps=4, walkers=4).table for _ in range(2)]
+                     D(2023, 11, 8), replications=5, seed=3, **CHEAP).table for _ in range(2)]
     pd.testing.assert_frame_equal(runs[0], runs[1])
     parallel = backtest(load_scenario(scenario), series, [FitParameter("groups.undocumented.never_leave", 0.0, 0.5)],
-                        D(2023, 11, 8), replications=5, seed=3, steps=4, walkers=4, jobs=2).table
+                        D(2023, 11, 8), replications=5, seed=3, jobs=2, **CHEAP).table
     pd.testing.assert_frame_equal(runs[0], parallel)
 
 

@@ -163,7 +163,7 @@ def test_cli_unconverged_writes_nothing_and_exits_3_unless_allowed(tmp_path) -> 
     assert result.exit_code == 3, result.output
     assert "NOT CONVERGED" in result.output and not (tmp_path / "out").exists()
     result = _calibrate(scenario_file, observed, "--out", str(tmp_path / "out"), "--max-evaluations", "150",
-                        "--allow-unconverged")
+                        "--allow-unconverged", "--resume", str(tmp_path / "out.partial"))
     assert result.exit_code == 0, result.output
     assert '"converged": false' in (tmp_path / "out" / "manifest.json").read_text()
 

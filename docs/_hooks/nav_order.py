@@ -17,7 +17,7 @@ READING_ORDER = {
                "calibrate-and-forecast.md", "backtest.md", "run-on-a-dask-cluster.md",
                "read-results-with-pandas.md"],
     "reference": ["scenario-format.md", "commands.md", "outputs.md", "uncertain-sample.md"],
-    "explanation": ["model.md", "policy-phases.md", "observation-model.md", "scoring.md",
+    "explanation": ["model.md", "policy-phases.md", "observation-model.md", "posterior.md", "scoring.md",
                     "verification-and-validation.md", "limitations.md", "performance.md", "bundled-scenarios.md"],
 }
 
