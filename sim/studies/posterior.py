@@ -44,7 +44,14 @@ from sim.studies.inference.defaults import DEFAULT_ESS_MIN, DEFAULT_MAX_EVALUATI
 from sim.studies.inference.discrepancy import measure_noise
 from sim.studies.inference.emulator import TOLERANCE as EMULATOR_TOLERANCE
 from sim.studies.inference.emulator import build_emulator
-from sim.studies.inference.likelihood import CORRELATION, SCALE, ErrorTerms, Figures, Likelihood, SimulatorNoise
+from sim.studies.inference.likelihood import (
+    CORRELATION,
+    SCALE,
+    ErrorTerms,
+    Figures,
+    Likelihood,
+    SimulatorNoise,
+)
 from sim.studies.inference.sampler import sample_until_converged
 from sim.studies.inference.surrogate import (
     FigureMap,
@@ -118,7 +125,6 @@ class PosteriorResult:
     rhat_max: float = DEFAULT_RHAT_MAX
     ess_min: float = DEFAULT_ESS_MIN
     initial_values: dict[str, float] = field(default_factory=dict)
-    thin: int = 1
 
     @property
     def keys(self) -> list[str]:
@@ -610,7 +616,6 @@ def _fit_table(series, log_posterior: SurrogatePosterior, flat: np.ndarray, seed
 
 
 __all__ = [
-    "default_replications",
     "ERROR_CORRELATION_PREFIX",
     "ERROR_SCALE_PREFIX",
     "ObservationError",
@@ -618,6 +623,7 @@ __all__ = [
     "PosteriorResult",
     "PriorError",
     "checked_walkers",
+    "default_replications",
     "default_surrogate",
     "fit_posterior",
     "observations_table",

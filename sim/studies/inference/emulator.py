@@ -62,8 +62,8 @@ def coefficients(parameters: int) -> int:
 
 
 @dataclass
-class QuadraticEmulator:
-    """log(1 + figures) ≈ quadratic in standardized θ, least squares."""
+class PolynomialEmulator:
+    """log(1 + figures) ≈ a polynomial (cubic or quadratic) in standardized θ, least squares."""
 
     center: np.ndarray
     scale: np.ndarray
@@ -71,7 +71,7 @@ class QuadraticEmulator:
     degree: int
 
     @classmethod
-    def fit(cls, theta: np.ndarray, log_values: np.ndarray) -> QuadraticEmulator:
+    def fit(cls, theta: np.ndarray, log_values: np.ndarray) -> PolynomialEmulator:
         center = theta.mean(axis=0)
         scale = theta.std(axis=0)
         scale[scale == 0] = 1.0
@@ -105,7 +105,7 @@ def design_points(samples: np.ndarray, count: int, rng: np.random.Generator, pri
 
 
 def build_emulator(fluid_log: Callable[[np.ndarray], np.ndarray], samples: np.ndarray, priors: Sequence[Prior],
-                   noise_sd: np.ndarray, rng: np.random.Generator) -> tuple[QuadraticEmulator | None, float, int]:
+                   noise_sd: np.ndarray, rng: np.random.Generator) -> tuple[PolynomialEmulator | None, float, int]:
     """(emulator or None, its worst held-out error in noise sds, fluid paths spent). ``fluid_log(θ)``
     gives log(1 + figures) on the fluid path."""
     parameters = samples.shape[1]
@@ -116,10 +116,17 @@ def build_emulator(fluid_log: Callable[[np.ndarray], np.ndarray], samples: np.nd
     held_out = design_points(samples, count, rng, priors, CHECK_SPREAD)
     train_values = np.array([fluid_log(point) for point in train])
     held_values = np.array([fluid_log(point) for point in held_out])
-    emulator = QuadraticEmulator.fit(train, train_values)
+    emulator = PolynomialEmulator.fit(train, train_values)
     error = emulator.worst_error(held_out, held_values, noise_sd)
     return (emulator if error <= TOLERANCE else None), error, 2 * count
 
 
-__all__ = ["MAX_PARAMETERS", "QuadraticEmulator", "SPREAD", "TOLERANCE", "build_emulator", "coefficients",
-           "design_points"]
+__all__ = [
+    "MAX_PARAMETERS",
+    "SPREAD",
+    "TOLERANCE",
+    "PolynomialEmulator",
+    "build_emulator",
+    "coefficients",
+    "design_points",
+]

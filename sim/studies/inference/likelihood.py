@@ -247,5 +247,14 @@ class Likelihood:
         return np.expm1(draw)
 
 
-__all__ = ["CORRELATION", "CORRELATION_DAYS", "SCALE", "DEFAULT_RHO_PRIOR", "DEFAULT_SIGMA_PRIOR", "ErrorTerms", "Figures", "Likelihood",
-           "SimulatorNoise"]
+__all__ = [
+    "CORRELATION",
+    "CORRELATION_DAYS",
+    "DEFAULT_RHO_PRIOR",
+    "DEFAULT_SIGMA_PRIOR",
+    "SCALE",
+    "ErrorTerms",
+    "Figures",
+    "Likelihood",
+    "SimulatorNoise",
+]

@@ -81,7 +81,7 @@ class SurrogatePosterior:
         self.priors = list(priors)
         self.figure_map = figure_map
         self.likelihood = likelihood
-        self.emulator = None  # a checked QuadraticEmulator of the fluid path, when one is trusted
+        self.emulator = None  # a checked PolynomialEmulator of the fluid path, when one is trusted
 
     @property
     def dimension(self) -> int:
