@@ -90,3 +90,25 @@ def test_measure_noise_recovers_a_linear_offset_and_the_replications_covariance(
     assert np.allclose(noise.slope, slope, atol=0.02)  # ~4 standard errors
     # sampling error of a covariance from 400 replications: ~5 % of its size (Frobenius norm)
     assert np.linalg.norm(noise.covariance - covariance) / np.linalg.norm(covariance) < 0.15
+
+
+def test_the_emulator_is_used_only_where_it_reproduces_the_fluid_path():
+    from sim.studies.inference.emulator import build_emulator
+    from sim.studies.priors import Prior
+
+    priors = [Prior.uniform("a", 0.0, 1.0), Prior.uniform("b", 0.0, 1.0)]
+    samples = np.random.default_rng(1).normal([0.5, 0.5], 0.02, (400, 2))
+    noise_sd = np.full(3, 0.03)  # a reporter error of 3 %
+
+    def smooth(theta):  # log counts that bend gently with the parameters
+        return np.array([np.log1p(1000 * theta[0] * theta[1]), 2 * theta[0] ** 2, np.exp(0.3 * theta[1])])
+
+    def rough(theta):
+        return np.array([np.sin(80 * theta[0]), theta[1], 0.0])
+
+    emulator, error, spent = build_emulator(smooth, samples, priors, noise_sd, np.random.default_rng(2))
+    assert emulator is not None and error < 0.2 and spent > 0
+    point = np.array([0.52, 0.47])
+    assert np.allclose(emulator(point), smooth(point), atol=0.006)
+    refused, error, _ = build_emulator(rough, samples, priors, noise_sd, np.random.default_rng(2))
+    assert refused is None and error > 0.2
