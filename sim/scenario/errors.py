@@ -26,7 +26,13 @@ class Problem:
         if self.key_path:
             parts.append(self.key_path)
         parts.append(self.message)
-        return ": ".join(parts)
+        return one_line(": ".join(parts))
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that is not printable (a line break of any kind, a control
+    character — a key may hold one) written as its escape, so that a problem stays one line."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
 class ScenarioError(Exception):
