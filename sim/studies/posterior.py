@@ -358,13 +358,11 @@ class _Progress:
         self.evaluations = 0
         self.replications = 0
         self._chain_evaluations = 0
-        self.status = None
 
     def sampler_status(self, status) -> None:
         """A sampler reports its evaluations so far (cumulative within one chain)."""
         self.add(evaluations=status.evaluations - self._chain_evaluations)
         self._chain_evaluations = status.evaluations
-        self.status = status
         if self.status_line is not None:
             self.status_line(f"{self.stage}: {status.line()}")
 
@@ -528,7 +526,7 @@ def _measure(log_posterior: SurrogatePosterior, simulated: SimulatedFigures, exe
 def _result(scenario, priors, series, likelihood, log_posterior, run, seed, walkers, rounds, replications,
             evaluations, wall_seconds, center) -> PosteriorResult:
     keys = [prior.key for prior in priors]
-    error_names = _error_names(likelihood)
+    error_names = likelihood.errors.names
     flat = _flat(run)
     samples = pd.DataFrame(flat[:, :len(keys)], columns=keys)
     samples[WEIGHT] = 1.0
@@ -550,10 +548,6 @@ def _result(scenario, priors, series, likelihood, log_posterior, run, seed, walk
         noise=likelihood.noise, likelihood=likelihood, evaluations=evaluations, wall_seconds=wall_seconds,
         initial_values={key: float(value) for key, value in zip(keys, center)},
     )
-
-
-def _error_names(likelihood: Likelihood) -> list[str]:
-    return likelihood.errors.names
 
 
 def _summary(priors, samples, error_scales, likelihood) -> pd.DataFrame:

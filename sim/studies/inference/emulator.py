@@ -96,12 +96,14 @@ def design_points(samples: np.ndarray, count: int, rng: np.random.Generator, pri
                   spread: float = SPREAD) -> np.ndarray:
     """``count`` points around a posterior sample: its mean plus ``spread`` times its spread along
     random draws of it (so the emulator covers where a wider answer may go), inside the priors."""
-    center = samples.mean(axis=0)
-    chosen = samples[rng.integers(0, len(samples), count)]
-    points = center + spread * (chosen - center)
+    return spread_within_priors(samples.mean(axis=0), samples[rng.integers(0, len(samples), count)], spread, priors)
+
+
+def spread_within_priors(center: np.ndarray, chosen: np.ndarray, spread: float, priors: Sequence[Prior]) -> np.ndarray:
+    """``chosen`` points pushed ``spread`` times further from ``center``, kept inside the priors' ranges."""
     ranges = np.array([prior.range() for prior in priors])
     margin = 1e-6 * (ranges[:, 1] - ranges[:, 0])
-    return np.clip(points, ranges[:, 0] + margin, ranges[:, 1] - margin)
+    return np.clip(center + spread * (chosen - center), ranges[:, 0] + margin, ranges[:, 1] - margin)
 
 
 def build_emulator(fluid_log: Callable[[np.ndarray], np.ndarray], samples: np.ndarray, priors: Sequence[Prior],
@@ -129,4 +131,5 @@ __all__ = [
     "build_emulator",
     "coefficients",
     "design_points",
+    "spread_within_priors",
 ]

@@ -202,40 +202,32 @@ class Likelihood:
             rho = np.maximum(error_values[:, scales + column], 0.0)
             flat_view[:, flat] = np.power(rho[:, None], lags[None, :])
         cov = self.noise.covariance + correlation * sigma[:, :, None] * sigma[:, None, :]
+        return self._density(log_means, cov)
+
+    def _from_mean(self, mean: np.ndarray, cov: np.ndarray) -> float:
+        return float(self._density(mean[None, :], cov[None, :, :])[0])
+
+    def _density(self, log_means: np.ndarray, cov: np.ndarray) -> np.ndarray:
+        """The log density of the figures for every walker, given their expected log values
+        (walkers × figures) and covariances (walkers × figures × figures): the exact figures jointly,
+        each lower bound by its marginal; −∞ for a walker whose covariance is not positive definite."""
         exact, bounds = self._exact, self._bounds
-        total = np.zeros(walkers)
+        total = np.zeros(len(log_means))
         if exact.size:
             residual = self.figures.log_observed[exact] - log_means[:, exact]
             part = cov[:, exact[:, None], exact[None, :]] if bounds.size else cov
             try:
                 lower = np.linalg.cholesky(part)
-            except np.linalg.LinAlgError:  # a walker's covariance is not positive definite: one at a time
-                return np.array([self._from_mean(log_means[w], cov[w]) for w in range(walkers)])
+            except np.linalg.LinAlgError:  # some walker's covariance is not positive definite
+                if len(log_means) == 1:
+                    return np.array([-math.inf])
+                return np.concatenate([self._density(log_means[w:w + 1], cov[w:w + 1]) for w in range(len(log_means))])
             whitened = np.linalg.solve(lower, residual[:, :, None])[:, :, 0]
             log_det = 2.0 * np.log(np.diagonal(lower, axis1=1, axis2=2)).sum(axis=1)
             total += -0.5 * (exact.size * _LOG_2PI + log_det + (whitened ** 2).sum(axis=1))
-        if bounds.size:
+        if bounds.size:  # P(Y >= y) under each bound's marginal
             sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2)[:, bounds])
             total += log_ndtr((log_means[:, bounds] - self.figures.log_observed[bounds]) / sd).sum(axis=1)
-        return total
-
-    def _from_mean(self, mean: np.ndarray, cov: np.ndarray) -> float:
-        """The log density of the figures given their expected log values and covariance; −∞ where
-        the covariance is not positive definite."""
-        exact, bounds = self._exact, self._bounds
-        total = 0.0
-        if exact.size:
-            residual = self.figures.log_observed[exact] - mean[exact]
-            try:
-                lower = np.linalg.cholesky(cov[np.ix_(exact, exact)] if bounds.size else cov)
-            except np.linalg.LinAlgError:
-                return -math.inf
-            whitened = np.linalg.solve(lower, residual)
-            total += -0.5 * (exact.size * _LOG_2PI + 2.0 * float(np.log(np.diagonal(lower)).sum())
-                             + float(whitened @ whitened))
-        if bounds.size:
-            sd = np.sqrt(np.diagonal(cov)[bounds])
-            total += float(log_ndtr((mean[bounds] - self.figures.log_observed[bounds]) / sd).sum())
         return total
 
     def simulate(self, model: np.ndarray, theta: np.ndarray, error_values: np.ndarray,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.studies.inference.emulator import spread_within_priors
 from sim.studies.inference.likelihood import Likelihood
 from sim.studies.priors import Prior
 
@@ -155,11 +156,7 @@ def correction_points(samples: np.ndarray, count: int, rng: np.random.Generator,
     adds the simulation's own randomness), so the region measured must be wider too."""
     order = rng.permutation(len(samples))
     chosen = samples[order[np.linspace(0, len(samples) - 1, count).round().astype(int)]]
-    center = samples.mean(axis=0)
-    spread = center + inflate * (chosen - center)
-    ranges = np.array([prior.range() for prior in priors])
-    margin = 1e-6 * (ranges[:, 1] - ranges[:, 0])
-    return np.clip(spread, ranges[:, 0] + margin, ranges[:, 1] - margin)
+    return spread_within_priors(samples.mean(axis=0), chosen, inflate, priors)
 
 
 def moved(points: np.ndarray, samples: np.ndarray, shift_sds: float = 0.5, widening: float = 1.5) -> bool:
