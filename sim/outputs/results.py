@@ -389,6 +389,7 @@ def write_results_folder(
     scenario_sources: Sequence[str | os.PathLike[str]] = (),
     resolved_text: str | None = None,
     files: Mapping[str, bytes] | None = None,
+    folders: Mapping[str, str | os.PathLike[str]] | None = None,
 ) -> Path:
     """Write a complete results folder atomically and return its path.
 
@@ -397,8 +398,9 @@ def write_results_folder(
     written followed by its ``extends`` bases, nearest first: the first is copied byte for byte to
     ``scenario.yaml``, the others to ``base-<n>-<file name>``. ``resolved_text`` (after
     ``extends`` and ``--set``) goes to ``scenario.resolved.yaml``. ``files`` maps further plain
-    file names to their bytes (figures, a written scenario). ``manifest`` is completed
-    with the scenario files' SHA-256 and the SHA-256 of every file written, and saved last.
+    file names to their bytes (figures, a written scenario). ``folders`` maps plain folder names to
+    folders copied in whole (a study's per-part results). ``manifest`` is completed with the scenario
+    files' SHA-256 and the SHA-256 of every file written (by its path inside the folder), and saved last.
     """
     file_tables = {_table_file_name(name): table for name, table in tables.items()}
     clashes = RESERVED_NAMES.intersection(file_tables)
@@ -422,12 +424,17 @@ def write_results_folder(
             if name in RESERVED_NAMES or name in file_tables or Path(name).name != name:
                 raise ValueError(f"file name {name!r} is reserved or not a plain file name")
             (folder / name).write_bytes(content)
+        for name, source in (folders or {}).items():
+            if name in RESERVED_NAMES or name in file_tables or Path(name).name != name:
+                raise ValueError(f"folder name {name!r} is reserved or not a plain name")
+            shutil.copytree(source, folder / name)
         full_manifest = dict(manifest)
         full_manifest["scenario_files"] = scenario_files
         if resolved_text is not None:
             full_manifest["scenario_resolved_sha256"] = hashlib.sha256(resolved_text.encode("utf-8")).hexdigest()
         full_manifest["files"] = {
-            path.name: sha256_file(path) for path in sorted(folder.iterdir()) if path.is_file()
+            path.relative_to(folder).as_posix(): sha256_file(path) for path in sorted(folder.rglob("*"))
+            if path.is_file()
         }
         text = json.dumps(full_manifest, indent=2, ensure_ascii=False, default=_json_default) + "\n"
         (folder / MANIFEST_NAME).write_bytes(text.encode("utf-8"))

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.studies.forecast_draws import ParameterRows, figure_draws, forecast_outcomes
 from sim.studies.observation import ObservedSeries
 from sim.studies.scoring import (
     HUB_ALPHAS,
@@ -48,7 +49,6 @@ from sim.studies.scoring import (
 
 ProgressCallback = Callable[[int, int], None]
 BAND_LEVELS = {"p05": 0.05, "p25": 0.25, "p75": 0.75, "p95": 0.95}
-OBSERVATION_STREAM = "backtest/observation/"
 DEFAULT_REPLICATIONS = 100
 
 
@@ -138,60 +138,16 @@ def split_checked(series: Sequence[ObservedSeries], cutoff: dt.date, until: dt.d
 
 
 # --------------------------------------------------------------------------------------------
-# The forecast scenario
-
-
-def forecast_scenario(scenario, sample_path: str, fitted: Sequence[str], until: dt.date):
-    """The scenario cut at ``until`` whose replications draw rows of the posterior at ``sample_path``.
-
-    The scenario's own per-key uncertain values stay, except those now fitted (the posterior
-    replaces them); its target is dropped (a backtest forecasts the observed series).
-    """
-    from sim.runs.evaluate import cut_data
-    from sim.scenario import scenario_from_dict
-    from sim.scenario.uncertain_sample import SAMPLE_KEY
-
-    data = scenario.to_yaml_dict()
-    own = {key: value for key, value in (data.get("uncertain") or {}).items()
-           if key != SAMPLE_KEY and key not in fitted}
-    data = cut_data(data, until)
-    data["uncertain"] = {**own, SAMPLE_KEY: sample_path}
-    return scenario_from_dict(data, source=scenario.source or "<backtest>")
-
-
-def _error_scale(posterior, name: str, row: int, rng: np.random.Generator) -> float:
-    """The observation error scale of series ``name`` in posterior row ``row`` (a draw from the
-    default prior for a series with no figure before the cutoff)."""
-    from sim.studies.posterior import ERROR_SCALE_PREFIX
-
-    column = ERROR_SCALE_PREFIX + name
-    if column in posterior.error_scales.columns:
-        return float(posterior.error_scales[column].iloc[row])
-    from sim.studies.inference.likelihood import DEFAULT_SIGMA_PRIOR
-    from sim.studies.priors import Prior
-
-    return float(Prior.from_text(f"sigma.{name}", DEFAULT_SIGMA_PRIOR).ppf(rng.uniform()))
+# The forecast (sim.studies.forecast_draws)
 
 
 def predictive_draws(outcomes, scenario, seed: int, series: ObservedSeries, days: list[dt.date],
                      posterior) -> np.ndarray:
-    """(replications × days): each replication's model value of ``series`` with observation error."""
-    from sim.model.streams import stream
-    from sim.runs import uncertain
-    from sim.runs.evaluate import crossed_by_node
-
-    crossings = list(scenario.crossings)
+    """(replications × days): each replication's model value of ``series`` on every day of ``days``
+    (its running total, or the day's count), with observation error."""
     on_days = ObservedSeries(series.name, series.kind, series.node, series.count_from, tuple(days),
                              np.zeros(len(days)))
-    draws = np.empty((len(outcomes), len(days)))
-    for index, outcome in enumerate(outcomes):
-        model = on_days.model_values(crossed_by_node(outcome, crossings), scenario.period.start)
-        rng = stream(seed, outcome.replication, OBSERVATION_STREAM + series.name)
-        row = uncertain.drawn_row(scenario, seed, outcome.replication)
-        sigma = _error_scale(posterior, series.name, row, rng)
-        noise = sigma * rng.standard_normal(len(days))
-        draws[index] = np.expm1(np.log1p(np.maximum(model, 0.0)) + noise)
-    return draws
+    return figure_draws(outcomes, scenario, seed, on_days, ParameterRows.from_posterior(posterior))
 
 
 def baseline_for(series: ObservedSeries, cutoff: dt.date, days: list[dt.date], period_start: dt.date,
@@ -268,8 +224,8 @@ def backtest(
     progress_of = _TwoStages(progress, replications)
     try:
         posterior = _calibrate(scenario, series, fit, cutoff, seed, executor, progress_of.first, posterior_options)
-        future, outcomes = _forecast(scenario, posterior, until, replications, seed, executor, progress_of.second,
-                                     sample_folder)
+        future, outcomes = forecast_outcomes(scenario, ParameterRows.from_posterior(posterior), until, replications,
+                                             seed, executor, progress_of.second, sample_folder)
     finally:
         if owned:
             executor.close()
@@ -310,31 +266,6 @@ def _calibrate(scenario, series, fit, cutoff: dt.date, seed: int, executor, prog
                              cutoff=cutoff, **options)
     except PosteriorError as error:
         raise BacktestError(str(error)) from None
-
-
-def _forecast(scenario, posterior, until: dt.date, replications: int, seed: int, executor, progress,
-              sample_folder: str | None):
-    """The forecast scenario (drawing posterior rows) and its replications' outcomes.
-
-    The posterior is written where the scenario can name it (``sample_folder``, else a temporary
-    folder removed afterwards: once loaded, the sample lives in memory and travels with the jobs).
-    """
-    import shutil
-    import tempfile
-
-    from sim.runs.runner import run_replications
-    from sim.studies.posterior_output import posterior_csv_text
-
-    folder = sample_folder or tempfile.mkdtemp(prefix="bordersim-backtest-")
-    try:
-        sample_path = str(Path(folder) / "posterior.csv")
-        Path(sample_path).write_text(posterior_csv_text(posterior.samples), encoding="utf-8")
-        future = forecast_scenario(scenario, sample_path, posterior.keys, until)
-        outcomes = run_replications(future, range(replications), seed, executor=executor, progress=progress)
-    finally:
-        if sample_folder is None:
-            shutil.rmtree(folder, ignore_errors=True)
-    return future, outcomes
 
 
 def _scored_arrays(item: SeriesForecast, cutoff: dt.date, until: dt.date):

@@ -107,6 +107,12 @@ class ObservedSeries:
             return None
         return self._take(keep)
 
+    def within(self, after: dt.date, until: dt.date) -> ObservedSeries | None:
+        """The figures whose date (last counted day) lies in ``(after, until]``: what a forecast
+        made on ``after`` is scored on up to ``until``; None if there is none."""
+        keep = [index for index, day in enumerate(self.dates) if after < day <= until]
+        return self._take(keep) if keep else None
+
     def with_values(self, values: np.ndarray) -> ObservedSeries:
         """The same figures (dates, kinds, starts, marks) with other values: simulated data."""
         return replace(self, values=np.asarray(values, float))
@@ -209,16 +215,20 @@ class ObservedSeries:
         daily = np.asarray(daily_crossed[self.node], float)
         return np.concatenate([[0.0], np.cumsum(daily)])
 
-    def _first_day_index(self, index: int, period_start: dt.date) -> int:
-        """The first day figure ``index`` counts, as a day index of the period (0: the period start)."""
+    def first_day(self, index: int, period_start: dt.date) -> dt.date:
+        """The first day figure ``index`` counts: its date (``daily``), its period's ``start``
+        (``period``), ``count_from`` or the period start (``cumulative``), or the middle of its
+        window where the start is uncertain (the nominal start)."""
         window, start = self.windows[index], self.starts[index]
         if window is not None:
-            first = window[0] + (window[1] - window[0]) // 2
-        elif start is not None:
-            first = start
-        else:
-            first = self.count_from or period_start
-        return max(0, (first - period_start).days)
+            return window[0] + (window[1] - window[0]) // 2
+        if start is not None:
+            return start
+        return self.count_from or period_start
+
+    def _first_day_index(self, index: int, period_start: dt.date) -> int:
+        """The first day figure ``index`` counts, as a day index of the period (0: the period start)."""
+        return max(0, (self.first_day(index, period_start) - period_start).days)
 
 
 def scenario_people(scenario) -> int:

@@ -133,6 +133,20 @@ class Prior:
         except PriorError as error:
             raise PriorError(f"{option} {key}={dist_text}: {error}") from None
 
+    def as_record(self) -> dict[str, Any]:
+        """The prior as plain JSON data (every digit of its arguments kept): :meth:`from_record`."""
+        return {"key": self.key, "family": self.family, "args": list(self.args)}
+
+    @classmethod
+    def from_record(cls, record: Any) -> Prior:
+        """The prior of :meth:`as_record`'s data; ValueError saying what is wrong."""
+        if not isinstance(record, dict):
+            raise ValueError("a prior must be an object with key, family and args")  # noqa: TRY004
+        try:
+            return cls(str(record["key"]), str(record["family"]), tuple(float(a) for a in record["args"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"unreadable prior {record!r}: {error}") from None
+
     def describe(self) -> str:
         return f"{self.family}({', '.join(f'{a:g}' for a in self.args)})"
 

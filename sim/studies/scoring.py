@@ -67,6 +67,14 @@ class QuantileForecast:
         upper = np.quantile(samples, [1 - alpha / 2 for alpha in alphas], axis=0).T
         return cls(np.quantile(samples, 0.5, axis=0), lower, upper, alphas)
 
+    @classmethod
+    def point(cls, values: np.ndarray, alphas: Sequence[float] = HUB_ALPHAS) -> QuantileForecast:
+        """A point forecast: every interval collapses on the value, so its WIS is its absolute error."""
+        values = np.asarray(values, float)
+        alphas = tuple(float(alpha) for alpha in alphas)
+        stacked = np.repeat(values[:, None], len(alphas), axis=1)
+        return cls(values, stacked, stacked.copy(), alphas)
+
     def band(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """The central interval of level ``1 − alpha`` (one of ``alphas``)."""
         index = _index_of(self.alphas, alpha)

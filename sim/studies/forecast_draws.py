@@ -1,0 +1,142 @@
+"""A forecast of observed figures: replications that draw parameter rows, and each figure as reported.
+
+Both ``bordersim backtest`` forms forecast the same way. The **parameter rows** are a joint sample
+of the fitted key paths — the posterior at a cutoff, or draws from the priors (the unfitted
+forecast of the rolling-origin evaluation) — with each series' reporter error scale row for row
+(:class:`ParameterRows`). The **forecast scenario** is the scenario cut at the last scored date
+whose replications each draw one row (``uncertain: {sample: FILE}``, :func:`forecast_scenario`).
+Each replication's **figure** is the model quantity the figure measures
+(:meth:`~sim.studies.observation.ObservedSeries.model_values`: a day, a period, a running total
+from its start) with its reporter's error, ``log(1 + y) = log(1 + m) + e``,
+``e ~ Normal(0, σ² + v / (1 + m)²)``: σ the error scale of the row it drew, ``v`` the extra
+variance of a running total whose start is uncertain
+(:meth:`~sim.studies.observation.ObservedSeries.extra_variance`, as in the likelihood that fitted
+it) — each figure's marginal, which is what coverage and WIS of single figures score.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.studies.observation import ObservedSeries
+from sim.studies.priors import Prior
+
+OBSERVATION_STREAM = "backtest/observation/"
+PRIOR_STREAM = "backtest/prior-rows"
+
+
+@dataclass(frozen=True)
+class ParameterRows:
+    """Rows a forecast draws from: ``samples`` (a column per fitted key path, and ``weight``) and,
+    row for row, ``error_scales`` (a column ``error_scale.SERIES`` per series it knows).
+    ``sigma_priors`` (series name ↦ prior of its error scale) give the scale of a series the rows
+    lack — one with no figure before the cutoff — drawn anew per replication; default
+    ``halfnormal(0.2)``, the fit's own default."""
+
+    keys: list[str]
+    samples: pd.DataFrame
+    error_scales: pd.DataFrame
+    sigma_priors: Mapping[str, Prior] = field(default_factory=dict)
+
+    @classmethod
+    def from_posterior(cls, posterior, sigma_priors: Mapping[str, Prior] | None = None) -> ParameterRows:
+        return cls(list(posterior.keys), posterior.samples, posterior.error_scales, dict(sigma_priors or {}))
+
+    @classmethod
+    def from_priors(cls, priors: Sequence[Prior], sigma_priors: Mapping[str, Prior], seed: int,
+                    rows: int) -> ParameterRows:
+        """``rows`` independent draws of every fitted value and every series' error scale from
+        their priors (inverse CDF of uniforms from the stream ``backtest/prior-rows``): the forecast
+        a modeller would make with the same model and no fitting."""
+        from sim.model.streams import stream
+        from sim.studies.inference.likelihood import SCALE
+
+        rng = stream(seed, 0, PRIOR_STREAM)
+        samples = pd.DataFrame({prior.key: prior.ppf(rng.uniform(size=rows)) for prior in priors})
+        samples["weight"] = 1.0
+        scales = pd.DataFrame({SCALE + name: prior.ppf(rng.uniform(size=rows))
+                               for name, prior in sigma_priors.items()})
+        return cls([prior.key for prior in priors], samples, scales, dict(sigma_priors))
+
+    def error_scale(self, name: str, row: int | None, rng: np.random.Generator) -> float:
+        """Series ``name``'s error scale in row ``row``, or a draw from its prior (``rng``)."""
+        from sim.studies.inference.likelihood import DEFAULT_SIGMA_PRIOR, SCALE
+
+        column = SCALE + name
+        if row is not None and column in self.error_scales.columns:
+            return float(self.error_scales[column].iloc[row])
+        prior = self.sigma_priors.get(name) or Prior.from_text(f"sigma.{name}", DEFAULT_SIGMA_PRIOR)
+        return float(prior.ppf(rng.uniform()))
+
+
+def forecast_scenario(scenario, sample_path: str, fitted: Sequence[str], until: dt.date):
+    """The scenario cut at ``until`` whose replications draw rows of the sample at ``sample_path``.
+
+    The scenario's own per-key uncertain values stay, except those now fitted (the sample
+    replaces them); its target is dropped (a backtest forecasts the observed series).
+    """
+    from sim.runs.evaluate import cut_data
+    from sim.scenario import scenario_from_dict
+    from sim.scenario.uncertain_sample import SAMPLE_KEY
+
+    data = scenario.to_yaml_dict()
+    own = {key: value for key, value in (data.get("uncertain") or {}).items()
+           if key != SAMPLE_KEY and key not in fitted}
+    data = cut_data(data, until)
+    data["uncertain"] = {**own, SAMPLE_KEY: sample_path}
+    return scenario_from_dict(data, source=scenario.source or "<backtest>")
+
+
+def forecast_outcomes(scenario, rows: ParameterRows, until: dt.date, replications: int, seed: int, executor,
+                      progress: Callable[[int], None] | None = None, sample_folder: str | None = None):
+    """The forecast scenario (drawing ``rows``) and its replications' outcomes.
+
+    The rows are written where the scenario can name them (``sample_folder``, else a temporary
+    folder removed afterwards: once loaded, the sample lives in memory and travels with the jobs).
+    """
+    import shutil
+    import tempfile
+
+    from sim.runs.runner import run_replications
+    from sim.studies.posterior_output import posterior_csv_text
+
+    folder = sample_folder or tempfile.mkdtemp(prefix="bordersim-backtest-")
+    try:
+        sample_path = str(Path(folder) / "posterior.csv")
+        Path(sample_path).write_text(posterior_csv_text(rows.samples), encoding="utf-8")
+        future = forecast_scenario(scenario, sample_path, rows.keys, until)
+        outcomes = run_replications(future, range(replications), seed, executor=executor, progress=progress)
+    finally:
+        if sample_folder is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return future, outcomes
+
+
+def figure_draws(outcomes, scenario, seed: int, series: ObservedSeries, rows: ParameterRows) -> np.ndarray:
+    """(replications × figures of ``series``): each replication's value of every figure as its
+    reporter would give it (module docstring), with noise from the replication's own stream
+    ``backtest/observation/<series>``."""
+    from sim.model.streams import stream
+    from sim.runs import uncertain
+    from sim.runs.evaluate import crossed_by_node
+
+    crossings = list(scenario.crossings)
+    start = scenario.period.start
+    draws = np.empty((len(outcomes), len(series.dates)))
+    for index, outcome in enumerate(outcomes):
+        daily = crossed_by_node(outcome, crossings)
+        model = np.maximum(series.model_values(daily, start), 0.0)
+        extra = series.extra_variance(daily, start)
+        rng = stream(seed, outcome.replication, OBSERVATION_STREAM + series.name)
+        sigma = rows.error_scale(series.name, uncertain.drawn_row(scenario, seed, outcome.replication), rng)
+        spread = np.sqrt(sigma ** 2 + extra / (1.0 + model) ** 2)
+        draws[index] = np.expm1(np.log1p(model) + spread * rng.standard_normal(len(model)))
+    return draws
+
+
+__all__ = ["OBSERVATION_STREAM", "ParameterRows", "figure_draws", "forecast_outcomes", "forecast_scenario"]
