@@ -122,7 +122,9 @@ def check_plan(scenario, priors: Sequence[Prior], series: Sequence[ObservedSerie
         if not known:
             raise RollingError(f"--cutoffs {cutoff}: before the first observed figure ({first}): nothing to fit on")
         if forecast_end(series, cutoff, max(horizons_days)) is None:
-            raise RollingError(f"--cutoffs {cutoff}: no observed figure within {max(horizons_days)} days after it: "
+            longest = max(horizons_days)
+            raise RollingError(f"--cutoffs {cutoff}: no observed figure within {longest} day{'s' * (longest != 1)} "
+                               "after it: "
                                f"nothing to score (the figures run {first}..{last})")
         check_fit(scenario, priors, known, error_priors_at(error_priors, known, start, independent), fit_options, 1)
 
