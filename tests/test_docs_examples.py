@@ -12,7 +12,8 @@ from docs_examples import ROOT, compare_output, line_problem, run_page
 PAGES = ["README.md", "docs/tutorial/first-scenario.md", "docs/how-to/compare-capacity-options.md",
          "docs/how-to/sweep-and-sensitivity.md", "docs/how-to/bring-your-own-observed-data.md",
          "docs/how-to/read-results-with-pandas.md", "docs/RELIABILITY.md",
-         "docs/how-to/check-calibration-with-sbc.md", "docs/how-to/plan-supplies-for-a-surge.md"]
+         "docs/how-to/check-calibration-with-sbc.md", "docs/how-to/plan-supplies-for-a-surge.md",
+         "docs/how-to/score-forecasts-by-rolling-origin.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -42,7 +42,7 @@ from sim.studies.rolling.cutoff import (
     forecast_end,
     sigma_priors_of,
 )
-from sim.studies.rolling.scores import bounds_table, scores_table, summary_lines, summary_table
+from sim.studies.rolling.scores import bounds_table, counted, scores_table, summary_lines, summary_table
 
 SPEC_NAME = "spec.json"
 RESOLVED_NAME = "scenario.resolved.yaml"
@@ -122,10 +122,8 @@ def check_plan(scenario, priors: Sequence[Prior], series: Sequence[ObservedSerie
         if not known:
             raise RollingError(f"--cutoffs {cutoff}: before the first observed figure ({first}): nothing to fit on")
         if forecast_end(series, cutoff, max(horizons_days)) is None:
-            longest = max(horizons_days)
-            raise RollingError(f"--cutoffs {cutoff}: no observed figure within {longest} day{'s' * (longest != 1)} "
-                               "after it: "
-                               f"nothing to score (the figures run {first}..{last})")
+            raise RollingError(f"--cutoffs {cutoff}: no observed figure within {counted(max(horizons_days), 'day')} "
+                               f"after it: nothing to score (the figures run {first}..{last})")
         check_fit(scenario, priors, known, error_priors_at(error_priors, known, start, independent), fit_options, 1)
 
 
@@ -239,8 +237,8 @@ class RollingResult:
 
     def lines(self) -> list[str]:
         """What the command prints: the cutoffs, unconverged fits, the scores per horizon."""
-        lines = [f"Resumed: {self.resumed} cutoffs were already done"] if self.resumed else []
-        lines.append(f"Rolling-origin backtest over {len(self.cutoffs)} cutoffs "
+        lines = [f"Resumed: {counted(self.resumed, 'cutoff')} already done"] if self.resumed else []
+        lines.append(f"Rolling-origin backtest over {counted(len(self.cutoffs), 'cutoff')} "
                      f"({', '.join(self.cutoffs['cutoff'])}); scores per horizon over every series and cutoff:")
         lines += summary_lines(self.summary)
         unconverged = self.cutoffs[~self.cutoffs["converged"].astype(bool)]["cutoff"].tolist()

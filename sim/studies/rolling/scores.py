@@ -110,16 +110,22 @@ def bounds_table(figures: pd.DataFrame, horizons_days: Sequence[int]) -> pd.Data
     return pd.DataFrame(rows, columns=BOUND_COLUMNS)
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 cutoff``, ``3 cutoffs``."""
+    return f"{number} {noun}{'s' * (number != 1)}"
+
+
 def summary_lines(summary: pd.DataFrame) -> list[str]:
     """What the command prints: per horizon, the scores over every series and cutoff."""
     lines = []
     for _, row in summary[summary["series"] == ALL].iterrows():
-        lines.append(f"  within {row['horizon_days']} days: {row['figures']} figures over {row['cutoffs']} cutoff(s); "
+        lines.append(f"  within {counted(row['horizon_days'], 'day')}: {counted(row['figures'], 'figure')} over "
+                     f"{counted(row['cutoffs'], 'cutoff')}; "
                      f"coverage 50% {row['coverage_50']:.2f}, 90% {row['coverage_90']:.2f}; WIS {row['wis']:,.0f}; "
                      f"relative WIS {row['relative_wis_persistence']:.2f} against persistence, "
                      f"{row['relative_wis_prior']:.2f} against the unfitted prior")
     return lines
 
 
-__all__ = ["ALL", "BOUND_COLUMNS", "SCORE_COLUMNS", "SUMMARY_COLUMNS", "bounds_table", "ratio", "score_row",
+__all__ = ["ALL", "BOUND_COLUMNS", "SCORE_COLUMNS", "SUMMARY_COLUMNS", "bounds_table", "counted", "ratio", "score_row",
            "scores_table", "summary_lines", "summary_table"]
