@@ -69,3 +69,18 @@ def bordersim(*arguments: str, cwd: Path, timeout: float = 120) -> subprocess.Co
     environment = {key: value for key, value in os.environ.items() if key != "DASK_SCHEDULER_ADDRESS"}
     return subprocess.run([*BORDERSIM, *arguments], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env=environment, check=False)
+
+
+def stop_after(count: int):
+    """A serial executor interrupted (as by Ctrl-C) once ``count`` tasks are done: a resumable study
+    (sbc's data sets, a backtest's cutoffs) keeps those and stops."""
+    from sim.runs.executors import SerialExecutor
+
+    class StopAfter(SerialExecutor):
+        def map_unordered(self, fn, tasks):
+            for done, result in enumerate(super().map_unordered(fn, tasks), start=1):
+                yield result
+                if done == count:
+                    raise KeyboardInterrupt
+
+    return StopAfter()

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from experiment_scenarios import bordersim, write_tiny
+from experiment_scenarios import bordersim, stop_after, write_tiny
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -31,11 +31,11 @@ from sim.studies.rolling.scores import SCORE_COLUMNS, bounds_table, scores_table
 D = dt.date
 KEY = "groups.undocumented.never_leave"
 PRIORS = [Prior.uniform(KEY, 0.0, 0.5)]
-CHEAP = {"rhat_max": 1.2, "ess_min": 20, "simulation_replications": 6, "max_evaluations": 1000}
+CHEAP = {"rhat_max": 1.2, "ess_min": 20, "simulation_replications": 6, "max_evaluations": 400}
 CUTOFFS = [D(2023, 11, 7), D(2023, 11, 10)]
 HORIZONS = [3, 7]
 OPTIONS = ["--fit", f"{KEY}=0:0.5", "--rhat-max", "1.2", "--ess-min", "20", "--sim-replications", "6",
-           "--max-evaluations", "1000", "-n", "6", "--seed", "3"]
+           "--max-evaluations", "400", "-n", "6", "--seed", "3"]
 
 
 def _write_observed(folder, scenario):
@@ -70,9 +70,9 @@ def case(tmp_path_factory):
     return folder, scenario_path, observed, serial
 
 
-def _plan(out, scenario_path, observed):
+def _plan(out, scenario_path, observed, cutoffs=CUTOFFS):
     scenario = load_scenario(scenario_path)
-    return rolling.plan_rolling(scenario, PRIORS, read_observations(observed), cutoffs=CUTOFFS, horizons_days=HORIZONS,
+    return rolling.plan_rolling(scenario, PRIORS, read_observations(observed), cutoffs=cutoffs, horizons_days=HORIZONS,
                                 replications=6, seed=3, fit_options=CHEAP, out=out, command_line=["test"])
 
 
@@ -191,24 +191,11 @@ def test_scores_csv_has_a_row_per_cutoff_horizon_and_series(case) -> None:
     assert any(line.startswith("  within 7 days: ") for line in serial.lines())
 
 
-class _StopAfter(SerialExecutor):
-    """A serial executor interrupted (as by Ctrl-C) once ``count`` cutoffs are done."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-
-    def map_unordered(self, fn, tasks):
-        for done, result in enumerate(super().map_unordered(fn, tasks), start=1):
-            yield result
-            if done == self.count:
-                raise KeyboardInterrupt
-
-
 def test_a_resumed_run_skips_finished_cutoffs_and_writes_the_same_scores(case) -> None:
     folder, scenario_path, observed, _ = case
     plan = _plan(folder / "resumed", scenario_path, observed)
     with pytest.raises(KeyboardInterrupt):
-        rolling.run_rolling(plan, _StopAfter(1))
+        rolling.run_rolling(plan, stop_after(1))
     assert not (folder / "resumed").exists()
     again = rolling.load_plan(plan.partial)
     assert again.done == CUTOFFS[:1] and again.remaining() == CUTOFFS[1:]
@@ -235,6 +222,19 @@ def test_the_command_on_two_processes_writes_what_a_serial_run_writes(case) -> N
     assert "within 3 days:" in completed.stdout and completed.stdout.strip().endswith("results: parallel")
     for name in ("scores.csv", "summary.csv", "figures.csv"):
         assert (folder / "serial" / name).read_bytes() == (folder / "parallel" / name).read_bytes(), name
+
+
+def test_a_cutoff_on_a_dask_cluster_is_the_cutoff_of_the_serial_run(case) -> None:
+    from dask.distributed import LocalCluster
+
+    from sim.runs.executors import DaskExecutor
+
+    folder, scenario_path, observed, _ = case
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            DaskExecutor(cluster.scheduler_address) as executor:
+        rolling.run_rolling(_plan(folder / "dask", scenario_path, observed, CUTOFFS[1:]), executor)
+    one = "cutoffs/2023-11-10/figures.csv"
+    assert (folder / "serial" / one).read_bytes() == (folder / "dask" / one).read_bytes()
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,3 +267,8 @@ def test_resume_takes_an_interrupted_run_only(tmp_path) -> None:
     assert result.exit_code == 2 and "not an interrupted backtest run" in result.stderr
     result = CliRunner().invoke(app, ["backtest", "--resume", str(tmp_path), "--fit", f"{KEY}=0:1"])
     assert result.exit_code == 2 and "--resume takes the run's .partial folder only" in result.stderr
+    (tmp_path / "spec.json").write_text('{"destination": "out"}', encoding="utf-8")
+    result = CliRunner().invoke(app, ["backtest", "--resume", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.strip() == (
+        f"error: --resume {tmp_path / 'spec.json'}: 'priors' is missing or not a list; the folder is left as it is: "
+        "restore it, or start again")

@@ -20,7 +20,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from experiment_scenarios import SCENARIOS, bordersim
+from experiment_scenarios import SCENARIOS, bordersim, stop_after
 
 from sim.runs.executors import ProcessExecutor, SerialExecutor
 from sim.scenario import load_scenario
@@ -87,19 +87,6 @@ def test_a_small_sbc_passes_the_real_fit_and_flags_an_overconfident_one(tmp_path
     assert (tmp_path / "real" / "rank-histograms.png").read_bytes()[:4] == b"\x89PNG"
 
 
-class _StopAfter(SerialExecutor):
-    """A serial executor interrupted (as by Ctrl-C) once ``count`` data sets are done."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-
-    def map_unordered(self, fn, tasks):
-        for done, result in enumerate(super().map_unordered(fn, tasks), start=1):
-            yield result
-            if done == self.count:
-                raise KeyboardInterrupt
-
-
 def test_parallel_and_resumed_runs_write_what_a_serial_run_writes(tmp_path) -> None:
     serial = sbc.run_sbc(_plan(tmp_path / "serial", 3), SerialExecutor())
     with ProcessExecutor(2) as executor:
@@ -107,7 +94,7 @@ def test_parallel_and_resumed_runs_write_what_a_serial_run_writes(tmp_path) -> N
     pd.testing.assert_frame_equal(serial.ranks, parallel.ranks)
     plan = _plan(tmp_path / "resumed", 3)
     with pytest.raises(KeyboardInterrupt):
-        sbc.run_sbc(plan, _StopAfter(1))
+        sbc.run_sbc(plan, stop_after(1))
     assert not (tmp_path / "resumed").exists() and len(sbc.load_plan(plan.partial).done) == 1
     resumed = sbc.run_sbc(sbc.load_plan(plan.partial), SerialExecutor())
     assert resumed.resumed == 1 and not plan.partial.exists()

@@ -17,6 +17,7 @@ from sim.cli.common import (
     Quiet,
     Scheduler,
     Sets,
+    bad_input_from,
     check_out,
     check_size,
     echo_result,
@@ -179,10 +180,7 @@ def _rolling_bad_input(function):
     from sim.studies.priors import PriorError
     from sim.studies.rolling.cutoff import RollingError
 
-    try:
-        return function()
-    except (RollingError, SbcError, PosteriorError, ObservationError, PriorError) as error:
-        raise BadInput(str(error)) from None
+    return bad_input_from(function, RollingError, SbcError, PosteriorError, ObservationError, PriorError)
 
 
 def _new_rolling_plan(file, observed, cutoffs, horizons, fit, prior, replications, seed, set_values, out, fit_options):

@@ -47,6 +47,14 @@ def guarded(function, debug: bool):
              INTERNAL_ERROR, debug)
 
 
+def bad_input_from(function, *errors: type[Exception]):
+    """``function()`` with ``errors`` (a study's input errors, one line each) turned into bad input."""
+    try:
+        return function()
+    except errors as error:
+        raise BadInput(str(error)) from None
+
+
 def is_bad_input(error: BaseException) -> bool:
     """Whether ``error`` is the user's to fix (exit 2): bad input, an existing destination, or a
     results folder that could not be written (a full disk, a read-only folder).

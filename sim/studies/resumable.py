@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 PARTIAL_SUFFIX = ".partial"
 Record = TypeVar("Record")
+Plan = TypeVar("Plan")
 
 
 def fsync_write(path: Path, text: str, mode: str = "w") -> None:
@@ -49,6 +50,38 @@ def partial_folder(folder: str | os.PathLike[str], spec_name: str) -> Path:
     if not (folder / spec_name).is_file() and folder.with_name(folder.name + PARTIAL_SUFFIX).is_dir():
         return folder.with_name(folder.name + PARTIAL_SUFFIX)
     return folder
+
+
+def check_spec(spec: Any, types: Mapping[str, type], study: str) -> None:
+    """Raise ValueError unless ``spec`` (a plan read back from JSON) is an object holding every key
+    of ``types`` with a value of that type (``True`` is no number)."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"not a {study} plan (a JSON object was expected)")  # noqa: TRY004 - reported as ValueError
+    for key, kind in types.items():
+        if not isinstance(spec.get(key), kind) or isinstance(spec.get(key), bool):
+            raise ValueError(f"'{key}' is missing or not a {kind.__name__}")  # noqa: TRY004 - reported as ValueError
+
+
+def read_plan(folder: str | os.PathLike[str], spec_name: str, resolved_name: str, parse: Callable[[Path, Any], Plan],
+              error: type[Exception], study: str) -> Plan:
+    """The plan of an interrupted ``study`` from ``FOLDER`` or ``FOLDER.partial``: its ``spec_name``
+    (JSON) through ``parse(folder, spec)`` (which raises ValueError or KeyError saying what is
+    wrong), checked to sit beside the resolved scenario ``resolved_name``. Raises ``error`` with a
+    one-line message; the folder is never changed."""
+    import json
+
+    folder = partial_folder(folder, spec_name)
+    if not (folder / spec_name).is_file():
+        raise error(f"--resume {folder}: not an interrupted {study} run (no {spec_name}); "
+                    "give the <folder>.partial printed when it stopped")
+    try:
+        plan = parse(folder, json.loads((folder / spec_name).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as problem:
+        raise error(f"--resume {folder / spec_name}: {str(problem)[:200]}; the folder is left as it is: "
+                    "restore it, or start again") from None
+    if not (folder / resolved_name).is_file():
+        raise error(f"--resume {folder}: {resolved_name} is missing; the folder is left as it is")
+    return plan
 
 
 def read_records(path: Path, parse: Callable[[Any], Record], error: type[Exception], unit: str) -> list[Record]:
@@ -85,5 +118,5 @@ def unchanged_sources(files: Sequence[str], hashes: Sequence[str]) -> list[str]:
     return []
 
 
-__all__ = ["PARTIAL_SUFFIX", "fsync_write", "new_partial", "partial_folder", "read_records", "sha256",
+__all__ = ["PARTIAL_SUFFIX", "check_spec", "fsync_write", "new_partial", "partial_folder", "read_plan", "read_records", "sha256",
            "unchanged_sources"]

@@ -181,11 +181,7 @@ _SPEC_TYPES = {"destination": str, "priors": list, "error_priors": dict, "observ
 
 def _plan_from_spec(folder: Path, spec: Any) -> RollingPlan:
     """The plan in a ``spec.json`` read back from disk; ValueError saying what is wrong."""
-    if not isinstance(spec, dict):
-        raise ValueError("not a backtest plan (a JSON object was expected)")  # noqa: TRY004 - reported as ValueError
-    for key, kind in _SPEC_TYPES.items():
-        if not isinstance(spec.get(key), kind) or isinstance(spec.get(key), bool):
-            raise ValueError(f"'{key}' is missing or not a {kind.__name__}")  # noqa: TRY004 - reported as ValueError
+    resumable.check_spec(spec, _SPEC_TYPES, "backtest")
     horizons = spec["horizons_days"]
     if not horizons or any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in horizons):
         raise ValueError("'horizons_days' must be whole numbers of days, at least 1")
@@ -206,17 +202,7 @@ def _plan_from_spec(folder: Path, spec: Any) -> RollingPlan:
 
 def load_plan(folder: str | os.PathLike[str]) -> RollingPlan:
     """The plan and finished cutoffs of an interrupted run (``FOLDER`` or ``FOLDER.partial``)."""
-    folder = resumable.partial_folder(folder, SPEC_NAME)
-    if not (folder / SPEC_NAME).is_file():
-        raise RollingError(f"--resume {folder}: not an interrupted backtest run (no {SPEC_NAME}); "
-                           "give the <folder>.partial printed when it stopped")
-    try:
-        plan = _plan_from_spec(folder, json.loads((folder / SPEC_NAME).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError) as error:
-        raise RollingError(f"--resume {folder / SPEC_NAME}: {str(error)[:200]}; the folder is left as it is: "
-                           "restore it, or start again") from None
-    if not (folder / RESOLVED_NAME).is_file():
-        raise RollingError(f"--resume {folder}: {RESOLVED_NAME} is missing; the folder is left as it is")
+    plan = resumable.read_plan(folder, SPEC_NAME, RESOLVED_NAME, _plan_from_spec, RollingError, "backtest")
     plan.done = [cutoff for cutoff in plan.cutoffs if (plan.folder_of(cutoff) / FIGURES_NAME).is_file()]
     return plan
 

@@ -63,6 +63,11 @@ def _exact(figures: pd.DataFrame) -> pd.DataFrame:
     return figures[~figures["lower_bound"].astype(bool)]
 
 
+def _names(figures: pd.DataFrame) -> list[str]:
+    """The series in the order they were given."""
+    return list(dict.fromkeys(figures["series"]))
+
+
 def _by_series(part: pd.DataFrame, names: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
     """Each series with figures in ``part``, in the order of ``names``, then ``all`` (if any)."""
     groups = [(name, part[part["series"] == name]) for name in names]
@@ -70,43 +75,39 @@ def _by_series(part: pd.DataFrame, names: Sequence[str]) -> list[tuple[str, pd.D
     return [*groups, (ALL, part)] if groups else []
 
 
-def scores_table(figures: pd.DataFrame, horizons_days: Sequence[int]) -> pd.DataFrame:
-    """``scores.csv`` from every cutoff's ``figures.csv`` rows (module docstring)."""
-    exact = _exact(figures)
-    names = list(dict.fromkeys(figures["series"]))
-    rows = []
+def _windows(figures: pd.DataFrame, horizons_days: Sequence[int], names: Sequence[str]):
+    """(cutoff, horizon, series, its figures) for every cutoff and horizon, each series with figures
+    in the window, then ``all``."""
     for cutoff in sorted(dict.fromkeys(figures["cutoff"])):
-        mine = exact[exact["cutoff"] == cutoff]
+        mine = figures[figures["cutoff"] == cutoff]
         for horizon in horizons_days:
             for name, group in _by_series(mine[mine["horizon_days"] <= horizon], names):
-                rows.append({"cutoff": cutoff, "horizon_days": horizon, "series": name, **score_row(group)})
+                yield cutoff, horizon, name, group
+
+
+def scores_table(figures: pd.DataFrame, horizons_days: Sequence[int]) -> pd.DataFrame:
+    """``scores.csv`` from every cutoff's ``figures.csv`` rows (module docstring)."""
+    rows = [{"cutoff": cutoff, "horizon_days": horizon, "series": name, **score_row(group)}
+            for cutoff, horizon, name, group in _windows(_exact(figures), horizons_days, _names(figures))]
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
 def summary_table(figures: pd.DataFrame, horizons_days: Sequence[int]) -> pd.DataFrame:
     """``summary.csv``: the scores pooled over every cutoff, per horizon and series, and ``all``."""
     exact = _exact(figures)
-    names = list(dict.fromkeys(figures["series"]))
-    rows = []
-    for horizon in horizons_days:
-        for name, group in _by_series(exact[exact["horizon_days"] <= horizon], names):
-            rows.append({"horizon_days": horizon, "series": name, "cutoffs": group["cutoff"].nunique(),
-                         **score_row(group)})
+    rows = [{"horizon_days": horizon, "series": name, "cutoffs": group["cutoff"].nunique(), **score_row(group)}
+            for horizon in horizons_days
+            for name, group in _by_series(exact[exact["horizon_days"] <= horizon], _names(figures))]
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def bounds_table(figures: pd.DataFrame, horizons_days: Sequence[int]) -> pd.DataFrame:
     """``bounds.csv``: how the fitted forecast met the lower bounds (module docstring)."""
     bounds = figures[figures["lower_bound"].astype(bool)]
-    names = list(dict.fromkeys(figures["series"]))
-    rows = []
-    for cutoff in sorted(dict.fromkeys(bounds["cutoff"])):
-        mine = bounds[bounds["cutoff"] == cutoff]
-        for horizon in horizons_days:
-            for name, group in _by_series(mine[mine["horizon_days"] <= horizon], names):
-                rows.append({"cutoff": cutoff, "horizon_days": horizon, "series": name, "bounds": len(group),
-                             "median_at_or_above": float(np.mean(group["median"] >= group["value"])),
-                             "probability_above": float(group["probability_above"].mean())})
+    rows = [{"cutoff": cutoff, "horizon_days": horizon, "series": name, "bounds": len(group),
+             "median_at_or_above": float(np.mean(group["median"] >= group["value"])),
+             "probability_above": float(group["probability_above"].mean())}
+            for cutoff, horizon, name, group in _windows(bounds, horizons_days, _names(figures))]
     return pd.DataFrame(rows, columns=BOUND_COLUMNS)
 
 
