@@ -217,8 +217,7 @@ def _calibrate_posterior(file, observed_files, fit, prior, seed, set_values, job
                 if partial.folder.exists() else "nothing was written")
         fail(f"interrupted: {kept}", 130)
     if not result.converged and not allow_unconverged:
-        fail(f"NOT CONVERGED after {result.steps} steps of {result.walkers} walkers "
-             f"({result.walkers * (result.steps + 1):,} evaluations; {result.convergence_line()}); nothing "
+        fail(f"NOT CONVERGED ({result.evaluations:,} evaluations; {result.convergence_line()}); nothing "
              f"was written. The chain is kept in {partial.folder}: continue it with {again} and a larger "
              "--max-evaluations, or add --allow-unconverged to write it as it is", UNCONVERGED)
     if not quiet:

@@ -16,9 +16,13 @@ fluid path and how its replications scatter (:mod:`sim.studies.inference.discrep
 replications are one call of an executor (serial, processes or Dask), put back in order, so the
 result does not depend on the executor.
 
-**Sampler** (:mod:`sim.studies.inference.sampler`): emcee, run in blocks until every unknown has
-rank-normalized split R-hat ≤ ``rhat_max`` and bulk ESS ≥ ``ess_min`` (arviz), or until
-``max_evaluations``; ``converged`` says which. The same seed gives the same ``posterior.csv``.
+**Samplers**: the screening chain is emcee's ensemble (:mod:`sim.studies.inference.sampler`: it
+finds the posterior from the scenario's values); the answering chains are independence chains
+(:mod:`sim.studies.inference.independence`: a mixture proposal fitted to the screen, random-walk
+steps between) run until every unknown has rank-normalized split R-hat ≤ ``rhat_max`` and bulk ESS
+≥ ``ess_min`` (arviz), or until ``max_evaluations``; ``converged`` says which. Where the proposal's
+importance weights say it misses part of the posterior, the ensemble answers instead. The same
+seed gives the same ``posterior.csv``.
 
 **Result** (:class:`PosteriorResult`): ``samples`` (a column per key path and ``weight``, what
 ``posterior.csv`` holds and what a scenario's ``uncertain: {sample: FILE}`` reads), the error terms
@@ -31,7 +35,7 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +128,7 @@ class PosteriorResult:
     rhat_max: float = DEFAULT_RHAT_MAX
     ess_min: float = DEFAULT_ESS_MIN
     initial_values: dict[str, float] = field(default_factory=dict)
+    sampler: str = "independence"  # the answering chains' moves: independence (chains) or an ensemble's (walkers)
 
     @property
     def keys(self) -> list[str]:
@@ -160,7 +165,11 @@ class PosteriorResult:
         rhat = self.diagnostics[self.diagnostics["quantity"] == "rhat_rank"]["value"].max()
         ess = self.diagnostics[self.diagnostics["quantity"] == "ess_bulk"]["value"].min()
         return (f"largest rank R-hat {rhat:.3f}, smallest bulk ESS {ess:.0f} after {self.steps} steps of "
-                f"{self.walkers} walkers")
+                f"{self.walkers} {self.chain_word}")
+
+    @property
+    def chain_word(self) -> str:
+        return "chains" if self.sampler == "independence" else "walkers"
 
     def largest_offset(self) -> float:
         return float(np.abs(np.expm1(self.noise.intercept)).max()) if self.noise.intercept.size else 0.0
@@ -343,7 +352,7 @@ def fit_posterior(
     finally:
         if owned:
             executor.close()
-    result = _result(scenario, priors, series, likelihood, log_posterior, run, seed, walkers, rounds,
+    result = _result(scenario, priors, series, likelihood, log_posterior, run, seed, run.chain.shape[1], rounds,
                      rounds * replications, tracker.evaluations, time.perf_counter() - clock, center)
     result.rhat_max, result.ess_min = settings.rhat_max, settings.ess_min
     return result
@@ -396,10 +405,10 @@ def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedF
                                                   settings, tracker)
         _emulate(log_posterior, run, seed, rounds, tracker)
         stage = f"answer-{rounds}-{_likelihood_hash(log_posterior)}"  # a resumed chain must have the same likelihood
-        answer = _sample(log_posterior, run.chain[-1], seed + rounds, settings, stage, tracker)
+        answer = _answer(log_posterior, run, seed + rounds, settings, stage, tracker)
         if log_posterior.emulator is not None and not _emulator_holds(log_posterior, answer, seed, rounds, tracker):
             log_posterior.emulator = None
-            answer = _sample(log_posterior, run.chain[-1], seed + rounds, settings, stage + "-fluid", tracker)
+            answer = _answer(log_posterior, run, seed + rounds, settings, stage + "-fluid", tracker)
         run = answer
         if not moved(points, _flat(run)[:, :len(priors)]):
             break
@@ -460,6 +469,36 @@ def _emulator_holds(log_posterior: SurrogatePosterior, run, seed: int, round_num
 def _flat(run) -> np.ndarray:
     """The kept draws of a sampler run, one row per (step, walker)."""
     return run.kept.reshape(-1, run.chain.shape[2])
+
+
+def _answer(log_posterior: SurrogatePosterior, screen, seed: int, settings: _Settings, stage: str,
+            tracker: _Progress):
+    """The answering chains (:mod:`sim.studies.inference.independence`): independence proposals
+    fitted to the screen, interleaved with random-walk steps. Where their importance weights say
+    the proposal misses part of the posterior (Pareto k̂ above 0.7), the ensemble sampler answers
+    instead, from the screen's last positions, with what is left of the budget (and from the start
+    when the budget is too small to fit a proposal)."""
+    from sim.studies.inference.independence import minimum_evaluations, sample_independence
+    from sim.studies.inference.sampler import SamplerError
+
+    if settings.max_evaluations < minimum_evaluations():  # too small a budget to fit a proposal
+        return _sample(log_posterior, screen.chain[-1], seed, settings, stage, tracker)
+    checkpoint = Path(settings.checkpoint) / f"chain-{stage}-independence" if settings.checkpoint else None
+    tracker.new_chain(f"answering chains, round {stage.split('-')[1]} (the simulation's likelihood)")
+    try:
+        run = sample_independence(log_posterior, _flat(screen), log_posterior.priors + log_posterior.likelihood.errors.priors,
+                                  seed, rhat_max=settings.rhat_max, ess_min=settings.ess_min,
+                                  max_evaluations=settings.max_evaluations, checkpoint=checkpoint,
+                                  resume=settings.resume, progress=tracker.sampler_status)
+    except SamplerError as error:
+        raise PosteriorError(str(error)) from None
+    tracker.say(f"answering chains: Pareto k of the proposal's weights {run.pareto_k:.2f}, independence steps "
+                f"accepted {run.acceptance_fraction.mean():.2f}")
+    left = settings.max_evaluations - run.evaluations
+    if run.trusted or left < settings.walkers * 9:
+        return run
+    tracker.say("the proposal misses part of the posterior (Pareto k above 0.7): the ensemble sampler answers")
+    return _sample(log_posterior, screen.chain[-1], seed, replace(settings, max_evaluations=left), stage, tracker)
 
 
 def _sample(log_posterior, initial, seed, settings: _Settings, stage: str, tracker: _Progress, screening=False):
@@ -546,7 +585,7 @@ def _result(scenario, priors, series, likelihood, log_posterior, run, seed, walk
         fit=_fit_table(series, log_posterior, flat, seed), chain=chain_table, seed=seed, walkers=walkers,
         steps=steps, burn=run.burn, converged=run.converged, replications=replications, rounds=rounds,
         noise=likelihood.noise, likelihood=likelihood, evaluations=evaluations, wall_seconds=wall_seconds,
-        initial_values={key: float(value) for key, value in zip(keys, center)},
+        initial_values={key: float(value) for key, value in zip(keys, center)}, sampler=run.moves,
     )
 
 
@@ -565,7 +604,8 @@ def _summary(priors, samples, error_scales, likelihood) -> pd.DataFrame:
 
 
 def _diagnostics(run, names, evaluations, replications, rounds, wall_seconds, likelihood, series) -> pd.DataFrame:
-    rows = [("converged", "", float(run.converged)), ("acceptance_fraction", "", float(run.acceptance_fraction.mean()))]
+    rows = [("converged", "", float(run.converged)), ("acceptance_fraction", "", float(run.acceptance_fraction.mean())),
+            ("proposal_pareto_k", "", float(getattr(run, "pareto_k", math.nan)))]
     for index, name in enumerate(names):
         rows += [("rhat_rank", name, float(run.rhat[index])), ("ess_bulk", name, float(run.ess_bulk[index]))]
     sd = np.sqrt(np.diag(likelihood.noise.covariance))

@@ -85,7 +85,7 @@ def save_posterior(result: PosteriorResult, scenario_sources: Sequence[str], des
         **environment_versions(), "git_commit": git["commit"], "git_dirty": git["dirty"],
         "command": "calibrate", "method": "posterior",
         "command_line": list(command_line if command_line is not None else sys.argv),
-        "scenario_name": scenario.name, "run_hash": hash8, "seed": result.seed, "sampler": "emcee",
+        "scenario_name": scenario.name, "run_hash": hash8, "seed": result.seed, "sampler": result.sampler,
         "walkers": result.walkers, "steps": result.steps, "burn": result.burn, "converged": result.converged,
         "rhat_max": result.rhat_max, "ess_min": result.ess_min,
         "samples": len(result.samples), "simulation_replications": result.replications,
@@ -133,8 +133,8 @@ def forecast_scenario_text(result: PosteriorResult, base: Path, written: Path, s
     }
     shown = ["bordersim", *command_line[1:]] if command_line else ["bordersim"]
     header = [f"# Written by: {' '.join(shown)}",
-              (f"# Posterior: {len(result.samples)} samples (emcee, {result.walkers} walkers x {result.steps} "
-              f"steps, burn-in {result.burn}, seed {result.seed}; {result.replications} simulation replications); "
+              (f"# Posterior: {len(result.samples)} samples ({result.sampler}, {result.walkers} {result.chain_word} x "
+              f"{result.steps} steps, burn-in {result.burn}, seed {result.seed}; {result.replications} simulation replications); "
               f"{'converged' if result.converged else 'NOT CONVERGED'}: {result.convergence_line()}."),
               "# Observed: " + "; ".join(s.describe() for s in result.series) + "."]
     for _, row in result.summary.iterrows():
