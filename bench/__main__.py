@@ -19,6 +19,12 @@ Sections (each the median of ``--runs`` runs, default 5):
   not in the default set: ``--only arc``, or ``python -m bench.arc`` for its section alone).
 * events — SimPy events scheduled per household on the reference workload (counted by wrapping
   ``Environment.schedule``).
+* calibrate-synthetic — data sets of the SBC synthetic case made and fitted as ``bordersim sbc``
+  does, and the projected cost of SBC-100 (``bench/calibrate_synthetic.py``).
+* calibrate-phase1 — the phase-1 posterior of the how-to (``bordersim calibrate ... -j 2``): wall
+  time, simulation-replication equivalents (the fit's CPU over one replication's, measured in the
+  same run) and where the time goes, stage by stage (``bench/calibrate_phase1.py``; each fit takes
+  minutes: at most 3 fits whatever ``--runs`` says, and the command itself once).
 
 ``--quick`` shrinks everything (for checking the harness, not for figures).
 """
@@ -206,7 +212,9 @@ def bench_start_up(runs: int) -> list[str]:
     ]
 
 
-SECTIONS = ("reference", "events", "phase1", "start-up", "sweep")
+SECTIONS = ("reference", "events", "phase1", "start-up", "sweep", "calibrate-synthetic", "calibrate-phase1")
+CALIBRATION_FITS = 3
+"""The calibration sections fit at most this many times (a phase-1 fit takes minutes)."""
 
 
 def _previous_sections(path: Path) -> dict[str, list[str]]:
@@ -251,6 +259,8 @@ def main() -> None:
         "phase1": lambda: bench_phase1(arguments.runs, arguments.quick),
         "start-up": lambda: bench_start_up(arguments.runs),
         "sweep": lambda: _sweep(arguments.runs, arguments.quick),
+        "calibrate-synthetic": lambda: _calibrate_synthetic(min(arguments.runs, CALIBRATION_FITS), arguments.quick),
+        "calibrate-phase1": lambda: _calibrate_phase1(min(arguments.runs, CALIBRATION_FITS), arguments.quick),
     }
     for name in SECTIONS:
         if name in chosen:
@@ -283,6 +293,18 @@ def _sweep(runs: int, quick: bool) -> list[str]:
     from bench.sweep import bench_sweep
 
     return bench_sweep(runs, quick)
+
+
+def _calibrate_synthetic(runs: int, quick: bool) -> list[str]:
+    from bench.calibrate_synthetic import bench_calibrate_synthetic
+
+    return bench_calibrate_synthetic(runs, quick)
+
+
+def _calibrate_phase1(runs: int, quick: bool) -> list[str]:
+    from bench.calibrate_phase1 import bench_calibrate_phase1
+
+    return bench_calibrate_phase1(runs, quick, cli_runs=1)
 
 
 if __name__ == "__main__":

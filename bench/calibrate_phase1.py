@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,8 +38,16 @@ from pathlib import Path
 from typing import Any
 
 from bench import calibration_units as units
+from bench.fit_probe import children_cpu
 from bench.sections import replace_section
-from bench.workloads import PHASE1_SCENARIO, ROOT, json_from_fresh_interpreter, load_average, machine_description
+from bench.workloads import (
+    PHASE1_SCENARIO,
+    ROOT,
+    git_commit,
+    json_from_fresh_interpreter,
+    load_average,
+    machine_description,
+)
 
 NAME = "calibrate-phase1"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -106,21 +112,16 @@ def fit_in_this_process(quick: bool, ensemble_cap: int = 0) -> dict[str, Any]:
     return without_result(probe)
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def fit_in_subprocess(quick: bool, ensemble_cap: int = 0) -> dict[str, Any]:
     """:func:`fit_in_this_process` in a fresh interpreter; adds the whole process's wall and CPU
     seconds (interpreter start-up and imports included)."""
     code = ("import json\n"
             "from bench.calibrate_phase1 import fit_in_this_process\n"
             f"print(json.dumps(fit_in_this_process({quick}, {ensemble_cap})))\n")
-    wall, cpu = time.perf_counter(), _children_cpu()
+    wall, cpu = time.perf_counter(), children_cpu()
     probe = json_from_fresh_interpreter(code)
     probe["process_wall_seconds"] = time.perf_counter() - wall
-    probe["process_cpu_seconds"] = _children_cpu() - cpu
+    probe["process_cpu_seconds"] = children_cpu() - cpu
     return probe
 
 
@@ -131,10 +132,10 @@ def cli_in_subprocess(quick: bool) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="bench-calibrate-cli-") as folder:
         out = str(Path(folder) / "fit")
-        wall, cpu = time.perf_counter(), _children_cpu()
+        wall, cpu = time.perf_counter(), children_cpu()
         completed = subprocess.run([sys.executable, "-m", "sim", *command(quick, out)], cwd=ROOT, capture_output=True,
                                    text=True, check=False)
-        wall, cpu = time.perf_counter() - wall, _children_cpu() - cpu
+        wall, cpu = time.perf_counter() - wall, children_cpu() - cpu
         if completed.returncode != 0:
             raise SystemExit(f"calibrate exited {completed.returncode}: {completed.stderr[-2000:]}")
         table = pd.read_csv(Path(out) / "diagnostics.csv")
@@ -172,19 +173,8 @@ def measure(runs: int, quick: bool, cli_runs: int = 0, ensemble_cap: int = 0) ->
     after = units.unit_costs_in_subprocess(**fits_units, replications=count, fluid_points=points)
     loads.append(load_average())
     return {"units": units.merged([before, after]), "fits": fits, "cli": clis, "loads": loads, "quick": quick,
-            "commit": _commit(), "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
+            "commit": git_commit(), "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                                         time.gmtime())}
-
-
-def _commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return head + (" + uncommitted changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def report(measured: dict[str, Any]) -> list[str]:

@@ -3,7 +3,6 @@ equivalents (the fit's CPU seconds over one replication's, measured in the same 
 their time went, stage by stage (:mod:`bench.fit_probe`)."""
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +11,7 @@ from bench.fit_probe import STAGES
 
 STAGE_WORDS = {
     "screen": "screening chain (emcee ensemble on the fluid path)",
-    "replications": "simulation replications (CPU: the tasks, in the workers)",
+    "replications": "simulation replications (CPU: the tasks, where they ran)",
     "correction": "correction: offset and spread against the fluid path, emulator built",
     "answer": "answering chains (independence MH; fluid path or its emulator)",
     "tables": "after the chains: emulator check, next round's points, result tables",
@@ -73,8 +72,8 @@ def breakdown_table(fits: Sequence[dict[str, Any]], replication_cpu: float) -> l
 
 def fits_table(fits: Sequence[dict[str, Any]], replication_cpu: float, evaluation_cpu: float) -> list[str]:
     lines = [
-        "| fit | wall | CPU (process + workers) | replication equivalents | … in the fit's own simulation calls | "
-        "converged (largest R-hat, smallest bulk ESS) | surrogate evaluations | fluid-path calls | simulation replications (rounds) | answered by |",
+        ("| fit | wall | CPU (process + workers) | replication equivalents | … in the fit's own simulation calls | "
+        "converged (largest R-hat, smallest bulk ESS) | surrogate evaluations | fluid-path calls | simulation replications (rounds) | answered by |"),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for index, fit in enumerate(fits, 1):
@@ -132,8 +131,8 @@ def fit_section(measured: dict[str, Any], *, title: str, command: str, unit_word
         in_fit_costs(fits), "",
     ]
     if measured.get("cli"):
-        lines += ["The command itself (`python -m sim calibrate ... --out TMP -q`, whole process tree: start-up, "
-                  "imports and writing the results folder included):", "",
+        lines += [("The command itself (`python -m sim calibrate ... --out TMP -q`, whole process tree: start-up, "
+                  "imports and writing the results folder included):"), "",
                   "| run | wall | CPU | replication equivalents | converged | surrogate evaluations | simulation replications |",
                   "|---|---|---|---|---|---|---|"]
         for index, run in enumerate(measured["cli"], 1):
@@ -156,9 +155,3 @@ def fit_section(measured: dict[str, Any], *, title: str, command: str, unit_word
     lines += [f"Load averages (1/5/15 min) before, after each fit and after: {'; '.join(measured['loads'])}.", ""]
     return lines
 
-
-def spread(values: Sequence[float]) -> str:
-    """``median (min–max)`` of a few values."""
-    if len(values) == 1:
-        return f"{values[0]:.1f}"
-    return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"

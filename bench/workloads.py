@@ -190,6 +190,18 @@ def phase1_replications(replications: int, jobs: int) -> dict:
     return {"seconds": seconds, "peak_child_mib": peak}
 
 
+def git_commit() -> str:
+    """The repository's commit (short), and whether tracked files differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" + uncommitted changes" if dirty else "")
+
+
 def machine_description() -> str:
     import platform
 
