@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -45,7 +46,7 @@ DEGREES_OF_FREEDOM = 5.0
 PILOT_WIDENING = 1.5
 """The pilot proposal's scale over the screening draws' spread."""
 FINAL_WIDENING = 1.25
-ADAPT_STEPS = 25
+ADAPT_STEPS = 50
 MIN_ADAPT_BLOCKS = 6
 MAX_ADAPT_BLOCKS = 30
 TARGET_ACCEPTANCE = 0.3
@@ -53,7 +54,7 @@ TARGET_ACCEPTANCE = 0.3
 BLOCK_STEPS = 50
 MAX_COMPONENTS = 6
 DRAWS_PER_COMPONENT = 10
-DEFAULT_CHAINS = 8
+DEFAULT_CHAINS = 4
 PARETO_K_MAX = 0.7
 """Above this the importance weights' tail is too heavy for their mean to be estimated reliably
 (Vehtari et al. 2024, *Pareto smoothed importance sampling*, JMLR 25): the proposal misses π."""
@@ -291,6 +292,9 @@ def sample_independence(
             proposals.append(_refitted(transform, evaluated, proposals, seed, block) if adapting else proposals[-1])
             adaptation_blocks = block
             if adapting:
+                if progress is not None:
+                    progress(replace(_status(walked.run(block), max_evaluations, rhat_max, ess_min),
+                                     adapting_acceptance=float(acceptance)))
                 continue
         else:
             proposals.append(proposals[-1])
@@ -303,7 +307,7 @@ def sample_independence(
     run = walked.run(adaptation_blocks)
     status = _status(run, max_evaluations, rhat_max, ess_min)
     run.status, run.converged = status, status.converged and run.steps > run.burn
-    run.pareto_k = _pareto_k(run, proposals[-1])
+    run.pareto_k = _pareto_k(evaluated, proposals[-1], adaptation_blocks)
     run.adaptation_blocks = adaptation_blocks
     return run
 
@@ -468,20 +472,25 @@ def _status(run: IndependenceRun, max_evaluations: int, rhat_max: float, ess_min
                          rhat_max=rhat_max, ess_min=ess_min)
 
 
-def _pareto_k(run: IndependenceRun, proposal: MixtureProposal) -> float:
-    """Pareto-k̂ of the final proposal's importance weights π/q on the kept draws' unique points."""
+def _pareto_k(evaluated: _Evaluated, proposal: MixtureProposal, burn_blocks: int) -> float:
+    """Pareto-k̂ of the importance weights π/q of the final proposal's own draws (the
+    independence proposals of the kept blocks): above 0.7 their tail is too heavy, q misses π."""
     from sim.studies.inference.sampler import _arviz
 
-    kept = run.chain[run.burn:].reshape(-1, run.chain.shape[2])
-    log_prob = run.log_prob[run.burn:].ravel()
-    if len(kept) == 0:
+    kept = list(zip(evaluated.positions[burn_blocks:], evaluated.log_prob[burn_blocks:]))
+    if not kept:
         return math.inf
-    _, unique = np.unique(kept, axis=0, return_index=True)
-    log_weights = log_prob[unique] - proposal.log_density(kept[unique])
-    log_weights = log_weights[np.isfinite(log_weights)]
-    if log_weights.size < 20:
+    dimension = kept[0][0].shape[2]
+    positions = np.concatenate([p.reshape(-1, dimension) for p, _ in kept])
+    with np.errstate(invalid="ignore"):
+        log_weights = np.concatenate([v.ravel() for _, v in kept]) - proposal.log_density(positions)
+    log_weights = np.where(np.isfinite(log_weights), log_weights, -np.inf)
+    if np.isfinite(log_weights).sum() < 20:
         return math.inf
-    _, k = _arviz().psislw(log_weights - log_weights.max())
+    log_weights = np.maximum(log_weights - log_weights.max(), -700.0)  # arviz wants finite values
+    with np.errstate(over="ignore"), warnings.catch_warnings():  # arviz's tail fit of a very heavy tail
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, k = _arviz().psislw(log_weights)
     return float(k)
 
 

@@ -96,6 +96,7 @@ class SamplerStatus:
     min_ess: float
     rhat_max: float
     ess_min: float
+    adapting_acceptance: float | None = None  # set while independence chains still adapt their proposal
 
     @property
     def converged(self) -> bool:
@@ -103,6 +104,9 @@ class SamplerStatus:
 
     def line(self) -> str:
         """One line for a progress display."""
+        if self.adapting_acceptance is not None:
+            return (f"{self.steps} steps, {self.evaluations:,} of at most {self.max_evaluations:,} evaluations; "
+                    f"adapting the proposal ({self.adapting_acceptance:.0%} of its last block accepted)")
         return (f"{self.steps} steps, {self.evaluations:,} of at most {self.max_evaluations:,} evaluations; "
                 f"largest R-hat {self.max_rhat:.3f} (≤ {self.rhat_max:g}), smallest bulk ESS "
                 f"{self.min_ess:.0f} (≥ {self.ess_min:g})")
