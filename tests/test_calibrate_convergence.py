@@ -34,7 +34,7 @@ def test_unconverged_exits_3_then_resumes_to_the_samples_of_an_uninterrupted_run
     out, partial = tmp_path / "resumed", tmp_path / "resumed.partial"
     stopped = calibrate(scenario_file, observed, "--max-evaluations", "400", "--out", str(out))
     assert stopped.exit_code == 3, stopped.output
-    assert "NOT CONVERGED after 39 steps of 10 walkers" in stopped.output and f"--resume {partial}" in stopped.output
+    assert "NOT CONVERGED (1,440 evaluations; " in stopped.output and "after 39 steps of 10 walkers" in stopped.output and f"--resume {partial}" in stopped.output
     assert "calibrate: screening chain (fluid path): 39 steps, 400 of at most 400 evaluations" in stopped.output
     assert "calibrate: answering chain, round 1 (the simulation's likelihood): 39 steps" in stopped.output
     assert not out.exists() and any(partial.glob(f"chain-screen/{CHAIN_FILE}"))

@@ -44,7 +44,8 @@ def test_credible_intervals_contain_the_truth_and_are_narrower_than_the_prior() 
     assert summary.loc["error_correlation.synthetic", "prior"] == "beta(1, 4)"
     # the fitted band follows the data: the model's median within 20% of every observed figure
     assert np.all(np.abs(result.fit["model_p50"] / result.fit["observed"] - 1) < 0.2), result.fit
-    assert 0.1 < result.diagnostic("acceptance_fraction") < 0.9
+    # the answering chains' proposal covers the posterior (its weights' Pareto k) and is accepted at all
+    assert result.diagnostic("proposal_pareto_k") <= 0.7 and result.diagnostic("acceptance_fraction") > 0.02
     assert result.diagnostic("simulation_replications") == 10 * result.rounds
     # 600 households: the simulation's own spread is real and measured (a few % in log units)
     assert 0.005 < result.diagnostic("simulator_noise_log_sd", "synthetic") < 0.3
