@@ -21,7 +21,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sim.analytic.fluid.network import compile_network
+from sim.analytic.fluid.capacity import BINS_PER_DAY
+from sim.analytic.fluid.crossed import crossed_hourly, plan_of
+from sim.analytic.fluid.network import FluidNetwork, compile_network
 from sim.analytic.fluid.path import FluidPath, run_network
 from sim.scenario.cut import scenario_at
 from sim.scenario.keypath import parse_key_path
@@ -42,6 +44,7 @@ class FluidEvaluator:
         self.until = min(until, scenario.period.end)
         self.period_start = scenario.period.start
         self.network = compile_network(self.scenario_at({}))
+        self.plan = plan_of(self.network)  # what a call needs and the patched values do not change
         self._group_index = {group.name: g for g, group in enumerate(self.network.groups)}
         self._crossing_index = {c.name: i for i, c in enumerate(self.network.crossings)}
         self._checked_keys: set[frozenset[str]] = set()
@@ -52,15 +55,22 @@ class FluidEvaluator:
 
     def __call__(self, values: Mapping[str, float], replication: int = 0) -> dict[str, np.ndarray]:
         """People crossed per day; ``replication`` is accepted for the simulation's signature and
-        ignored (the fluid path has no randomness)."""
-        return self.path(values).crossed_per_day()
+        ignored (the fluid path has no randomness). The crossed-only pass
+        (:mod:`sim.analytic.fluid.crossed`): the numbers of ``path(values).crossed_per_day()``."""
+        network = self._network_at(values)
+        plan = self.plan if network.camps is self.network.camps else plan_of(network)
+        return _per_day(network, crossed_hourly(plan, network.groups, network.crossings))
 
     def path(self, values: Mapping[str, float]) -> FluidPath:
         """The whole fluid path at ``values`` (the daily crossings are what ``__call__`` returns)."""
+        network = self._network_at(values)
+        return FluidPath(network, run_network(network))
+
+    def _network_at(self, values: Mapping[str, float]) -> FluidNetwork:
+        """The compiled network with ``values`` patched in, or rebuilt for a key that needs it."""
         patches = [_patch_of(parse_key_path(key), float(value)) for key, value in values.items()]
         if any(patch is None for patch in patches):
-            network = compile_network(self.scenario_at(values))
-            return FluidPath(network, run_network(network))
+            return compile_network(self.scenario_at(values))
         keys = frozenset(values)
         if keys not in self._checked_keys:
             self.scenario_at(values)  # raises for a key that does not exist or a value out of range
@@ -69,7 +79,7 @@ class FluidEvaluator:
             self.scenario_at(values)  # raises the scenario's own error
         return self._patched(patches)
 
-    def _patched(self, patches) -> FluidPath:
+    def _patched(self, patches) -> FluidNetwork:
         network = self.network
         groups = list(network.groups)
         crossings = list(network.crossings)
@@ -80,8 +90,15 @@ class FluidEvaluator:
                 continue
             g = self._group_index[name]
             groups[g] = _patched_group(groups[g], step, field, value, self.network)
-        network = dataclasses.replace(network, groups=groups, crossings=crossings)
-        return FluidPath(network, run_network(network))
+        return dataclasses.replace(network, groups=groups, crossings=crossings)
+
+
+def _per_day(network: FluidNetwork, crossed_hourly_people: np.ndarray) -> dict[str, np.ndarray]:
+    """People crossed per PKT day at each crossing, and their sum under ``all`` (as ``FluidPath``)."""
+    daily = crossed_hourly_people.reshape(len(crossed_hourly_people), -1, BINS_PER_DAY).sum(axis=-1)
+    result = {name: daily[c] for c, name in enumerate(network.world.crossing_names)}
+    result["all"] = daily.sum(axis=0)
+    return result
 
 
 def _patch_of(path: tuple, value: float):

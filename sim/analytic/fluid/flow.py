@@ -62,18 +62,18 @@ def propagate(network: FluidNetwork, streams: np.ndarray) -> HourlyFlows:
         camp_arrived, camp_entered, camp_left = _through_camps(network, arrived_spectra)
         onward = np.fft.rfft(camp_left, size) * network.onward_spectra
         crossing_spectra += np.einsum("cr,rf->cf", network.camp_route_to_crossing, onward)
-    crossing_arrived = _in_time(crossing_spectra, size, n)
-    started, rerouted = _through_crossings(network.crossings, crossing_arrived)
+    crossing_arrived = in_time(crossing_spectra, size, n)
+    started, rerouted = through_crossings(network.crossings, crossing_arrived)
     at_factor = np.array([np.where(bins, started[c], 0.0) for c, bins in network.service_rows]).reshape(-1, n)
     ended = np.fft.rfft(at_factor, size) * network.service_spectra
-    crossed = _in_time(np.einsum("cr,rf->cf", network.crossing_of_service_row, ended), size, n)
+    crossed = in_time(np.einsum("cr,rf->cf", network.crossing_of_service_row, ended), size, n)
     return HourlyFlows(
         departed=streams[0::2] + streams[1::2], deported=streams[1::2], camp_route_arrived=camp_arrived,
         camp_route_entered=camp_entered, camp_route_left=camp_left,
         crossing_arrived=crossing_arrived, crossing_started=started, crossing_rerouted=rerouted, crossed=crossed)
 
 
-def _through_crossings(crossings, arrived: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def through_crossings(crossings, arrived: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Service starts at every crossing, and people leaving each for another (a reroute), whose
     arrivals are added to ``arrived`` at the crossing they go to. Crossings with a reroute rule go
     first; one that receives rerouted people after its turn is served again."""
@@ -102,7 +102,7 @@ def _through_crossings(crossings, arrived: np.ndarray) -> tuple[np.ndarray, np.n
     return started, rerouted
 
 
-def _in_time(spectra_rows: np.ndarray, size: int, n: int) -> np.ndarray:
+def in_time(spectra_rows: np.ndarray, size: int, n: int) -> np.ndarray:
     """Flows in time from their spectra (FFT round-off leaves -1e-12 where nothing flows: clipped)."""
     return np.maximum(np.fft.irfft(spectra_rows, size)[..., :n], 0.0)
 
@@ -113,9 +113,9 @@ def _through_camps(network: FluidNetwork, arrived_spectra: np.ndarray):
     First as if every camp had room (entries = arrivals: the stays are one batched convolution);
     a camp that would then hold more than its capacity is redone with its gate."""
     size, n = network.fft_size, network.n_bins
-    arrived = _in_time(arrived_spectra, size, n)
+    arrived = in_time(arrived_spectra, size, n)
     entered = arrived
-    left = _in_time(arrived_spectra * network.stay_spectra, size, n)
+    left = in_time(arrived_spectra * network.stay_spectra, size, n)
     for camp in network.camps:
         _dispatch_rows(camp, left)
         rows = arrived[camp.rows]
@@ -125,7 +125,7 @@ def _through_camps(network: FluidNetwork, arrived_spectra: np.ndarray):
             continue
         if entered is arrived:
             entered = arrived.copy()
-        entered[camp.rows] = _fifo_split(total, rows, camp_entries(total, camp, occupancy))
+        entered[camp.rows] = fifo_split(total, rows, camp_entries(total, camp, occupancy))
         left[camp.rows] = [np.convolve(row, camp.stay_kernel)[:n] for row in entered[camp.rows]]
         _dispatch_rows(camp, left)
     return arrived, entered, left
@@ -133,14 +133,17 @@ def _through_camps(network: FluidNetwork, arrived_spectra: np.ndarray):
 
 def _dispatch_rows(camp, left: np.ndarray) -> None:
     """Turn the camp's rows of ``left`` from stays ended into departures (at the dispatches)."""
-    if camp.dispatch_bins is None:
-        return
-    rows = left[camp.rows]
+    if camp.dispatch_bins is not None:
+        left[camp.rows] = dispatch_rows(camp, left[camp.rows])
+
+
+def dispatch_rows(camp, ready_rows: np.ndarray) -> np.ndarray:
+    """The camp's routes' departures, from their stays ended (``ready_rows``): at the dispatches,
+    a full dispatch shared among the routes first in, first out."""
     if camp.dispatch_max_people is None:
-        left[camp.rows] = dispatched(rows, camp.dispatch_bins, None)
-    else:
-        total = rows.sum(axis=0)
-        left[camp.rows] = _fifo_split(total, rows, dispatched(total, camp.dispatch_bins, camp.dispatch_max_people))
+        return dispatched(ready_rows, camp.dispatch_bins, None)
+    total = ready_rows.sum(axis=0)
+    return fifo_split(total, ready_rows, dispatched(total, camp.dispatch_bins, camp.dispatch_max_people))
 
 
 def by_camp(network: FluidNetwork, rows: np.ndarray) -> np.ndarray:
@@ -151,7 +154,7 @@ def by_camp(network: FluidNetwork, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fifo_split(total_in: np.ndarray, rows_in: np.ndarray, total_out: np.ndarray) -> np.ndarray:
+def fifo_split(total_in: np.ndarray, rows_in: np.ndarray, total_out: np.ndarray) -> np.ndarray:
     """Split an outflow among the rows of the inflow first in, first out: the mass leaving when the
     cumulative outflow is ``X`` is the mass that came when the cumulative inflow was ``X``."""
     cumulative_in = np.cumsum(total_in)

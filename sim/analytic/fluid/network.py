@@ -52,10 +52,17 @@ class CrossingSpec:
     reroute: RerouteSpec | None = None
 
     def capacity_people(self) -> np.ndarray:
-        """People who may start service in each hourly bin."""
+        """People who may start service in each hourly bin (read-only: kept for the next call at
+        the same lanes, which a calibration makes thousands of times)."""
+        cached = self.__dict__.get("_capacity_people")
+        if cached is not None and cached[0] == self.lanes:
+            return cached[1]
         per_lane = self.capacity.factor_hours / self.mean_service_hours + self.capacity.openings * \
             self.opening_burst_households
-        return per_lane * (self.lanes * self.mean_size_people)
+        people = per_lane * (self.lanes * self.mean_size_people)
+        people.flags.writeable = False
+        self.__dict__["_capacity_people"] = (self.lanes, people)
+        return people
 
 
 @dataclass
@@ -77,6 +84,10 @@ class FluidNetwork:
     crossing_of_service_row: np.ndarray  # [crossing, service row]: 1 where the row is the crossing's
     initial_camp_route_people: np.ndarray  # [camp route]: people placed in the route's camp at time 0
     initial_people_by_group: dict[str, float] = field(default_factory=dict)  # carved out of the stock
+    # The kernels behind the spectra above (the crossed-only pass chains them at its own FFT length):
+    travel_kernels: list[np.ndarray] = field(default_factory=list)  # [route]
+    onward_kernels: list[np.ndarray] = field(default_factory=list)  # [camp route]
+    service_kernels: list[np.ndarray] = field(default_factory=list)  # [service row]
 
     @property
     def n_bins(self) -> int:
@@ -122,7 +133,8 @@ def compile_network(scenario) -> FluidNetwork:
         camp_route_to_crossing=camp_to_crossing, camps=camps, crossings=crossings,
         service_rows=service_rows, service_spectra=spectra(service_kernels, size),
         crossing_of_service_row=np.array([[float(c == row_c) for row_c, _ in service_rows] for c in range(len(crossings))]),
-        initial_camp_route_people=initial_route[camp_routes], initial_people_by_group=initial_people)
+        initial_camp_route_people=initial_route[camp_routes], initial_people_by_group=initial_people,
+        travel_kernels=travel, onward_kernels=onward, service_kernels=service_kernels)
 
 
 def _route_weights(scenario, routes) -> np.ndarray:
