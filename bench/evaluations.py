@@ -52,9 +52,15 @@ FORECAST = ROOT / "scenarios" / "phase1-2023-forecast.yaml"
 WRITTEN_BY = "# Written by: "
 
 
+BATCH = 16
+
+
 def recorded_calibration(path: Path = FORECAST) -> dict:
-    """The fitted keys with their (low, high), ``until``, the walkers and the calibrated scenario,
-    from the ``calibrate`` command recorded in the forecast scenario's header."""
+    """The fitted keys with the range their prior spans, ``until``, the batch of evaluations per
+    step and the calibrated scenario, from the ``calibrate`` command recorded in the forecast
+    scenario's header (``--fit key=low:high`` or ``--prior key=DIST``)."""
+    from sim.studies.priors import Prior
+
     line = next(line for line in path.read_text().splitlines() if line.startswith(WRITTEN_BY))
     words = shlex.split(line.removeprefix(WRITTEN_BY))
     options: dict[str, list[str]] = {}
@@ -62,12 +68,17 @@ def recorded_calibration(path: Path = FORECAST) -> dict:
         if option.startswith("-"):
             options.setdefault(option, []).append(value)
     fitted = {}
-    for fit in options["--fit"]:
+    for fit in options.get("--fit", []):
         key, bounds = fit.split("=")
         low, high = bounds.split(":")
         fitted[key] = (float(low), float(high))
+    for text in options.get("--prior", []):
+        prior = Prior.parse(text)
+        fitted[prior.key] = prior.range()
+    # the evaluations a step asks for at once: the recorded walkers, else the 16 of the bench's history
+    walkers = int(options["--walkers"][0]) if "--walkers" in options else BATCH
     return {"scenario": ROOT / words[2], "fitted": fitted, "until": dt.date.fromisoformat(options["--until"][0]),
-            "walkers": int(options["--walkers"][0])}
+            "walkers": walkers}
 
 
 class FullEvaluation:

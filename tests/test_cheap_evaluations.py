@@ -156,6 +156,6 @@ def test_the_bench_measures_the_calibration_recorded_in_the_forecast_scenario() 
     calibration = recorded_calibration()
     posterior_columns = (ROOT / "scenarios" / "phase1-2023-forecast-posterior.csv").read_text().splitlines()[0]
     assert [*calibration["fitted"], "weight"] == posterior_columns.split(",")
-    assert calibration["fitted"]["groups.undocumented.never_leave"] == (0.3, 0.7)
+    assert calibration["fitted"]["groups.undocumented.never_leave"] == (0.1, 0.95)
     assert calibration["until"] == dt.date(2023, 11, 22) and calibration["walkers"] == 16
     assert calibration["scenario"] == PHASE1

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -132,7 +133,7 @@ def forecast_scenario_text(result: PosteriorResult, base: Path, written: Path, s
         "uncertain": uncertain,
     }
     shown = ["bordersim", *command_line[1:]] if command_line else ["bordersim"]
-    header = [f"# Written by: {' '.join(shown)}",
+    header = [f"# Written by: {shlex.join(shown)}",  # quoted: the line can be pasted back into a shell
               (f"# Posterior: {len(result.samples)} samples ({result.sampler}, {result.walkers} {result.chain_word} x "
               f"{result.steps} steps, burn-in {result.burn}, seed {result.seed}; {result.replications} simulation replications); "
               f"{'converged' if result.converged else 'NOT CONVERGED'}: {result.convergence_line()}."),
