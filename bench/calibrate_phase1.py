@@ -104,7 +104,7 @@ def fit_in_this_process(quick: bool, ensemble_cap: int = 0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-calibrate-") as checkpoint:
         probe = probed_fit(fit_posterior, make_executor(JOBS, None), scenario, series, priors, None,
                            cutoff=dt.date.fromisoformat(UNTIL), error_priors=error_priors,
-                           checkpoint=Path(checkpoint) / "chain", **options)
+                           checkpoint=Path(checkpoint) / "chain", echo=_log, **options)
     if ensemble_cap:
         from bench.ensemble_answer import ensemble_answer
 
@@ -119,15 +119,22 @@ def fit_in_subprocess(quick: bool, ensemble_cap: int = 0) -> dict[str, Any]:
             "from bench.calibrate_phase1 import fit_in_this_process\n"
             f"print(json.dumps(fit_in_this_process({quick}, {ensemble_cap})))\n")
     wall, cpu = time.perf_counter(), children_cpu()
-    probe = json_from_fresh_interpreter(code)
+    probe = json_from_fresh_interpreter(code, show_stderr=True)
     probe["process_wall_seconds"] = time.perf_counter() - wall
     probe["process_cpu_seconds"] = children_cpu() - cpu
     return probe
 
 
+UNCONVERGED_EXIT = 3
+"""``calibrate``'s exit code when the chains did not converge within the budget (nothing written)."""
+
+
 def cli_in_subprocess(quick: bool) -> dict[str, Any]:
     """The command itself (``python -m sim calibrate ...``): wall and CPU seconds of its process
-    tree, and what its ``diagnostics.csv`` says."""
+    tree, its exit code, and what its ``diagnostics.csv`` says (when it converged; unconverged it
+    writes nothing and exits 3, saying its evaluations on standard error)."""
+    import re
+
     import pandas as pd
 
     with tempfile.TemporaryDirectory(prefix="bench-calibrate-cli-") as folder:
@@ -136,12 +143,18 @@ def cli_in_subprocess(quick: bool) -> dict[str, Any]:
         completed = subprocess.run([sys.executable, "-m", "sim", *command(quick, out)], cwd=ROOT, capture_output=True,
                                    text=True, check=False)
         wall, cpu = time.perf_counter() - wall, children_cpu() - cpu
+        measured = {"wall_seconds": wall, "cpu_seconds": cpu, "exit_code": completed.returncode}
+        if completed.returncode == UNCONVERGED_EXIT:
+            said = re.search(r"NOT CONVERGED \(([\d,]+) evaluations", completed.stderr)
+            return {**measured, "converged": False,
+                    "surrogate_evaluations": int(said.group(1).replace(",", "")) if said else None,
+                    "replications": None}
         if completed.returncode != 0:
-            raise SystemExit(f"calibrate exited {completed.returncode}: {completed.stderr[-2000:]}")
+            raise RuntimeError(f"calibrate exited {completed.returncode}: {completed.stderr[-2000:]}")
         table = pd.read_csv(Path(out) / "diagnostics.csv")
     value = {row.quantity: row.value for row in table.itertuples() if not isinstance(row.parameter, str)
              or row.parameter == ""}
-    return {"wall_seconds": wall, "cpu_seconds": cpu, "converged": bool(value["converged"]),
+    return {**measured, "converged": bool(value["converged"]),
             "surrogate_evaluations": int(value["surrogate_evaluations"]),
             "replications": int(value["simulation_replications"]), "fit_wall_seconds": float(value["wall_seconds"])}
 
@@ -150,31 +163,47 @@ def _log(message: str) -> None:
     print(f"[bench {NAME}] {message}", file=sys.stderr, flush=True)
 
 
-def measure(runs: int, quick: bool, cli_runs: int = 0, ensemble_cap: int = 0) -> dict[str, Any]:
-    """Units before, the fits (and the command itself), units after; everything as plain numbers."""
+def measure(runs: int, quick: bool, cli_runs: int = 0, ensemble_cap: int = 0,
+            keep: Path | None = None) -> dict[str, Any]:
+    """Units before, the fits (and the command itself), units after; everything as plain numbers,
+    also written to ``keep`` (JSON) after every step, so that a long run stopped half-way keeps
+    what it measured."""
     count, points = (2, 4) if quick else (6, 30)
     fits_units = {"scenario_path": PHASE1_SCENARIO, "until": UNTIL, "fit": [], "prior": list(PRIORS)}
     loads = [load_average()]
+    measured: dict[str, Any] = {"units": {}, "fits": [], "cli": [], "loads": loads, "quick": quick,
+                                "commit": git_commit(), "machine": machine_description(),
+                                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     before = units.unit_costs_in_subprocess(**fits_units, replications=count, fluid_points=points)
+    measured["units"] = before
+    _keep(measured, keep)
     _log(f"units before: replication CPU {[round(x, 3) for x in before['replication_cpu']]} s, fluid CPU median "
          f"{units.median(before['fluid_cpu']) * 1e3:.1f} ms (load {loads[-1]})")
-    fits = []
+    fits = measured["fits"]
     for run in range(runs):
         fits.append(fit_in_subprocess(quick, ensemble_cap if run == 0 else 0))
         loads.append(load_average())
+        _keep(measured, keep)
         _log(f"fit {run + 1}/{runs}: wall {fits[-1]['wall_seconds']:.1f} s, CPU {fits[-1]['cpu_seconds']:.1f} s, "
              f"converged {fits[-1]['converged']}, {fits[-1]['surrogate_evaluations']:,} surrogate evaluations, "
              f"{fits[-1]['replications']} replications (load {loads[-1]})")
-    clis = []
+    clis = measured["cli"]
     for _ in range(cli_runs):
         clis.append(cli_in_subprocess(quick))
         loads.append(load_average())
-        _log(f"command: wall {clis[-1]['wall_seconds']:.1f} s, CPU {clis[-1]['cpu_seconds']:.1f} s (load {loads[-1]})")
+        _keep(measured, keep)
+        _log(f"command: exit {clis[-1]['exit_code']}, wall {clis[-1]['wall_seconds']:.1f} s, CPU "
+             f"{clis[-1]['cpu_seconds']:.1f} s (load {loads[-1]})")
     after = units.unit_costs_in_subprocess(**fits_units, replications=count, fluid_points=points)
     loads.append(load_average())
-    return {"units": units.merged([before, after]), "fits": fits, "cli": clis, "loads": loads, "quick": quick,
-            "commit": git_commit(), "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
-                                                                                        time.gmtime())}
+    measured["units"] = units.merged([before, after])
+    _keep(measured, keep)
+    return measured
+
+
+def _keep(measured: dict[str, Any], path: Path | None) -> None:
+    if path is not None:
+        path.write_text(json.dumps(measured, indent=1, default=str) + "\n", encoding="utf-8")
 
 
 def report(measured: dict[str, Any]) -> list[str]:
@@ -193,6 +222,7 @@ def bench_calibrate_phase1(runs: int, quick: bool, cli_runs: int = 0, ensemble_c
     return report(measure(runs, quick, cli_runs, ensemble_cap))
 
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.calibrate_phase1", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="fits (median reported; each takes minutes)")
@@ -200,12 +230,10 @@ def main() -> None:
     parser.add_argument("--cli", type=int, default=1, metavar="N", help="also run the command itself N times (default 1)")
     parser.add_argument("--ensemble", type=int, default=0, metavar="N",
                         help="also run the old ensemble answer on the first fit's posterior, up to N evaluations")
-    parser.add_argument("--json", type=Path, help="also write the raw measurements here")
+    parser.add_argument("--json", type=Path, help="also write the raw measurements here (after every step)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     arguments = parser.parse_args()
-    measured = measure(arguments.runs, arguments.quick, arguments.cli, arguments.ensemble)
-    if arguments.json:
-        arguments.json.write_text(json.dumps(measured, indent=1, default=str) + "\n", encoding="utf-8")
+    measured = measure(arguments.runs, arguments.quick, arguments.cli, arguments.ensemble, arguments.json)
     lines = report(measured)
     replace_section(arguments.output, NAME, lines)
     print("\n".join(lines))

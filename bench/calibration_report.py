@@ -13,7 +13,7 @@ STAGE_WORDS = {
     "screen": "screening chain (emcee ensemble on the fluid path)",
     "replications": "simulation replications (CPU: the tasks, where they ran)",
     "correction": "correction: offset and spread against the fluid path, emulator built",
-    "answer": "answering chains (independence MH; fluid path or its emulator)",
+    "answer": "answering chains (independence MH, or the ensemble when its proposal is not trusted; fluid path or its emulator)",
     "tables": "after the chains: emulator check, next round's points, result tables",
 }
 
@@ -52,8 +52,13 @@ def breakdown_table(fits: Sequence[dict[str, Any]], replication_cpu: float) -> l
         wall = median([_stage(fit, stage)[0] for fit in fits])
         cpu = median([_stage(fit, stage)[1] for fit in fits])
         calls = median([_stage(fit, stage)[2] for fit in fits])
-        evaluations = (f"{median([fit['chain_evaluations'][stage] for fit in fits]):,.0f}"
-                       if stage in ("screen", "answer") else "")
+        evaluations = ""
+        if stage == "screen":
+            evaluations = f"{median([fit['chain_evaluations']['screen'] for fit in fits]):,.0f}"
+        if stage == "answer":
+            evaluations = f"{median([fit['chain_evaluations']['answer'] for fit in fits]):,.0f} independence"
+            ensemble = median([fit["chain_evaluations"].get("ensemble", 0) for fit in fits])
+            evaluations += f" + {ensemble:,.0f} ensemble (fallback)" if ensemble else ""
         if stage == "replications":
             evaluations = f"{median([fit['replications'] for fit in fits]):.0f} replications"
         lines.append(f"| {STAGE_WORDS[stage]} | {wall:.1f} s | {cpu:.1f} s | {cpu / total_cpu:.0%} | "
@@ -73,8 +78,9 @@ def breakdown_table(fits: Sequence[dict[str, Any]], replication_cpu: float) -> l
 def fits_table(fits: Sequence[dict[str, Any]], replication_cpu: float, evaluation_cpu: float) -> list[str]:
     lines = [
         ("| fit | wall | CPU (process + workers) | replication equivalents | … in the fit's own simulation calls | "
-        "converged (largest R-hat, smallest bulk ESS) | surrogate evaluations | fluid-path calls | simulation replications (rounds) | answered by |"),
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "converged (largest R-hat, smallest bulk ESS) | surrogate evaluations | fluid-path calls | simulation replications (rounds) | "
+         "Pareto k̂ of the proposal | answered by |"),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for index, fit in enumerate(fits, 1):
         lines.append(
@@ -82,6 +88,7 @@ def fits_table(fits: Sequence[dict[str, Any]], replication_cpu: float, evaluatio
             f"{fit['cpu_seconds'] / replication_cpu:.0f} | {fit['cpu_seconds'] / evaluation_cpu:.0f} | "
             f"{'yes' if fit['converged'] else 'NO'} ({fit['max_rhat']:.3f}, {fit['min_ess']:.0f}) | "
             f"{fit['surrogate_evaluations']:,} | {fit['fluid_calls']:,} | {fit['replications']} ({fit['rounds']}) | "
+            f"{fit['pareto_k']:.2f} | "
             f"{fit['chains']} {'independence chains' if fit['sampler'] == 'independence' else fit['sampler'] + ' walkers'} |")
     if len(fits) > 1:
         lines.append(
@@ -91,7 +98,7 @@ def fits_table(fits: Sequence[dict[str, Any]], replication_cpu: float, evaluatio
             f"{median([f['cpu_seconds'] for f in fits]) / evaluation_cpu:.0f} | "
             f"{sum(f['converged'] for f in fits)} of {len(fits)} | "
             f"{median([f['surrogate_evaluations'] for f in fits]):,.0f} | {median([f['fluid_calls'] for f in fits]):,.0f} | "
-            f"{median([f['replications'] for f in fits]):.0f} | |")
+            f"{median([f['replications'] for f in fits]):.0f} | | |")
     return lines + [""]
 
 
@@ -132,14 +139,23 @@ def fit_section(measured: dict[str, Any], *, title: str, command: str, unit_word
     ]
     if measured.get("cli"):
         lines += [("The command itself (`python -m sim calibrate ... --out TMP -q`, whole process tree: start-up, "
-                  "imports and writing the results folder included):"), "",
-                  "| run | wall | CPU | replication equivalents | converged | surrogate evaluations | simulation replications |",
-                  "|---|---|---|---|---|---|---|"]
+                  "imports and writing the results folder included; unconverged, it writes nothing and exits 3):"), "",
+                  "| run | exit code | wall | CPU | replication equivalents | converged | surrogate evaluations | simulation replications |",
+                  "|---|---|---|---|---|---|---|---|"]
         for index, run in enumerate(measured["cli"], 1):
-            lines.append(f"| {index} | {run['wall_seconds']:.1f} s | {run['cpu_seconds']:.1f} s | "
+            lines.append(f"| {index} | {run.get('exit_code', 0)} | {run['wall_seconds']:.1f} s | {run['cpu_seconds']:.1f} s | "
                          f"{run['cpu_seconds'] / replication_cpu:.0f} | {'yes' if run['converged'] else 'NO'} | "
-                         f"{run['surrogate_evaluations']:,} | {run['replications']} |")
+                         f"{_count(run['surrogate_evaluations'])} | {_count(run['replications'])} |")
         lines.append("")
+    fallback = fits[0]["chain_evaluations"].get("ensemble", 0)
+    if fallback:
+        lines += [
+            (f"The independence chains' proposal was not trusted (Pareto k̂ {fits[0]['pareto_k']:.2f} > 0.7) after "
+             f"{fits[0]['chain_evaluations']['answer']:,} evaluations, so the ensemble (the old answering path, from "
+             f"the screen's last positions) answered with what was left of the budget: {fallback:,} evaluations, "
+             f"{'converged' if fits[0]['converged'] else 'NOT converged'} (largest R-hat {fits[0]['max_rhat']:.3f}, "
+             f"smallest bulk ESS {fits[0]['min_ess']:.0f})."), "",
+        ]
     ensemble = next((fit["ensemble"] for fit in fits if "ensemble" in fit), None)
     if ensemble:
         answer = fits[0]["chain_evaluations"]["answer"]
@@ -155,3 +171,6 @@ def fit_section(measured: dict[str, Any], *, title: str, command: str, unit_word
     lines += [f"Load averages (1/5/15 min) before, after each fit and after: {'; '.join(measured['loads'])}.", ""]
     return lines
 
+
+def _count(value: int | None) -> str:
+    return "not written" if value is None else f"{value:,}"

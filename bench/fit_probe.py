@@ -71,6 +71,7 @@ class StageClock:
     _wall: float = field(default_factory=time.perf_counter)
     _cpu: float = field(default_factory=cpu_now)
     _started: float = field(default_factory=time.perf_counter)
+    echo: Callable[[str], None] | None = None  # also gets every line, with the seconds since the start
 
     def switch(self, stage: str) -> None:
         """Charge the time since the last switch to the current stage, then enter ``stage``."""
@@ -82,6 +83,8 @@ class StageClock:
 
     def status(self, line: str) -> None:
         self.lines.append((time.perf_counter() - self._started, line))
+        if self.echo is not None:
+            self.echo(f"{self.lines[-1][0]:7.1f} s  {line}")
         if line.startswith("polynomial emulator"):
             self.switch("answer")  # the answering chains start now (the line comes after the emulator is built)
         elif line.startswith("answering chains: Pareto"):
@@ -180,18 +183,19 @@ _CHAIN_LINE = re.compile(r"^(screening chain|answering chains?)[^:]*: \d+ steps,
 
 
 def chain_evaluations(lines: Iterable[str]) -> dict[str, int]:
-    """Evaluations of the screening chain and of the answering chains (all rounds, reruns and an
-    ensemble fallback added up), from the fit's status lines: each chain reports its evaluations so
-    far after every block, so a chain's count is its last report (a count that drops is a new
+    """Evaluations of the screening chain, of the answering independence chains (all rounds and
+    reruns added up) and of the ensemble that answers instead when their proposal is not trusted
+    ("answering chain, round ..."), from the fit's status lines: each chain reports its evaluations
+    so far after every block, so a chain's count is its last report (a count that drops is a new
     chain under the same name)."""
-    totals = {"screen": 0, "answer": 0}
+    totals = {"screen": 0, "answer": 0, "ensemble": 0}
     last: dict[str, int] = {}
     for line in lines:
         match = _CHAIN_LINE.match(line)
         if match is None:
             continue
         label = line.split(":", 1)[0]
-        stage = "screen" if match.group(1) == "screening chain" else "answer"
+        stage = {"screening chain": "screen", "answering chains": "answer"}.get(match.group(1), "ensemble")
         count = int(match.group(2).replace(",", ""))
         previous = last.get(label, 0)
         totals[stage] += count - previous if count >= previous else count
@@ -199,11 +203,13 @@ def chain_evaluations(lines: Iterable[str]) -> dict[str, int]:
     return totals
 
 
-def probed_fit(fit: Callable, executor: Executor, *args, **kwargs) -> dict[str, Any]:
+def probed_fit(fit: Callable, executor: Executor, *args, echo: Callable[[str], None] | None = None,
+               **kwargs) -> dict[str, Any]:
     """Call ``fit`` (``fit_posterior`` or a wrapper of it) with ``executor`` timed, the fluid path
     counted and the stages clocked; return the result's figures and the breakdown as plain numbers.
-    The executor is closed before the workers' CPU time is read."""
-    clock = StageClock()
+    The executor is closed before the workers' CPU time is read. ``echo`` gets the fit's status
+    lines as they come."""
+    clock = StageClock(echo=echo)
     timed = TimedExecutor(executor, clock)
     made: list[CountingSurrogate] = []
     wall, cpu, children = time.perf_counter(), cpu_now(), children_cpu()

@@ -105,10 +105,12 @@ ru_maxrss over from the forking parent, which may just have run the 1,000,000-ho
 while exec resets VmHWM)."""
 
 
-def json_from_fresh_interpreter(code: str) -> dict:
+def json_from_fresh_interpreter(code: str, show_stderr: bool = False) -> dict:
     """Run ``code`` in a fresh Python process (from the repository root) and return the JSON object it
-    printed last: start-up, imports and memory are the child's own."""
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    printed last: start-up, imports and memory are the child's own. ``show_stderr``: the child's
+    standard error goes to this process's (progress of a long measurement) instead of being kept."""
+    output = subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.PIPE,
+                            stderr=None if show_stderr else subprocess.PIPE, text=True, cwd=ROOT)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
