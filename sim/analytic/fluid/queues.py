@@ -138,9 +138,25 @@ def camp_entries(arrivals: np.ndarray, camp, occupancy: np.ndarray | None = None
             break
         if entries is arrivals:
             entries = arrivals.copy()
-        start = _gate(arrivals, entries, start + int(over[0]), camp)
-        occupancy = None
+        first = start + int(over[0])
+        start = _gate(arrivals, entries, first, camp)
+        occupancy = _occupancy_after_gate(occupancy, entries, arrivals, first, start, camp)
     return entries
+
+
+def _occupancy_after_gate(occupancy: np.ndarray, entries: np.ndarray, arrivals: np.ndarray, first: int, end: int,
+                          camp) -> np.ndarray | None:
+    """The occupancy if everyone from ``end`` on entered, from the one before the gate held people
+    in ``[first, end)``: without dispatches a camp holds what entered convolved with the stay's
+    survival ``P(stay > j)``, so only the held window's change is convolved (None for a camp that
+    dispatches: recomputed)."""
+    if camp.dispatch_bins is not None:
+        return None
+    survival = np.clip(1.0 - np.cumsum(camp.stay_kernel), 0.0, None)
+    change = np.convolve(entries[first:end] - arrivals[first:end], survival)[:len(occupancy) - first]
+    occupancy = occupancy.copy()
+    occupancy[first:first + len(change)] += change
+    return occupancy
 
 
 def _gate(arrivals: np.ndarray, entries: np.ndarray, first: int, camp) -> int:
@@ -161,7 +177,7 @@ def _gate(arrivals: np.ndarray, entries: np.ndarray, first: int, camp) -> int:
     dispatch_at = set(camp.dispatch_bins.tolist()) if has_dispatch else set()
     limit = np.inf if camp.dispatch_max_people is None else camp.dispatch_max_people
     capacity, same_hour = camp.capacity_people, float(kernel[0])
-    coming = arrivals.tolist()
+    coming = arrivals[first:].tolist()  # Python floats: the loop runs hour by hour
     outside = 0.0
     free_bins = 0
     for k in range(first, n):
@@ -174,8 +190,9 @@ def _gate(arrivals: np.ndarray, entries: np.ndarray, first: int, camp) -> int:
                 waiting_ready -= sent
                 occupancy -= sent
             waiting_ready += ready_now
-        enter = min(outside + coming[k], max(capacity - occupancy, 0.0))
-        outside += coming[k] - enter
+        arriving = coming[k - first]
+        enter = min(outside + arriving, max(capacity - occupancy, 0.0))
+        outside += arriving - enter
         occupancy += enter
         entries[k] = enter
         ready[k:k + width] += enter * kernel
