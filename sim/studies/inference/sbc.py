@@ -205,19 +205,6 @@ class SbcPlan:
                           self.draws, fit)
 
 
-def _prior_record(prior: Prior) -> dict[str, Any]:
-    return {"key": prior.key, "family": prior.family, "args": list(prior.args)}
-
-
-def _prior_from(record: Any) -> Prior:
-    if not isinstance(record, dict):
-        raise ValueError("a prior must be an object with key, family and args")  # noqa: TRY004 - reported as ValueError
-    try:
-        return Prior(str(record["key"]), str(record["family"]), tuple(float(a) for a in record["args"]))
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"unreadable prior {record!r}: {error}") from None
-
-
 def check_fit(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries],
               error_priors: Mapping[str, Prior], fit_options: Mapping[str, Any], draws: int) -> None:
     """What ``calibrate`` would refuse, refused before anything is written (raises PosteriorError /
@@ -260,7 +247,7 @@ def plan_sbc(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries]
         raise SbcError(f"fit options must be plain numbers, text or flags: {error}") from None
     observed = observations_table(series)
     resolved = scenario.to_yaml()
-    identity = "\0".join([resolved, json.dumps([_prior_record(p) for p in priors]), options_text,
+    identity = "\0".join([resolved, json.dumps([p.as_record() for p in priors]), options_text,
                           observed.to_csv(index=False), str(draws)])
     started = datetime.now().astimezone()
     destination = Path(out) if out is not None else unique_folder(default_run_folder(
@@ -273,8 +260,8 @@ def plan_sbc(scenario, priors: Sequence[Prior], series: Sequence[ObservedSeries]
                    source_sha256=[resumable.sha256(path) for path in sources], started_at=started.isoformat(timespec="seconds"))
     partial.mkdir(parents=True)
     (partial / RESOLVED_NAME).write_bytes(resolved.encode("utf-8"))
-    spec = {"destination": str(destination), "priors": [_prior_record(p) for p in priors],
-            "error_priors": {name: _prior_record(p) for name, p in error_priors.items()},
+    spec = {"destination": str(destination), "priors": [p.as_record() for p in priors],
+            "error_priors": {name: p.as_record() for name, p in error_priors.items()},
             "observed": observed.to_dict(orient="records"), "fit_options": fit_options, "datasets": datasets,
             "seed": seed, "draws": draws, "bins": bins, "command_line": plan.command_line, "source_files": sources,
             "source_sha256": plan.source_sha256, "started_at": plan.started_at}
@@ -302,8 +289,8 @@ def _plan_from_spec(folder: Path, spec: Any) -> SbcPlan:
     datetime.fromisoformat(spec["started_at"])
     series = series_from_table(pd.DataFrame(spec["observed"]).astype({"date": str}))
     return SbcPlan(partial=folder, destination=Path(spec["destination"]),
-                   priors=[_prior_from(record) for record in spec["priors"]],
-                   error_priors={str(name): _prior_from(record) for name, record in spec["error_priors"].items()},
+                   priors=[Prior.from_record(record) for record in spec["priors"]],
+                   error_priors={str(name): Prior.from_record(record) for name, record in spec["error_priors"].items()},
                    series=series, fit_options=spec["fit_options"], datasets=spec["datasets"], seed=spec["seed"],
                    draws=spec["draws"], bins=bins, command_line=spec["command_line"],
                    source_files=spec.get("source_files", []), source_sha256=spec.get("source_sha256", []),
@@ -312,18 +299,8 @@ def _plan_from_spec(folder: Path, spec: Any) -> SbcPlan:
 
 def load_plan(folder: str | os.PathLike[str]) -> SbcPlan:
     """The plan and finished data sets of an interrupted run (``FOLDER`` or ``FOLDER.partial``)."""
-    folder = resumable.partial_folder(folder, SPEC_NAME)
-    if not (folder / SPEC_NAME).is_file():
-        raise SbcError(f"--resume {folder}: not an interrupted sbc run (no {SPEC_NAME}); "
-                       "give the <folder>.partial printed when it stopped")
-    try:
-        plan = _plan_from_spec(folder, json.loads((folder / SPEC_NAME).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError) as error:
-        raise SbcError(f"--resume {folder / SPEC_NAME}: {str(error)[:200]}; the folder is left as it is: "
-                       "restore it, or start again") from None
-    if not (folder / RESOLVED_NAME).is_file():
-        raise SbcError(f"--resume {folder}: {RESOLVED_NAME} is missing; the folder is left as it is")
-    records = resumable.read_records(folder / DATASETS_NAME, lambda record: _dataset_record(record, plan), SbcError,
+    plan = resumable.read_plan(folder, SPEC_NAME, RESOLVED_NAME, _plan_from_spec, SbcError, "sbc")
+    records = resumable.read_records(plan.partial / DATASETS_NAME, lambda record: _dataset_record(record, plan), SbcError,
                                      "data set")
     plan.done.update(records)
     return plan
