@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.studies.inference.independence import Unconstrained, sample_independence
+from sim.studies.inference.independence import sample_independence
+from sim.studies.inference.proposal import Unconstrained
 from sim.studies.priors import Prior
 
 MEAN = np.array([1.0, -2.0, 0.5])
