@@ -231,9 +231,14 @@ def main() -> None:
     parser.add_argument("--ensemble", type=int, default=0, metavar="N",
                         help="also run the old ensemble answer on the first fit's posterior, up to N evaluations")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here (after every step)")
+    parser.add_argument("--report-from", type=Path, metavar="JSON",
+                        help="measure nothing: write the section from raw figures kept by --json (e.g. of a stopped run)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     arguments = parser.parse_args()
-    measured = measure(arguments.runs, arguments.quick, arguments.cli, arguments.ensemble, arguments.json)
+    if arguments.report_from is not None:
+        measured = json.loads(arguments.report_from.read_text(encoding="utf-8"))
+    else:
+        measured = measure(arguments.runs, arguments.quick, arguments.cli, arguments.ensemble, arguments.json)
     lines = report(measured)
     replace_section(arguments.output, NAME, lines)
     print("\n".join(lines))
