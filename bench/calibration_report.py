@@ -3,6 +3,7 @@ equivalents (the fit's CPU seconds over one replication's, measured in the same 
 their time went, stage by stage (:mod:`bench.fit_probe`)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,6 +103,22 @@ def fits_table(fits: Sequence[dict[str, Any]], replication_cpu: float, evaluatio
     return lines + [""]
 
 
+_ROUND_LINE = re.compile(r"^answering chains?, round (\d+)[^:]*: \d+ steps, ([\d,]+) of at most [\d,]+ evaluations; "
+                         r"largest R-hat ([\d.]+) \(≤ [\d.]+\), smallest bulk ESS (\d+)")
+
+
+def answer_rounds(fit: dict[str, Any]) -> str:
+    """Each answering round's last report: evaluations, R-hat and ESS it reached, and when."""
+    last: dict[str, tuple[float, re.Match]] = {}
+    for at, line in fit["status_lines"]:
+        match = _ROUND_LINE.match(line)
+        if match is not None:
+            last[match.group(1)] = (at, match)
+    parts = [f"round {number}: {match.group(2)} evaluations, R-hat {match.group(3)}, bulk ESS {match.group(4)} "
+             f"(at {at:.0f} s)" for number, (at, match) in last.items()]
+    return "; ".join(parts)
+
+
 def in_fit_costs(fits: Sequence[dict[str, Any]]) -> str:
     """The replications and fluid paths as the fits paid for them (inside the run, at posterior draws)."""
     tasks = [cpu for fit in fits for cpu in fit["replication_task_cpu"]]
@@ -123,6 +140,7 @@ def fit_section(measured: dict[str, Any], *, title: str, command: str, unit_word
         (f"{measured['date']}, {measured['machine']}, commit {measured['commit']}"
          f"{' — QUICK: a short unconverged fit, figures meaningless' if measured['quick'] else ''}. Command:"), "",
         f"    {command}", "",
+        *([f"Note: {measured['note']}.", ""] if measured.get("note") else []),
         (f"run as `fit_posterior` from the command's inputs in a fresh process (`python -m bench.calibrate_phase1`; "
          f"{len(fits)} fit(s), same seed), 2 worker processes for the simulation; the unit is {unit_words}, "
          "measured in fresh processes before and after the fits. **Replication equivalents** = the fit's CPU "
@@ -136,6 +154,8 @@ def fit_section(measured: dict[str, Any], *, title: str, command: str, unit_word
         "Where the time went (median over the fits, stage by stage; `bench/fit_probe.py`):", "",
         *breakdown_table(fits, replication_cpu),
         in_fit_costs(fits), "",
+        ("The answering chains, round by round (fit 1; a second round runs when the answer left the region the "
+         f"first round's replications measured): {answer_rounds(fits[0])}."), "",
     ]
     if measured.get("cli"):
         lines += [("The command itself (`python -m sim calibrate ... --out TMP -q`, whole process tree: start-up, "
