@@ -172,10 +172,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="data sets fitted (0, 1, ...)")
     parser.add_argument("--quick", action="store_true", help="short unconverged fits: checks the harness, not figures")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
+    parser.add_argument("--report-from", type=Path, metavar="JSON",
+                        help="measure nothing: write the section from raw figures kept by --json")
     parser.add_argument("--output", type=Path, default=RESULTS)
     arguments = parser.parse_args()
-    measured = measure(arguments.runs, arguments.quick)
-    if arguments.json:
+    if arguments.report_from is not None:
+        measured = json.loads(arguments.report_from.read_text(encoding="utf-8"))
+    else:
+        measured = measure(arguments.runs, arguments.quick)
+    if arguments.json and arguments.report_from is None:
         arguments.json.write_text(json.dumps(measured, indent=1, default=str) + "\n", encoding="utf-8")
     lines = report(measured)
     replace_section(arguments.output, NAME, lines)

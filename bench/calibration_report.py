@@ -124,7 +124,7 @@ def in_fit_costs(fits: Sequence[dict[str, Any]]) -> str:
     tasks = [cpu for fit in fits for cpu in fit["replication_task_cpu"]]
     fluid = sum(fit["fluid_cpu_seconds"] for fit in fits) / max(1, sum(fit["fluid_calls"] for fit in fits))
     return (f"Inside the fits: a simulation replication took {median(tasks):.3f} CPU-s (median of {len(tasks)}, "
-            f"at draws of the posterior, in the workers), a fluid-path call {fluid * 1e3:.2f} CPU-ms on average "
+            f"at draws of the posterior, where they ran), a fluid-path call {fluid * 1e3:.2f} CPU-ms on average "
             f"(all {sum(fit['fluid_calls'] for fit in fits):,} calls).")
 
 
