@@ -61,8 +61,10 @@ def until() -> str:
     return max(line.split(",", 1)[0] for line in lines)
 
 
-def datasets_in_this_process(datasets: int, quick: bool) -> list[dict[str, Any]]:
-    """Data sets 0 .. ``datasets`` − 1 made and fitted as ``bordersim sbc`` does, one after another."""
+def datasets_in_this_process(datasets: int, quick: bool, ensemble_cap: int = 0) -> list[dict[str, Any]]:
+    """Data sets 0 .. ``datasets`` − 1 made and fitted as ``bordersim sbc`` does, one after another;
+    with ``ensemble_cap``, the old ensemble answer (:mod:`bench.ensemble_answer`) on data set 0's
+    log posterior too, after its fit was measured."""
     from bench.fit_probe import probed_fit, without_result
     from sim.cli.fit_options import default_fit_options, posterior_inputs
     from sim.runs.executors import SerialExecutor
@@ -84,17 +86,21 @@ def datasets_in_this_process(datasets: int, quick: bool) -> list[dict[str, Any]]
     for dataset in range(datasets):
         wall, cpu = time.perf_counter(), time.process_time()
         task(dataset)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         probe = without_result(probes[-1])
-        probe.update(dataset=dataset, dataset_wall_seconds=time.perf_counter() - wall,
-                     dataset_cpu_seconds=time.process_time() - cpu)
+        probe.update(dataset=dataset, dataset_wall_seconds=wall, dataset_cpu_seconds=cpu)
+        if ensemble_cap and dataset == 0:
+            from bench.ensemble_answer import ensemble_answer
+
+            probe["ensemble"] = ensemble_answer(probes[-1]["result"], ensemble_cap, scenario.run.seed + 1)
         measured.append(probe)
     return measured
 
 
-def datasets_in_subprocess(datasets: int, quick: bool) -> dict[str, Any]:
+def datasets_in_subprocess(datasets: int, quick: bool, ensemble_cap: int = 0) -> dict[str, Any]:
     code = ("import json\n"
             "from bench.calibrate_synthetic import datasets_in_this_process\n"
-            f"print(json.dumps({{'fits': datasets_in_this_process({datasets}, {quick})}}))\n")
+            f"print(json.dumps({{'fits': datasets_in_this_process({datasets}, {quick}, {ensemble_cap})}}))\n")
     wall, cpu = time.perf_counter(), children_cpu()
     measured = json_from_fresh_interpreter(code)
     measured["process_wall_seconds"] = time.perf_counter() - wall
@@ -106,13 +112,13 @@ def _log(message: str) -> None:
     print(f"[bench {NAME}] {message}", file=sys.stderr, flush=True)
 
 
-def measure(runs: int, quick: bool) -> dict[str, Any]:
+def measure(runs: int, quick: bool, ensemble_cap: int = 0) -> dict[str, Any]:
     count, points = (2, 4) if quick else (6, 30)
     arguments = {"scenario_path": SCENARIO, "until": until(), "fit": list(FIT), "prior": []}
     loads = [load_average()]
     before = units.unit_costs_in_subprocess(**arguments, replications=count, fluid_points=points)
     _log(f"units before: replication CPU {[round(x, 4) for x in before['replication_cpu']]} s (load {loads[-1]})")
-    fitted = datasets_in_subprocess(runs, quick)
+    fitted = datasets_in_subprocess(runs, quick, ensemble_cap)
     loads.append(load_average())
     for fit in fitted["fits"]:
         _log(f"data set {fit['dataset']}: wall {fit['dataset_wall_seconds']:.1f} s, CPU {fit['dataset_cpu_seconds']:.1f} s, "
@@ -158,8 +164,20 @@ def report(measured: dict[str, Any]) -> list[str]:
         "the replications' CPU is this process's):"), "",
         *breakdown_table(fits, replication_cpu),
         in_fit_costs(fits), "",
-        f"Load averages (1/5/15 min) before, after the fits and after: {'; '.join(measured['loads'])}.", "",
     ]
+    ensemble = fits[0].get("ensemble")
+    if ensemble:
+        answer = fits[0]["chain_evaluations"]["answer"]
+        lines += [
+            (f"The old answering path on data set 0's log posterior (`bench/ensemble_answer.py`: emcee, "
+             f"{ensemble['walkers']} walkers, differential-evolution moves, from draws of the posterior, fluid path, "
+             f"the same bounds): {ensemble['evaluations']:,} evaluations in {ensemble['cpu_seconds']:.1f} CPU-s, "
+             + ("converged" if ensemble["converged"] else f"NOT converged (cap {ensemble['cap']:,})")
+             + f" (largest R-hat {ensemble['max_rhat']:.3f}, smallest bulk ESS {ensemble['min_ess']:.0f}); the "
+             f"independence chains of that fit converged in {answer:,} evaluations: the ensemble needed "
+             f"{ensemble['evaluations'] / max(answer, 1):.1f}× as many."), "",
+        ]
+    lines += [f"Load averages (1/5/15 min) before, after the fits and after: {'; '.join(measured['loads'])}.", ""]
     return lines
 
 
@@ -171,6 +189,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.calibrate_synthetic", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="data sets fitted (0, 1, ...)")
     parser.add_argument("--quick", action="store_true", help="short unconverged fits: checks the harness, not figures")
+    parser.add_argument("--ensemble", type=int, default=0, metavar="N",
+                        help="also run the old ensemble answer on data set 0's posterior, up to N evaluations")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     parser.add_argument("--report-from", type=Path, metavar="JSON",
                         help="measure nothing: write the section from raw figures kept by --json")
@@ -179,7 +199,7 @@ def main() -> None:
     if arguments.report_from is not None:
         measured = json.loads(arguments.report_from.read_text(encoding="utf-8"))
     else:
-        measured = measure(arguments.runs, arguments.quick)
+        measured = measure(arguments.runs, arguments.quick, arguments.ensemble)
     if arguments.json and arguments.report_from is None:
         arguments.json.write_text(json.dumps(measured, indent=1, default=str) + "\n", encoding="utf-8")
     lines = report(measured)
