@@ -1,7 +1,13 @@
 """Statistical inference about a scenario's parameters, and checks that it is right.
 
 * :mod:`sim.studies.inference.sampler` — the ensemble sampler that runs until its chain has
-  converged (rank-normalized R-hat and bulk ESS from arviz), saving the chain as it goes.
+  converged (rank-normalized R-hat and bulk ESS from arviz), saving the chain as it goes: the
+  screening chain, and the fallback of the answering chains.
+* :mod:`sim.studies.inference.independence` — the answering chains: independence proposals
+  (:mod:`...proposal`, a mixture of Student-t's fitted to the screen) with random-walk steps
+  (:mod:`...chains`), adapted, then run until converged; replayable from a checkpoint.
+* :mod:`sim.studies.inference.likelihood`, :mod:`...discrepancy`, :mod:`...surrogate`,
+  :mod:`...emulator` — the simulation's likelihood on the fluid path and how it is measured.
 * :mod:`sim.studies.inference.ranks` — the statistics of simulation-based calibration: ranks of
   truths among posterior draws, interval coverage with binomial intervals, uniformity tests.
 * :mod:`sim.studies.inference.sbc` — ``bordersim sbc``: simulate data sets from the prior, fit each
