@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import calibration_units as units
-from bench.calibration_report import breakdown_table, in_fit_costs, units_table
+from bench.calibration_report import breakdown_table, ensemble_comparison, in_fit_costs, units_table
 from bench.fit_probe import children_cpu
 from bench.sections import replace_section
 from bench.workloads import ROOT, git_commit, json_from_fresh_interpreter, load_average, machine_description
@@ -167,16 +167,7 @@ def report(measured: dict[str, Any]) -> list[str]:
     ]
     ensemble = fits[0].get("ensemble")
     if ensemble:
-        answer = fits[0]["chain_evaluations"]["answer"]
-        lines += [
-            (f"The old answering path on data set 0's log posterior (`bench/ensemble_answer.py`: emcee, "
-             f"{ensemble['walkers']} walkers, differential-evolution moves, from draws of the posterior, fluid path, "
-             f"the same bounds): {ensemble['evaluations']:,} evaluations in {ensemble['cpu_seconds']:.1f} CPU-s, "
-             + ("converged" if ensemble["converged"] else f"NOT converged (cap {ensemble['cap']:,})")
-             + f" (largest R-hat {ensemble['max_rhat']:.3f}, smallest bulk ESS {ensemble['min_ess']:.0f}); the "
-             f"independence chains of that fit converged in {answer:,} evaluations: the ensemble needed "
-             f"{ensemble['evaluations'] / max(answer, 1):.1f}× as many."), "",
-        ]
+        lines += [ensemble_comparison(ensemble, fits[0]["chain_evaluations"]["answer"], "data set 0"), ""]
     lines += [f"Load averages (1/5/15 min) before, after the fits and after: {'; '.join(measured['loads'])}.", ""]
     return lines
 

@@ -178,19 +178,22 @@ def fit_section(measured: dict[str, Any], *, title: str, command: str, unit_word
         ]
     ensemble = next((fit["ensemble"] for fit in fits if "ensemble" in fit), None)
     if ensemble:
-        answer = fits[0]["chain_evaluations"]["answer"]
-        lines += [
-            (f"The old answering path on fit 1's log posterior (`bench/ensemble_answer.py`: emcee, "
-             f"{ensemble['walkers']} walkers, differential-evolution moves, from draws of the posterior, fluid "
-             f"path): {ensemble['evaluations']:,} evaluations in {ensemble['cpu_seconds']:.0f} CPU-s, "
-             + ("converged" if ensemble["converged"] else f"NOT converged (cap {ensemble['cap']:,})")
-             + f" (largest R-hat {ensemble['max_rhat']:.3f}, smallest bulk ESS {ensemble['min_ess']:.0f}); the "
-             f"independence chains of that fit: {answer:,} evaluations "
-             f"({ensemble['evaluations'] / max(answer, 1):.1f}× fewer)."), "",
-        ]
+        lines += [ensemble_comparison(ensemble, fits[0]["chain_evaluations"]["answer"], "fit 1"), ""]
     lines += [f"Load averages (1/5/15 min) before, after each fit and after: {'; '.join(measured['loads'])}.", ""]
     return lines
 
 
 def _count(value: int | None) -> str:
     return "not written" if value is None else f"{value:,}"
+
+
+def ensemble_comparison(ensemble: dict, answer_evaluations: int, posterior: str) -> str:
+    """One paragraph: the old ensemble answer on ``posterior``'s log posterior against the
+    independence chains' evaluations on the same fit."""
+    return (f"The old answering path on {posterior}'s log posterior (`bench/ensemble_answer.py`: emcee, "
+            f"{ensemble['walkers']} walkers, differential-evolution moves, from draws of the posterior, fluid path, "
+            f"the same bounds): {ensemble['evaluations']:,} evaluations in {ensemble['cpu_seconds']:.1f} CPU-s, "
+            + ("converged" if ensemble["converged"] else f"NOT converged (cap {ensemble['cap']:,})")
+            + f" (largest R-hat {ensemble['max_rhat']:.3f}, smallest bulk ESS {ensemble['min_ess']:.0f}); the "
+            f"independence chains of that fit converged in {answer_evaluations:,} evaluations: the ensemble needed "
+            f"{ensemble['evaluations'] / max(answer_evaluations, 1):.1f}× as many.")
