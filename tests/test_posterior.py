@@ -19,7 +19,7 @@ from sim.studies.posterior_output import posterior_csv_text
 
 TRUTH = {KEYS[0]: 0.05, KEYS[1]: 0.15}
 FIT = [FitParameter(key, PRIOR_LOW, PRIOR_HIGH) for key in KEYS]
-CHEAP = {"rhat_max": 1.1, "ess_min": 40, "simulation_replications": 10, "max_evaluations": 40_000}
+CHEAP = {"rhat_max": 1.03, "ess_min": 100, "simulation_replications": 10, "max_evaluations": 40_000}
 """Looser than the defaults (R-hat 1.01, ESS 400, 96 replications) so the suite stays quick; the
 defaults themselves are checked by simulation-based calibration (tests/test_sbc.py)."""
 
@@ -32,9 +32,11 @@ def test_credible_intervals_contain_the_truth_and_are_narrower_than_the_prior() 
     result = fit([synthetic_series(TRUTH, 0.05, noise_seed=1)])
     assert result.converged, result.lines()
     for key, truth in TRUTH.items():
-        low, high = np.quantile(result.samples[key], [0.05, 0.95])
+        # one data set's 90 % interval misses its truth one time in ten by design (SBC checks the
+        # rate: tests/test_sbc.py); the 98 % interval missing would be a real failure here
+        low, high = np.quantile(result.samples[key], [0.01, 0.99])
         assert low <= truth <= high, result.lines()
-        assert high - low < 0.5 * (PRIOR_HIGH - PRIOR_LOW), result.lines()
+        assert np.diff(np.quantile(result.samples[key], [0.05, 0.95]))[0] < 0.5 * (PRIOR_HIGH - PRIOR_LOW)
     assert list(result.samples.columns) == [*KEYS, "weight"]
     assert len(result.samples) == result.walkers * (result.steps - result.burn)
     assert list(result.error_scales.columns) == ["error_scale.synthetic", "error_correlation.synthetic"]
@@ -44,8 +46,9 @@ def test_credible_intervals_contain_the_truth_and_are_narrower_than_the_prior() 
     assert summary.loc["error_correlation.synthetic", "prior"] == "beta(1, 4)"
     # the fitted band follows the data: the model's median within 20% of every observed figure
     assert np.all(np.abs(result.fit["model_p50"] / result.fit["observed"] - 1) < 0.2), result.fit
-    # the answering chains' proposal covers the posterior (its weights' Pareto k) and is accepted at all
-    assert result.diagnostic("proposal_pareto_k") <= 0.7 and result.diagnostic("acceptance_fraction") > 0.02
+    # the answering chains' random walks are tuned near their targets (0.234 for θ, 0.44 per series)
+    assert 0.1 < result.diagnostic("acceptance_fraction") < 0.6
+    assert 0.2 < result.diagnostic("error_term_acceptance") < 0.7
     assert result.diagnostic("simulation_replications") == 10 * result.rounds
     # 600 households: the simulation's own spread is real and measured (a few % in log units)
     assert 0.005 < result.diagnostic("simulator_noise_log_sd", "synthetic") < 0.3

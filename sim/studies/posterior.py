@@ -17,11 +17,12 @@ replications are one call of an executor (serial, processes or Dask), put back i
 result does not depend on the executor.
 
 **Samplers**: the screening chain is emcee's ensemble (:mod:`sim.studies.inference.sampler`: it
-finds the posterior from the scenario's values); the answering chains are independence chains
-(:mod:`sim.studies.inference.independence`: a mixture proposal fitted to the screen, random-walk
-steps between) run until every unknown has rank-normalized split R-hat ≤ ``rhat_max`` and bulk ESS
-≥ ``ess_min`` (arviz), or until ``max_evaluations``; ``converged`` says which. Where the proposal's
-importance weights say it misses part of the posterior, the ensemble answers instead. The same
+finds the posterior from the scenario's values); the answering chains are Metropolis-within-Gibbs
+chains (:mod:`sim.studies.inference.blocked`: a random walk over the model's parameters with the
+covariance learnt in warm-up, then cheap sweeps over the error terms, which need no new model
+path), started from draws of the screen and run until every unknown has rank-normalized split
+R-hat ≤ ``rhat_max`` and bulk ESS ≥ ``ess_min`` (arviz), or until ``max_evaluations``;
+``converged`` says which. The same
 seed gives the same ``posterior.csv``.
 
 **Result** (:class:`PosteriorResult`): ``samples`` (a column per key path and ``weight``, what
@@ -56,7 +57,7 @@ from sim.studies.inference.likelihood import (
     Likelihood,
     SimulatorNoise,
 )
-from sim.studies.inference.sampler import sample_until_converged
+from sim.studies.inference.sampler import MOVES, sample_until_converged
 from sim.studies.inference.surrogate import (
     FigureMap,
     SimulatedFigures,
@@ -128,7 +129,7 @@ class PosteriorResult:
     rhat_max: float = DEFAULT_RHAT_MAX
     ess_min: float = DEFAULT_ESS_MIN
     initial_values: dict[str, float] = field(default_factory=dict)
-    sampler: str = "independence"  # the answering chains' moves: independence (chains) or an ensemble's (walkers)
+    sampler: str = "metropolis-within-gibbs"  # the answering chains' moves, or an ensemble's (walkers)
 
     @property
     def keys(self) -> list[str]:
@@ -169,7 +170,7 @@ class PosteriorResult:
 
     @property
     def chain_word(self) -> str:
-        return "chains" if self.sampler == "independence" else "walkers"
+        return "walkers" if self.sampler in MOVES else "chains"
 
     def largest_offset(self) -> float:
         return float(np.abs(np.expm1(self.noise.intercept)).max()) if self.noise.intercept.size else 0.0
@@ -473,32 +474,27 @@ def _flat(run) -> np.ndarray:
 
 def _answer(log_posterior: SurrogatePosterior, screen, seed: int, settings: _Settings, stage: str,
             tracker: _Progress):
-    """The answering chains (:mod:`sim.studies.inference.independence`): independence proposals
-    fitted to the screen, interleaved with random-walk steps. Where their importance weights say
-    the proposal misses part of the posterior (Pareto k̂ above 0.7), the ensemble sampler answers
-    instead, from the screen's last positions, with what is left of the budget (and from the start
-    when the budget is too small to fit a proposal)."""
-    from sim.studies.inference.independence import minimum_evaluations, sample_independence
+    """The answering chains (:mod:`sim.studies.inference.blocked`): a random walk over the model's
+    parameters and cheap sweeps over the error terms, from draws of the screen, until converged
+    (the ensemble sampler when the budget is too small to warm them up)."""
+    from sim.studies.inference.blocked import DEFAULT_CHAINS, minimum_evaluations, sample_blocked
     from sim.studies.inference.sampler import SamplerError
 
-    if settings.max_evaluations < minimum_evaluations():  # too small a budget to fit a proposal
+    if settings.max_evaluations < minimum_evaluations():
         return _sample(log_posterior, screen.chain[-1], seed, settings, stage, tracker)
-    checkpoint = Path(settings.checkpoint) / f"chain-{stage}-independence" if settings.checkpoint else None
+    checkpoint = Path(settings.checkpoint) / f"chain-{stage}-blocked" if settings.checkpoint else None
     tracker.new_chain(f"answering chains, round {stage.split('-')[1]} (the simulation's likelihood)")
+    draws = _flat(screen)
+    starts = draws[stream(seed, 0, "posterior/answer-starts").choice(len(draws), DEFAULT_CHAINS, replace=False)]
     try:
-        run = sample_independence(log_posterior, _flat(screen), log_posterior.priors + log_posterior.likelihood.errors.priors,
-                                  seed, rhat_max=settings.rhat_max, ess_min=settings.ess_min,
-                                  max_evaluations=settings.max_evaluations, checkpoint=checkpoint,
-                                  resume=settings.resume, progress=tracker.sampler_status)
+        run = sample_blocked(log_posterior, starts, draws, seed, rhat_max=settings.rhat_max, ess_min=settings.ess_min,
+                             max_evaluations=settings.max_evaluations, checkpoint=checkpoint, resume=settings.resume,
+                             progress=tracker.sampler_status)
     except SamplerError as error:
         raise PosteriorError(str(error)) from None
-    tracker.say(f"answering chains: Pareto k of the proposal's weights {run.pareto_k:.2f}, independence steps "
-                f"accepted {run.acceptance_fraction.mean():.2f}")
-    left = settings.max_evaluations - run.evaluations
-    if run.trusted or left < settings.walkers * 9:
-        return run
-    tracker.say("the proposal misses part of the posterior (Pareto k above 0.7): the ensemble sampler answers")
-    return _sample(log_posterior, screen.chain[-1], seed, replace(settings, max_evaluations=left), stage, tracker)
+    tracker.say(f"answering chains: {run.warmup_blocks} warm-up blocks; model steps accepted "
+                f"{run.acceptance_fraction.mean():.2f}, error-term steps {run.error_acceptance:.2f}")
+    return run
 
 
 def _sample(log_posterior, initial, seed, settings: _Settings, stage: str, tracker: _Progress, screening=False):
@@ -605,7 +601,7 @@ def _summary(priors, samples, error_scales, likelihood) -> pd.DataFrame:
 
 def _diagnostics(run, names, evaluations, replications, rounds, wall_seconds, likelihood, series) -> pd.DataFrame:
     rows = [("converged", "", float(run.converged)), ("acceptance_fraction", "", float(run.acceptance_fraction.mean())),
-            ("proposal_pareto_k", "", float(getattr(run, "pareto_k", math.nan)))]
+            ("error_term_acceptance", "", float(getattr(run, "error_acceptance", math.nan)))]
     for index, name in enumerate(names):
         rows += [("rhat_rank", name, float(run.rhat[index])), ("ess_bulk", name, float(run.ess_bulk[index]))]
     sd = np.sqrt(np.diag(likelihood.noise.covariance))

@@ -181,18 +181,19 @@ class Likelihood:
             flat_view[flat] = np.power(max(float(rho), 0.0), lags)
         total = self.noise.covariance + correlation * np.outer(sigma, sigma)
         if extra_variance is not None and model is not None:
-            total[np.diag_indices_from(total)] += (np.asarray(extra_variance, float)
-                                                   / (1.0 + np.maximum(model, 0.0)) ** 2)
+            total[np.diag_indices_from(total)] += self.extra_diagonal(model, extra_variance)
         return total
 
     def log_likelihood(self, model: np.ndarray, theta: np.ndarray, error_values: np.ndarray,
                        extra_variance: np.ndarray | None = None) -> float:
         return self._from_mean(self.mean(model, theta), self.covariance(error_values, extra_variance, model))
 
-    def log_likelihood_batch(self, log_means: np.ndarray, error_values: np.ndarray) -> np.ndarray:
-        """:meth:`log_likelihood` of many walkers at once (no extra variance): expected
-        log(1 + figures) per walker (walkers × figures, the offset included) and their error terms
-        (walkers × terms). One batched Cholesky instead of a Python loop: the answering chain's cost."""
+    def log_likelihood_batch(self, log_means: np.ndarray, error_values: np.ndarray,
+                             extra_diagonal: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`log_likelihood` of many walkers at once: expected log(1 + figures) per walker
+        (walkers × figures, the offset included), their error terms (walkers × terms) and the extra
+        variance figures declare, in log units² (walkers × figures; none if None). One batched
+        Cholesky instead of a Python loop: the answering chain's cost."""
         walkers, n = log_means.shape
         scales = len(self.errors.sigma_priors)
         sigma = error_values[:, :scales][:, self.figures.series_index]  # walkers × figures
@@ -202,7 +203,15 @@ class Likelihood:
             rho = np.maximum(error_values[:, scales + column], 0.0)
             flat_view[:, flat] = np.power(rho[:, None], lags[None, :])
         cov = self.noise.covariance + correlation * sigma[:, :, None] * sigma[:, None, :]
+        if extra_diagonal is not None:
+            cov[:, np.arange(n), np.arange(n)] += extra_diagonal
         return self._density(log_means, cov)
+
+    def extra_diagonal(self, model: np.ndarray, extra_variance: np.ndarray | None) -> np.ndarray:
+        """The extra variance figures declare (people²), in log units² at the model's values."""
+        if extra_variance is None:
+            return np.zeros(len(self.figures))
+        return np.asarray(extra_variance, float) / (1.0 + np.maximum(model, 0.0)) ** 2
 
     def _from_mean(self, mean: np.ndarray, cov: np.ndarray) -> float:
         return float(self._density(mean[None, :], cov[None, :, :])[0])

@@ -105,6 +105,47 @@ class SurrogatePosterior:
             return np.expm1(self.emulator(theta)), None
         return self.fluid(theta)
 
+    # What the blocked sampler (sim.studies.inference.blocked) asks of a posterior
+
+    @property
+    def parameters(self) -> int:
+        return len(self.priors)
+
+    @property
+    def unknown_priors(self) -> list[Prior]:
+        return self.priors + self.likelihood.errors.priors
+
+    @property
+    def error_blocks(self) -> list[np.ndarray]:
+        """Per series, the indices of its error terms (its scale, and its correlation if any)."""
+        errors = self.likelihood.errors
+        scales = len(errors.sigma_priors)
+        return [np.array([index] + [scales + k for k, owner in enumerate(errors.rho_series) if owner == index])
+                for index in range(scales)]
+
+    def paths(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of θ: the expected log(1 + figure) of the simulation (NaN where the scenario refuses
+        θ) and the extra variance figures declare, in log units²."""
+        from sim.scenario.errors import ScenarioError
+
+        theta = np.atleast_2d(theta)
+        likelihood = self.likelihood
+        if self.emulator is not None:
+            return self.emulator(theta) + likelihood.noise.offset_batch(theta), np.zeros((len(theta), len(likelihood.figures)))
+        log_means = np.full((len(theta), len(likelihood.figures)), np.nan)
+        extra = np.zeros_like(log_means)
+        for row, point in enumerate(theta):
+            try:
+                model, declared = self.fluid(point)
+            except ScenarioError:
+                continue
+            log_means[row] = likelihood.mean(model, point)
+            extra[row] = likelihood.extra_diagonal(model, declared)
+        return log_means, extra
+
+    def log_likelihoods(self, log_means: np.ndarray, extra_diagonal: np.ndarray, error_values: np.ndarray) -> np.ndarray:
+        return self.likelihood.log_likelihood_batch(log_means, error_values, extra_diagonal)
+
     def log_prior(self, positions: np.ndarray) -> np.ndarray:
         """The log prior of every position, one vectorized call per unknown (scipy's frozen
         distributions cost tens of microseconds a call)."""

@@ -1,0 +1,116 @@
+"""The Metropolis-within-Gibbs answering chains on targets whose answer is known: a correlated
+Gaussian over the model's parameters with a fixed error scale, a posterior whose error scale is
+unknown (checked against quadrature), a resumed run, and the real likelihood's batched density."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.studies.inference.blocked import minimum_evaluations, sample_blocked
+from sim.studies.inference.sampler import SamplerError
+from sim.studies.priors import Prior
+
+MEAN = np.array([1.0, -2.0, 0.5])
+COVARIANCE = np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.1], [0.2, 0.1, 0.5]])
+
+
+class GaussianTheta:
+    """θ ~ N(MEAN, COVARIANCE) as a 'path' of three figures equal to θ, each seen with a known
+    error of 1 around an observation placed so that the posterior is exactly that Gaussian... the
+    simplest route: the likelihood is the Gaussian itself and one error term with no say."""
+
+    parameters = 3
+    error_blocks = [np.array([0])]
+
+    def __init__(self) -> None:
+        self.unknown_priors = [Prior.from_text(f"x{i}", "normal(0, 1000)") for i in range(3)] + \
+            [Prior.from_text("error_scale.s", "halfnormal(0.2)")]
+        self.paths_asked = 0
+
+    def paths(self, theta):
+        self.paths_asked += len(theta)
+        return np.asarray(theta, float), np.zeros_like(theta)
+
+    def log_likelihoods(self, log_means, extra, error_values):
+        return stats.multivariate_normal(MEAN, COVARIANCE).logpdf(log_means).reshape(-1)
+
+
+class UnknownScale:
+    """Twelve figures y_i ~ N(μ, σ²) with μ ~ N(0, 10²), σ ~ half-normal(1): a scale coupled to
+    the location, the answer by quadrature."""
+
+    parameters = 1
+    error_blocks = [np.array([0])]
+    observed = np.random.default_rng(11).normal(2.0, 0.5, 12)
+
+    def __init__(self) -> None:
+        self.unknown_priors = [Prior.from_text("mu", "normal(0, 10)"), Prior.from_text("error_scale.s", "halfnormal(1)")]
+
+    def paths(self, theta):
+        theta = np.asarray(theta, float)
+        return np.repeat(theta, len(self.observed), axis=1), np.zeros((len(theta), len(self.observed)))
+
+    def log_likelihoods(self, log_means, extra, error_values):
+        return stats.norm(log_means, error_values[:, :1]).logpdf(self.observed).sum(axis=1)
+
+
+def starts(posterior, rng, chains: int = 4, spread: float = 1.0) -> np.ndarray:
+    return np.array([[*(MEAN[:posterior.parameters] + spread * rng.standard_normal(posterior.parameters)), 0.2]
+                     for _ in range(chains)])
+
+
+def test_a_correlated_gaussian_is_recovered_and_error_sweeps_cost_no_path() -> None:
+    posterior = GaussianTheta()
+    rng = np.random.default_rng(1)
+    run = sample_blocked(posterior, starts(posterior, rng), starts(posterior, rng, 50), seed=4)
+    assert run.converged, (run.rhat, run.ess_bulk)
+    kept = run.kept.reshape(-1, 4)[:, :3]
+    standard_errors = np.sqrt(np.diag(COVARIANCE) / run.ess_bulk[:3])
+    assert np.all(np.abs(kept.mean(axis=0) - MEAN) < 4 * standard_errors)
+    assert np.allclose(np.cov(kept.T), COVARIANCE, atol=0.2)
+    assert posterior.paths_asked == run.evaluations + 4  # one path per chain and step (and the starts)
+    # the error term has no say: its draws are its prior's
+    scale = run.kept[:, :, 3].ravel()
+    assert abs(np.median(scale) - stats.halfnorm(scale=0.2).median()) < 0.03
+
+
+def test_an_unknown_error_scale_matches_quadrature() -> None:
+    posterior = UnknownScale()
+    mu_grid, sigma_grid = np.linspace(0.5, 3.5, 601), np.linspace(0.05, 2.0, 781)
+    mu, sigma = np.meshgrid(mu_grid, sigma_grid, indexing="ij")
+    log_density = (stats.norm(0, 10).logpdf(mu) + stats.halfnorm(scale=1).logpdf(sigma)
+                   + stats.norm(mu[..., None], sigma[..., None]).logpdf(posterior.observed).sum(-1))
+    weights = np.exp(log_density - log_density.max())
+    sigma_marginal = weights.sum(axis=0) / weights.sum()
+    exact = np.interp([0.05, 0.5, 0.95], np.cumsum(sigma_marginal), sigma_grid)
+    rng = np.random.default_rng(2)
+    initial = np.column_stack([rng.normal(2, 0.3, 4), rng.uniform(0.3, 1.0, 4)])
+    screen = np.column_stack([rng.normal(2, 0.2, 100), rng.uniform(0.3, 0.8, 100)])
+    run = sample_blocked(posterior, initial, screen, seed=7)
+    assert run.converged
+    drawn = np.quantile(run.kept[:, :, 1].ravel(), [0.05, 0.5, 0.95])
+    assert np.allclose(drawn, exact, rtol=0.08), (drawn, exact)
+
+
+def test_a_resumed_run_gives_the_samples_of_an_uninterrupted_one(tmp_path) -> None:
+    posterior = GaussianTheta()
+    rng = np.random.default_rng(3)
+    initial, screen = starts(posterior, rng, spread=2.0), starts(posterior, rng, 50)
+    stopped = sample_blocked(posterior, initial, screen, seed=5, max_evaluations=minimum_evaluations() + 400,
+                             checkpoint=tmp_path / "chain")
+    assert not stopped.converged
+    resumed = sample_blocked(posterior, initial, screen, seed=5, checkpoint=tmp_path / "chain", resume=True)
+    fresh = sample_blocked(posterior, initial, screen, seed=5)
+    assert resumed.converged
+    assert np.array_equal(resumed.chain, fresh.chain) and np.array_equal(resumed.log_prob, fresh.log_prob)
+    with pytest.raises(SamplerError, match="another calibration"):
+        sample_blocked(posterior, initial, screen, seed=6, checkpoint=tmp_path / "chain", resume=True)
+
+
+def test_too_small_a_budget_is_refused() -> None:
+    posterior = GaussianTheta()
+    rng = np.random.default_rng(4)
+    with pytest.raises(SamplerError, match="at least"):
+        sample_blocked(posterior, starts(posterior, rng), starts(posterior, rng, 50), seed=1,
+                       max_evaluations=minimum_evaluations() - 1)
