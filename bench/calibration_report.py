@@ -3,6 +3,7 @@ equivalents (the fit's CPU seconds over one replication's, measured in the same 
 their time went, stage by stage (:mod:`bench.fit_probe`)."""
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -14,7 +15,8 @@ STAGE_WORDS = {
     "screen": "screening chain (emcee ensemble on the fluid path)",
     "replications": "simulation replications (CPU: the tasks, where they ran)",
     "correction": "correction: offset and spread against the fluid path, emulator built",
-    "answer": "answering chains (independence MH, or the ensemble when its proposal is not trusted; fluid path or its emulator)",
+    "answer": ("answering chains (Metropolis-within-Gibbs, or the ensemble when the budget is too small to warm them "
+               "up; fluid path or its emulator)"),
     "tables": "after the chains: emulator check, next round's points, result tables",
 }
 
@@ -57,7 +59,7 @@ def breakdown_table(fits: Sequence[dict[str, Any]], replication_cpu: float) -> l
         if stage == "screen":
             evaluations = f"{median([fit['chain_evaluations']['screen'] for fit in fits]):,.0f}"
         if stage == "answer":
-            evaluations = f"{median([fit['chain_evaluations']['answer'] for fit in fits]):,.0f} independence"
+            evaluations = f"{median([fit['chain_evaluations']['answer'] for fit in fits]):,.0f} Metropolis-within-Gibbs"
             ensemble = median([fit["chain_evaluations"].get("ensemble", 0) for fit in fits])
             evaluations += f" + {ensemble:,.0f} ensemble (fallback)" if ensemble else ""
         if stage == "replications":
@@ -80,7 +82,7 @@ def fits_table(fits: Sequence[dict[str, Any]], replication_cpu: float, evaluatio
     lines = [
         ("| fit | wall | CPU (process + workers) | replication equivalents | … in the fit's own simulation calls | "
         "converged (largest R-hat, smallest bulk ESS) | surrogate evaluations | fluid-path calls | simulation replications (rounds) | "
-         "Pareto k̂ of the proposal | answered by |"),
+         "error-term acceptance | answered by |"),
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for index, fit in enumerate(fits, 1):
@@ -89,8 +91,7 @@ def fits_table(fits: Sequence[dict[str, Any]], replication_cpu: float, evaluatio
             f"{fit['cpu_seconds'] / replication_cpu:.0f} | {fit['cpu_seconds'] / evaluation_cpu:.0f} | "
             f"{'yes' if fit['converged'] else 'NO'} ({fit['max_rhat']:.3f}, {fit['min_ess']:.0f}) | "
             f"{fit['surrogate_evaluations']:,} | {fit['fluid_calls']:,} | {fit['replications']} ({fit['rounds']}) | "
-            f"{fit['pareto_k']:.2f} | "
-            f"{fit['chains']} {'independence chains' if fit['sampler'] == 'independence' else fit['sampler'] + ' walkers'} |")
+            f"{_share(fit.get('error_term_acceptance', math.nan))} | {_answered_by(fit)} |")
     if len(fits) > 1:
         lines.append(
             f"| **median** | **{median([f['wall_seconds'] for f in fits]):.1f} s** | "
@@ -170,9 +171,8 @@ def fit_section(measured: dict[str, Any], *, title: str, command: str, unit_word
     fallback = fits[0]["chain_evaluations"].get("ensemble", 0)
     if fallback:
         lines += [
-            (f"The independence chains' proposal was not trusted (Pareto k̂ {fits[0]['pareto_k']:.2f} > 0.7) after "
-             f"{fits[0]['chain_evaluations']['answer']:,} evaluations, so the ensemble (the old answering path, from "
-             f"the screen's last positions) answered with what was left of the budget: {fallback:,} evaluations, "
+            (f"The budget was too small to warm up the answering chains (Metropolis-within-Gibbs), so the ensemble "
+             f"(the old answering path, from the screen's last positions) answered: {fallback:,} evaluations, "
              f"{'converged' if fits[0]['converged'] else 'NOT converged'} (largest R-hat {fits[0]['max_rhat']:.3f}, "
              f"smallest bulk ESS {fits[0]['min_ess']:.0f})."), "",
         ]
@@ -187,13 +187,25 @@ def _count(value: int | None) -> str:
     return "not written" if value is None else f"{value:,}"
 
 
+def _share(value: float) -> str:
+    """An acceptance fraction, or a dash where the ensemble answered (it has no error-term steps)."""
+    return "—" if math.isnan(value) else f"{value:.2f}"
+
+
+def _answered_by(fit: dict[str, Any]) -> str:
+    if fit["sampler"] == "metropolis-within-gibbs":
+        return f"{fit['chains']} chains (Metropolis-within-Gibbs)"
+    return f"{fit['chains']} {fit['sampler']} walkers"
+
+
 def ensemble_comparison(ensemble: dict, answer_evaluations: int, posterior: str) -> str:
     """One paragraph: the old ensemble answer on ``posterior``'s log posterior against the
-    independence chains' evaluations on the same fit."""
+    answering chains' (Metropolis-within-Gibbs) evaluations on the same fit."""
     return (f"The old answering path on {posterior}'s log posterior (`bench/ensemble_answer.py`: emcee, "
             f"{ensemble['walkers']} walkers, differential-evolution moves, from draws of the posterior, fluid path, "
             f"the same bounds): {ensemble['evaluations']:,} evaluations in {ensemble['cpu_seconds']:.1f} CPU-s, "
             + ("converged" if ensemble["converged"] else f"NOT converged (cap {ensemble['cap']:,})")
             + f" (largest R-hat {ensemble['max_rhat']:.3f}, smallest bulk ESS {ensemble['min_ess']:.0f}); the "
-            f"independence chains of that fit converged in {answer_evaluations:,} evaluations: the ensemble needed "
+            f"answering chains (Metropolis-within-Gibbs) of that fit took {answer_evaluations:,} evaluations (model "
+            f"paths; their error-term steps need none): the ensemble needed "
             f"{ensemble['evaluations'] / max(answer_evaluations, 1):.1f}× as many.")

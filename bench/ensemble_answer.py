@@ -1,9 +1,10 @@
 """The old answering path, for comparison: emcee's ensemble on the same log posterior.
 
-Before the independence chains (:mod:`sim.studies.inference.independence`), the answering chain
-was ``sample_until_converged`` — emcee's ensemble with differential-evolution moves, walkers as
-R-hat's chains — on the corrected likelihood; ``fit_posterior`` still falls back to it (its
-``_sample``) when the proposal's importance weights cannot be trusted. Here it is run on the very
+The answering chain used to be ``sample_until_converged`` — emcee's ensemble with
+differential-evolution moves, walkers as R-hat's chains — on the corrected likelihood; the
+answering chains are now Metropolis-within-Gibbs (:mod:`sim.studies.inference.blocked`), and
+``fit_posterior`` still falls back to the ensemble (its ``_sample``) when the budget is too small
+to warm them up. Here the ensemble is run on the very
 log posterior a finished fit answered with (its measured offset and covariance,
 ``result.likelihood``), on the fluid path, until the same R-hat and ESS bounds or a cap on
 evaluations, so that the two samplers' evaluations can be compared.

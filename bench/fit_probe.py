@@ -15,8 +15,8 @@ three hooks a measurement needs, and this module fills them.
 A stage is entered when the fit announces it (``measuring the simulation``: before its
 replications) or when the executor starts; the chains report *after* each block, so the clock
 switches to ``answer`` when the emulator's line says the answering chains are about to start,
-and leaves it when the chains' last line (their Pareto k̂) is said. Everything after that line is
-the result's tables (the fit table evaluates the fluid path at up to 1,000 draws) and, when an
+and leaves it when the chains' last line (``answering chains: N warm-up blocks; model steps
+accepted ...``) is said. Everything after that line is the result's tables (the fit table evaluates the fluid path at up to 1,000 draws) and, when an
 emulator answered, its check on 100 draws.
 """
 from __future__ import annotations
@@ -87,12 +87,10 @@ class StageClock:
             self.echo(f"{self.lines[-1][0]:7.1f} s  {line}")
         if line.startswith("polynomial emulator"):
             self.switch("answer")  # the answering chains start now (the line comes after the emulator is built)
-        elif line.startswith("answering chains: Pareto"):
+        elif line.startswith("answering chains:"):
             self.switch("tables")  # the chains are done: what follows is the emulator's check or the tables
         elif line.startswith("emulator on") and "runs again" in line:
             self.switch("answer")
-        elif line.startswith("the proposal misses"):
-            self.switch("answer")  # the ensemble answers instead
 
     def finish(self) -> None:
         self.switch(self.stage)
@@ -183,9 +181,9 @@ _CHAIN_LINE = re.compile(r"^(screening chain|answering chains?)[^:]*: \d+ steps,
 
 
 def chain_evaluations(lines: Iterable[str]) -> dict[str, int]:
-    """Evaluations of the screening chain, of the answering independence chains (all rounds and
-    reruns added up) and of the ensemble that answers instead when their proposal is not trusted
-    ("answering chain, round ..."), from the fit's status lines: each chain reports its evaluations
+    """Evaluations of the screening chain, of the answering chains (Metropolis-within-Gibbs: their
+    model paths; all rounds and reruns added up) and of the ensemble that answers instead when the
+    budget is too small to warm them up ("answering chain, round ..."), from the fit's status lines: each chain reports its evaluations
     so far after every block, so a chain's count is its last report (a count that drops is a new
     chain under the same name)."""
     totals = {"screen": 0, "answer": 0, "ensemble": 0}
@@ -239,7 +237,7 @@ def probed_fit(fit: Callable, executor: Executor, *args, echo: Callable[[str], N
         "samples": len(result.samples),
         "max_rhat": float(result.diagnostics.query("quantity == 'rhat_rank'")["value"].max()),
         "min_ess": float(result.diagnostics.query("quantity == 'ess_bulk'")["value"].min()),
-        "pareto_k": result.diagnostic("proposal_pareto_k"),
+        "error_term_acceptance": result.diagnostic("error_term_acceptance"),
         "stages": {name: vars(totals) for name, totals in clock.totals.items()},
         "chain_evaluations": chain_evaluations(line for _, line in clock.lines),
         "status_lines": [[round(at, 2), line] for at, line in clock.lines],

@@ -12,7 +12,7 @@ So every step of every chain is, in turn (Gibbs blocks, each a Metropolis–Hast
 the posterior invariant):
 
 1. **θ**: a Gaussian random walk in unconstrained coordinates
-   (:class:`~sim.studies.inference.proposal.Unconstrained`, Jacobian included) with the
+   (:class:`~sim.studies.inference.coordinates.Unconstrained`, Jacobian included) with the
    covariance of the posterior measured so far, scaled 2.38/√p (Roberts & Rosenthal 2001), the
    error terms held; one model path per chain.
 2. **error terms, series by series** (σ_s, and ρ_s where it has one): a random walk per series
@@ -42,9 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.studies.inference.chains import block_rng
+from sim.studies.inference.coordinates import Unconstrained
 from sim.studies.inference.defaults import DEFAULT_ESS_MIN, DEFAULT_MAX_EVALUATIONS, DEFAULT_RHAT_MAX
-from sim.studies.inference.proposal import Unconstrained
 from sim.studies.inference.sampler import SamplerError, SamplerRun, SamplerStatus, convergence
 from sim.studies.priors import Prior
 
@@ -61,6 +60,11 @@ KEPT_STEPS_MAX = 1000
 """Draws per chain returned (evenly thinned): R-hat and ESS are those of every draw after warm-up."""
 STATE_FILE = "blocked.npz"
 CHECKPOINT_FORMAT = 1
+
+
+def block_rng(seed: int, block: int, purpose: str) -> np.random.Generator:
+    words = [int(seed) & 0xFFFFFFFF, block, sum(purpose.encode())]
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
 
 
 class BlockedPosterior:

@@ -96,7 +96,9 @@ class SamplerStatus:
     min_ess: float
     rhat_max: float
     ess_min: float
-    adapting_acceptance: float | None = None  # set while independence chains still adapt their proposal
+    # set while the blocked (Metropolis-within-Gibbs) answering chains warm up: the model steps'
+    # acceptance in their last block
+    adapting_acceptance: float | None = None
 
     @property
     def converged(self) -> bool:
