@@ -11,11 +11,16 @@ the cheap half and mixes like a 45-dimensional random walk.
 So every step of every chain is, in turn (Gibbs blocks, each a Metropolis–Hastings step that keeps
 the posterior invariant):
 
-1. **θ**: a Gaussian random walk in unconstrained coordinates
+1. **θ, locally**: a Gaussian random walk in unconstrained coordinates
    (:class:`~sim.studies.inference.coordinates.Unconstrained`, Jacobian included) with the
    covariance of the posterior measured so far, scaled 2.38/√p (Roberts & Rosenthal 2001), the
    error terms held; one model path per chain.
-2. **error terms, series by series** (σ_s, and ρ_s where it has one): a random walk per series
+2. **θ, from afar**: an independence proposal (Tierney 1994), a multivariate Student-t (ν = 5)
+   fitted to the warm-up, 1.2 times wider; accepted, it is a fresh draw, where the random walk
+   needs ~p steps to cross the posterior. Kept after warm-up only where it accepted at least
+   :data:`MIN_T_ACCEPTANCE` of its proposals in the warm-up's last block (far from Gaussian, or in
+   many dimensions, it would double every step's cost for few moves).
+3. **error terms, series by series** (σ_s, and ρ_s where it has one): a random walk per series
    with its own covariance and scale, the path held: no model evaluation.
 
 **Warm-up, then fixed.** During warm-up (blocks of :data:`BLOCK_STEPS` steps, at least
@@ -54,12 +59,16 @@ MAX_WARMUP_BLOCKS = 20
 ACCEPTANCE_BAND = (0.12, 0.5)
 WARMUP_RHAT = 1.1
 THETA_ACCEPTANCE, ERROR_ACCEPTANCE = 0.234, 0.44
+T_DEGREES_OF_FREEDOM = 5.0
+T_WIDENING = 1.2
+"""θ's independence proposal: a Student-t with ν = 5, its spread 1.2 × the warm-up draws'."""
+MIN_T_ACCEPTANCE = 0.05
 SCREEN_PSEUDO_DRAWS = 10
 """Weight of the starting draws' covariance, in draws per unknown, in every re-estimate."""
 KEPT_STEPS_MAX = 1000
 """Draws per chain returned (evenly thinned): R-hat and ESS are those of every draw after warm-up."""
 STATE_FILE = "blocked.npz"
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 
 
 def block_rng(seed: int, block: int, purpose: str) -> np.random.Generator:
@@ -109,10 +118,17 @@ class _State:
 
 @dataclass
 class _Kernel:
-    """The proposal: one covariance of all unknowns (unconstrained), a scale factor per Gibbs block."""
+    """The proposals: one covariance of all unknowns (unconstrained), a scale factor per random-walk
+    block, and θ's independence proposal (a Student-t's location and Cholesky factor) if it is used."""
 
     covariance: np.ndarray
     log_factors: np.ndarray  # [θ, error block 1, ...]
+    t_location: np.ndarray | None = None
+    t_factor: np.ndarray | None = None
+
+    @property
+    def paths_per_step(self) -> int:
+        return 1 if self.t_location is None else 2
 
 
 @dataclass
@@ -121,6 +137,7 @@ class BlockedRun(SamplerRun):
 
     warmup_blocks: int = 0
     thinning: int = 1
+    t_acceptance: float = math.nan  # θ's independence steps after warm-up (NaN: not used)
     error_acceptance: float = math.nan
 
 
@@ -152,7 +169,7 @@ def sample_blocked(
     saved = _load(checkpoint, starts, seed) if resume and checkpoint else None
     if saved is None:
         kernel = _Kernel(_screen_covariance(transform, screen_draws), np.zeros(1 + len(posterior.error_blocks)))
-        saved = _Blocks([], [], [], None, _evaluate_start(posterior, starts), kernel)
+        saved = _Blocks([], [], [], None, _evaluate_start(posterior, starts), kernel, chains)
     blocks = saved
     while True:
         if blocks.warmup is not None:
@@ -160,13 +177,14 @@ def sample_blocked(
             progress(run.status)
             if run.status.converged:
                 break
-        if (len(blocks.draws) + 1) * chains * BLOCK_STEPS > max_evaluations:
+        if blocks.evaluations + chains * BLOCK_STEPS * blocks.kernel.paths_per_step > max_evaluations:
             break  # whole blocks only: a resumed run continues exactly where this one stops
         _block(posterior, transform, blocks, block_rng(seed, len(blocks.draws), "blocked"))
         if blocks.warmup is None:
-            blocks.kernel = _adapted(blocks, transform, screen_draws)
+            blocks.kernel = _adapted(blocks, transform, screen_draws, posterior.parameters)
             if _warm(blocks):
                 blocks.warmup = len(blocks.draws)
+                blocks.kernel = _kept_independence(blocks)
             else:
                 progress(_adapting(blocks, max_evaluations, rhat_max, ess_min))
         if checkpoint is not None:
@@ -186,10 +204,11 @@ class _Blocks:
 
     draws: list
     log_prob: list
-    acceptance: list
+    acceptance: list  # per block: [θ walk, θ independence (NaN when not used), each series' error terms]
     warmup: int | None
     state: _State
     kernel: _Kernel
+    evaluations: int  # model paths so far (the starting points' included)
 
 
 def _evaluate_start(posterior: BlockedPosterior, starts: np.ndarray) -> _State:
@@ -226,28 +245,66 @@ def _block(posterior: BlockedPosterior, transform: Unconstrained, blocks: _Block
     """One block of :data:`BLOCK_STEPS` steps for every chain, appended to ``blocks``."""
     state, kernel = blocks.state, blocks.kernel
     chains, unknowns = state.x.shape
-    groups = [np.arange(posterior.parameters)] + [posterior.parameters + np.asarray(b) for b in posterior.error_blocks]
-    factors = [np.linalg.cholesky(kernel.covariance[np.ix_(g, g)]) * (2.38 / math.sqrt(len(g)) * math.exp(f))
-               for g, f in zip(groups, kernel.log_factors)]
+    theta = np.arange(posterior.parameters)
+    groups = [theta] + [posterior.parameters + np.asarray(b) for b in posterior.error_blocks]
+    walks = [_RandomWalk(np.linalg.cholesky(kernel.covariance[np.ix_(g, g)]) * (2.38 / math.sqrt(len(g)) * math.exp(f)))
+             for g, f in zip(groups, kernel.log_factors)]
+    steps = [(theta, walks[0])]
+    if kernel.t_location is not None:
+        steps.append((theta, _StudentT(kernel.t_location, kernel.t_factor)))
+    steps += list(zip(groups[1:], walks[1:]))
     draws = np.empty((BLOCK_STEPS, chains, unknowns))
     log_prob = np.empty((BLOCK_STEPS, chains))
-    accepted = np.zeros(len(groups))
+    accepted = np.zeros(len(steps))
     for step in range(BLOCK_STEPS):
-        for index, (group, factor) in enumerate(zip(groups, factors)):
-            accepted[index] += _gibbs_step(posterior, transform, state, group, factor, rng, index == 0).mean()
+        for index, (group, proposal) in enumerate(steps):
+            accepted[index] += _gibbs_step(posterior, transform, state, group, proposal, rng, group is theta).mean()
         draws[step], log_prob[step] = state.x, state.log_prob
     blocks.draws.append(draws)
     blocks.log_prob.append(log_prob)
-    blocks.acceptance.append(accepted / BLOCK_STEPS)
+    acceptance = accepted / BLOCK_STEPS
+    if kernel.t_location is None:
+        acceptance = np.insert(acceptance, 1, math.nan)
+    blocks.acceptance.append(acceptance)
+    blocks.evaluations += chains * BLOCK_STEPS * kernel.paths_per_step
+
+
+class _RandomWalk:
+    """A Gaussian random walk from where the chain is (symmetric: no proposal ratio)."""
+
+    def __init__(self, factor: np.ndarray) -> None:
+        self.factor = factor
+
+    def __call__(self, z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return z + rng.standard_normal(z.shape) @ self.factor.T, np.zeros(len(z))
+
+
+class _StudentT:
+    """An independence proposal: a multivariate Student-t (ν = :data:`T_DEGREES_OF_FREEDOM`) fitted
+    to the warm-up, drawn whatever the chain's position; the ratio log q(z) − log q(z′) corrects for it."""
+
+    def __init__(self, location: np.ndarray, factor: np.ndarray) -> None:
+        self.location, self.factor = location, factor
+
+    def log_density(self, z: np.ndarray) -> np.ndarray:
+        whitened = np.linalg.solve(self.factor, (z - self.location).T).T
+        return -0.5 * (T_DEGREES_OF_FREEDOM + len(self.location)) * np.log1p((whitened ** 2).sum(axis=1)
+                                                                             / T_DEGREES_OF_FREEDOM)
+
+    def __call__(self, z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        normal = rng.standard_normal(z.shape)
+        scale = np.sqrt(T_DEGREES_OF_FREEDOM / rng.chisquare(T_DEGREES_OF_FREEDOM, len(z)))
+        proposed = self.location + (normal @ self.factor.T) * scale[:, None]
+        return proposed, self.log_density(z) - self.log_density(proposed)
 
 
 def _gibbs_step(posterior: BlockedPosterior, transform: Unconstrained, state: _State, group: np.ndarray,
-                factor: np.ndarray, rng: np.random.Generator, model_moves: bool) -> np.ndarray:
-    """One random-walk Metropolis step of ``group``'s unknowns for every chain (the others held)."""
+                propose: Callable, rng: np.random.Generator, model_moves: bool) -> np.ndarray:
+    """One Metropolis–Hastings step of ``group``'s unknowns for every chain (the others held)."""
     chains = len(state.x)
     z = transform.forward(state.x)
     proposed_z = z.copy()
-    proposed_z[:, group] = z[:, group] + rng.standard_normal((chains, len(group))) @ factor.T
+    proposed_z[:, group], log_proposal_ratio = propose(z[:, group], rng)
     x, log_jacobian = transform.inverse(proposed_z)
     log_uniform = np.log(rng.uniform(size=chains))
     proposal = _State(x, state.log_prior.copy(), state.log_likelihood, state.log_means, state.extra)
@@ -266,24 +323,38 @@ def _gibbs_step(posterior: BlockedPosterior, transform: Unconstrained, state: _S
                                                        x[inside, parameters:])
     current_jacobian = transform.inverse(z)[1]
     with np.errstate(invalid="ignore"):
-        ratio = proposal.log_prob + log_jacobian - state.log_prob - current_jacobian
+        ratio = proposal.log_prob + log_jacobian - state.log_prob - current_jacobian + log_proposal_ratio
     accept = np.isfinite(proposal.log_prob) & (log_uniform < ratio)
     state.take(accept, proposal)
     return accept
 
 
-def _adapted(blocks: _Blocks, transform: Unconstrained, screen_draws: np.ndarray) -> _Kernel:
+def _adapted(blocks: _Blocks, transform: Unconstrained, screen_draws: np.ndarray, parameters: int) -> _Kernel:
     """The warm-up's next kernel: the covariance of the second half of the draws so far (shrunk
-    towards the screen's) and every Gibbs block's scale moved towards its target acceptance."""
+    towards the screen's), every random walk's scale moved towards its target acceptance, and θ's
+    Student-t fitted to the same draws, :data:`T_WIDENING` times wider."""
     recent = np.concatenate(blocks.draws[len(blocks.draws) // 2:])
     z = transform.forward(recent.reshape(-1, recent.shape[2]))
     z = z[np.isfinite(z).all(axis=1)]
     prior_weight = SCREEN_PSEUDO_DRAWS * z.shape[1]
     screen = _screen_covariance(transform, screen_draws)
     covariance = (np.cov(z, rowvar=False) * len(z) + screen * prior_weight) / (len(z) + prior_weight)
-    acceptance = blocks.acceptance[-1]
+    acceptance = np.delete(blocks.acceptance[-1], 1)
     targets = np.array([THETA_ACCEPTANCE] + [ERROR_ACCEPTANCE] * (len(acceptance) - 1))
-    return _Kernel(covariance, blocks.kernel.log_factors + 2.0 * (acceptance - targets))
+    # the t's shape: ν/(ν − 2) times it is its covariance, so this makes the t's spread T_WIDENING × the draws'
+    shape = covariance[:parameters, :parameters] * (T_WIDENING ** 2 * (T_DEGREES_OF_FREEDOM - 2) / T_DEGREES_OF_FREEDOM)
+    return _Kernel(covariance, blocks.kernel.log_factors + 2.0 * (acceptance - targets),
+                   z[:, :parameters].mean(axis=0), np.linalg.cholesky(shape))
+
+
+def _kept_independence(blocks: _Blocks) -> _Kernel:
+    """The kernel after warm-up: θ's Student-t only where the warm-up's last block accepted at least
+    :data:`MIN_T_ACCEPTANCE` of its proposals (a poor fit in many dimensions would double the cost
+    of every step for few moves)."""
+    kernel = blocks.kernel
+    if blocks.acceptance[-1][1] >= MIN_T_ACCEPTANCE:
+        return kernel
+    return _Kernel(kernel.covariance, kernel.log_factors)
 
 
 def _warm(blocks: _Blocks) -> bool:
@@ -299,8 +370,8 @@ def _warm(blocks: _Blocks) -> bool:
 
 
 def _adapting(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: float) -> SamplerStatus:
-    steps = len(blocks.draws) * BLOCK_STEPS
-    return SamplerStatus(steps, steps * blocks.state.x.shape[0], max_evaluations, math.inf, 0.0, rhat_max, ess_min,
+    return SamplerStatus(len(blocks.draws) * BLOCK_STEPS, blocks.evaluations, max_evaluations, math.inf, 0.0,
+                         rhat_max, ess_min,
                          adapting_acceptance=float(blocks.acceptance[-1][0]))
 
 
@@ -312,18 +383,18 @@ def _finished(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: f
     burn = warmup * BLOCK_STEPS
     rhat, ess = convergence(chain[burn:])
     chains = chain.shape[1]
-    status = SamplerStatus(len(chain), len(chain) * chains, max_evaluations, float(rhat.max()), float(ess.min()),
+    status = SamplerStatus(len(chain), blocks.evaluations, max_evaluations, float(rhat.max()), float(ess.min()),
                            rhat_max, ess_min)
     thinning = max(1, math.ceil((len(chain) - burn) / KEPT_STEPS_MAX))
     rows = np.concatenate([np.arange(0, burn, thinning), np.arange(burn, len(chain), thinning)])
-    after = np.array(blocks.acceptance[warmup:]) if len(blocks.acceptance) > warmup else np.full((1, 1), math.nan)
+    after = np.array(blocks.acceptance[warmup:]) if len(blocks.acceptance) > warmup else np.full((1, 2), math.nan)
     returned_burn = int(np.count_nonzero(rows < burn))
     return BlockedRun(chain=chain[rows], log_prob=log_prob[rows], blobs=None,
                       accepted=np.full(chains, after[:, 0].mean() * len(rows)), burn=returned_burn,
                       rhat=rhat, ess_bulk=ess, converged=status.converged and len(chain) > burn,
-                      evaluations=len(chain) * chains, moves="metropolis-within-gibbs", status=status,
-                      warmup_blocks=warmup, thinning=thinning,
-                      error_acceptance=float(np.mean(after[:, 1:])) if after.shape[1] > 1 else math.nan)
+                      evaluations=blocks.evaluations, moves="metropolis-within-gibbs", status=status,
+                      warmup_blocks=warmup, thinning=thinning, t_acceptance=float(np.mean(after[:, 1])),
+                      error_acceptance=float(np.mean(after[:, 2:])) if after.shape[1] > 2 else math.nan)
 
 
 def _save(folder: Path, blocks: _Blocks, starts: np.ndarray, seed: int) -> None:
@@ -335,7 +406,9 @@ def _save(folder: Path, blocks: _Blocks, starts: np.ndarray, seed: int) -> None:
              log_prob=np.array(blocks.log_prob), acceptance=np.array(blocks.acceptance),
              warmup=-1 if blocks.warmup is None else blocks.warmup, x=state.x, log_prior=state.log_prior,
              log_likelihood=state.log_likelihood, log_means=state.log_means, extra=state.extra,
-             covariance=blocks.kernel.covariance, log_factors=blocks.kernel.log_factors)
+             evaluations=blocks.evaluations, covariance=blocks.kernel.covariance, log_factors=blocks.kernel.log_factors,
+             **({} if blocks.kernel.t_location is None else
+                {"t_location": blocks.kernel.t_location, "t_factor": blocks.kernel.t_factor}))
     os.replace(temporary, folder / STATE_FILE)
 
 
@@ -350,8 +423,10 @@ def _load(folder: Path, starts: np.ndarray, seed: int) -> _Blocks | None:
                                "points); remove it or run without --resume")
         warmup = int(saved["warmup"])
         state = _State(saved["x"], saved["log_prior"], saved["log_likelihood"], saved["log_means"], saved["extra"])
+        kernel = _Kernel(saved["covariance"], saved["log_factors"],
+                         *((saved["t_location"], saved["t_factor"]) if "t_location" in saved else ()))
         return _Blocks(list(saved["draws"]), list(saved["log_prob"]), list(saved["acceptance"]),
-                       None if warmup < 0 else warmup, state, _Kernel(saved["covariance"], saved["log_factors"]))
+                       None if warmup < 0 else warmup, state, kernel, int(saved["evaluations"]))
 
 
 __all__ = ["BlockedPosterior", "BlockedRun", "minimum_evaluations", "sample_blocked"]
