@@ -16,9 +16,8 @@ COVARIANCE = np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.1], [0.2, 0.1, 0.5]])
 
 
 class GaussianTheta:
-    """θ ~ N(MEAN, COVARIANCE) as a 'path' of three figures equal to θ, each seen with a known
-    error of 1 around an observation placed so that the posterior is exactly that Gaussian... the
-    simplest route: the likelihood is the Gaussian itself and one error term with no say."""
+    """θ ~ N(MEAN, COVARIANCE): the path is θ itself and the likelihood that Gaussian, so the one
+    error term has no say and keeps its prior."""
 
     parameters = 3
     error_blocks = [np.array([0])]
@@ -114,3 +113,32 @@ def test_too_small_a_budget_is_refused() -> None:
     with pytest.raises(SamplerError, match="at least"):
         sample_blocked(posterior, starts(posterior, rng), starts(posterior, rng, 50), seed=1,
                        max_evaluations=minimum_evaluations() - 1)
+
+
+class MinorMode:
+    """θ from 0.999 N(0, 1) + 0.001 N(12, 1): a chain started in the minor mode would stay there for
+    ages under a random walk (the valley between is ~70 log units deep)."""
+
+    parameters = 1
+    error_blocks = [np.array([0])]
+
+    def __init__(self) -> None:
+        self.unknown_priors = [Prior.from_text("x", "normal(0, 100)"), Prior.from_text("error_scale.s", "halfnormal(0.2)")]
+
+    def paths(self, theta):
+        return np.asarray(theta, float), np.zeros_like(theta)
+
+    def log_likelihoods(self, log_means, extra, error_values):
+        x = log_means[:, 0]
+        return np.logaddexp(np.log(0.999) + stats.norm(0, 1).logpdf(x), np.log(0.001) + stats.norm(12, 1).logpdf(x))
+
+
+def test_a_chain_stuck_in_a_minor_mode_is_moved_during_warm_up() -> None:
+    posterior = MinorMode()
+    initial = np.array([[0.1, 0.2], [-0.3, 0.2], [0.4, 0.2], [12.0, 0.2]])
+    screen = np.column_stack([np.random.default_rng(5).normal(0, 1, 100), np.full(100, 0.2)])
+    run = sample_blocked(posterior, initial, screen, seed=3)
+    assert run.restarts >= 1 and run.converged
+    kept = run.kept[:, :, 0]
+    assert (kept > 6).mean() < 0.01  # the minor mode's mass, 0.001, not one chain's quarter
+    assert abs(kept.mean()) < 0.2

@@ -493,7 +493,7 @@ def _answer(log_posterior: SurrogatePosterior, screen, seed: int, settings: _Set
     except SamplerError as error:
         raise PosteriorError(str(error)) from None
     independence = ("not used" if math.isnan(run.t_acceptance) else f"{run.t_acceptance:.2f}")
-    tracker.say(f"answering chains: {run.warmup_blocks} warm-up blocks; model steps accepted "
+    tracker.say(f"answering chains: {run.warmup_blocks} warm-up blocks ({run.restarts} chains moved); model steps accepted "
                 f"{run.acceptance_fraction.mean():.2f} (random walk), {independence} (Student-t), "
                 f"error-term steps {run.error_acceptance:.2f}")
     return run

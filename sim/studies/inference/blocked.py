@@ -27,10 +27,11 @@ the posterior invariant):
 :data:`MIN_WARMUP_BLOCKS`, at most :data:`MAX_WARMUP_BLOCKS`) the proposal covariance is re-estimated
 after each block from the second half of the warm-up draws (pooled over chains, shrunk towards
 the covariance of the starting draws) and each block's scale moves towards its target acceptance
-(0.234 for θ, 0.44 for a series' terms). Warm-up ends when the θ acceptance is within
-:data:`ACCEPTANCE_BAND` and the chains agree over the second half of the warm-up (split R-hat
-below :data:`WARMUP_RHAT`). Then the kernel is fixed: the chains are ordinary Metropolis–Hastings chains,
-and only their draws after warm-up are kept and judged by arviz's rank R-hat and bulk ESS over
+(0.234 for θ, 0.44 for a series' terms); a chain far behind the others in log posterior
+(stuck in a minor mode, or still climbing) is moved to another chain's position
+(:data:`RESTART_GAP`). Warm-up ends when the θ acceptance is within :data:`ACCEPTANCE_BAND` and the
+chains agree over the second half of the warm-up (split R-hat below :data:`WARMUP_RHAT`). Then the
+kernel is fixed: the chains are ordinary Metropolis–Hastings chains, and only their draws after warm-up are kept and judged by arviz's rank R-hat and bulk ESS over
 :data:`DEFAULT_CHAINS` independent chains, which start from different draws of the screen.
 
 **Checkpoint and resume.** After every block the whole state (draws, every chain's position,
@@ -55,7 +56,11 @@ from sim.studies.priors import Prior
 DEFAULT_CHAINS = 4
 BLOCK_STEPS = 100
 MIN_WARMUP_BLOCKS = 3
-MAX_WARMUP_BLOCKS = 20
+MAX_WARMUP_BLOCKS = 40
+RESTART_GAP = 1.0
+"""During warm-up, a chain whose log posterior over the second half of a block averages more than
+RESTART_GAP × √(unknowns / 2) below the best chain's (that is the sd of a Gaussian posterior's log
+density) is moved to where another chain is: stuck in a minor mode, or still climbing."""
 ACCEPTANCE_BAND = (0.12, 0.5)
 WARMUP_RHAT = 1.1
 THETA_ACCEPTANCE, ERROR_ACCEPTANCE = 0.234, 0.44
@@ -68,7 +73,7 @@ SCREEN_PSEUDO_DRAWS = 10
 KEPT_STEPS_MAX = 1000
 """Draws per chain returned (evenly thinned): R-hat and ESS are those of every draw after warm-up."""
 STATE_FILE = "blocked.npz"
-CHECKPOINT_FORMAT = 2
+CHECKPOINT_FORMAT = 3
 
 
 def block_rng(seed: int, block: int, purpose: str) -> np.random.Generator:
@@ -138,6 +143,7 @@ class BlockedRun(SamplerRun):
     warmup_blocks: int = 0
     thinning: int = 1
     t_acceptance: float = math.nan  # θ's independence steps after warm-up (NaN: not used)
+    restarts: int = 0
     error_acceptance: float = math.nan
 
 
@@ -182,7 +188,9 @@ def sample_blocked(
         _block(posterior, transform, blocks, block_rng(seed, len(blocks.draws), "blocked"))
         if blocks.warmup is None:
             blocks.kernel = _adapted(blocks, transform, screen_draws, posterior.parameters)
-            if _warm(blocks):
+            if _restarted(blocks, block_rng(seed, len(blocks.draws), "restart")):
+                progress(_adapting(blocks, max_evaluations, rhat_max, ess_min))
+            elif _warm(blocks):
                 blocks.warmup = len(blocks.draws)
                 blocks.kernel = _kept_independence(blocks)
             else:
@@ -209,6 +217,7 @@ class _Blocks:
     state: _State
     kernel: _Kernel
     evaluations: int  # model paths so far (the starting points' included)
+    restarts: int = 0  # chains moved to another's position during warm-up
 
 
 def _evaluate_start(posterior: BlockedPosterior, starts: np.ndarray) -> _State:
@@ -357,6 +366,24 @@ def _kept_independence(blocks: _Blocks) -> _Kernel:
     return _Kernel(kernel.covariance, kernel.log_factors)
 
 
+def _restarted(blocks: _Blocks, rng: np.random.Generator) -> bool:
+    """Move every chain that lags far behind the best one (see :data:`RESTART_GAP`) to the position
+    of a chain that does not, drawn at random; whether any moved. Warm-up only: its draws are
+    discarded, and the chains then run on, and are judged, independently."""
+    means = blocks.log_prob[-1][BLOCK_STEPS // 2:].mean(axis=0)
+    behind = means < means.max() - RESTART_GAP * math.sqrt(blocks.state.x.shape[1] / 2)
+    if not behind.any():
+        return False
+    donors = np.arange(len(means))
+    ahead = np.flatnonzero(~behind)
+    donors[behind] = ahead[rng.integers(0, len(ahead), int(behind.sum()))]
+    state = blocks.state
+    blocks.state = _State(state.x[donors], state.log_prior[donors], state.log_likelihood[donors],
+                          state.log_means[donors], state.extra[donors])
+    blocks.restarts += int(behind.sum())
+    return True
+
+
 def _warm(blocks: _Blocks) -> bool:
     """Whether warm-up may end: enough blocks, θ's acceptance in the band, the chains agreeing over
     the second half of the warm-up (the draws the kernel was last estimated from)."""
@@ -394,6 +421,7 @@ def _finished(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: f
                       rhat=rhat, ess_bulk=ess, converged=status.converged and len(chain) > burn,
                       evaluations=blocks.evaluations, moves="metropolis-within-gibbs", status=status,
                       warmup_blocks=warmup, thinning=thinning, t_acceptance=float(np.mean(after[:, 1])),
+                      restarts=blocks.restarts,
                       error_acceptance=float(np.mean(after[:, 2:])) if after.shape[1] > 2 else math.nan)
 
 
@@ -406,7 +434,7 @@ def _save(folder: Path, blocks: _Blocks, starts: np.ndarray, seed: int) -> None:
              log_prob=np.array(blocks.log_prob), acceptance=np.array(blocks.acceptance),
              warmup=-1 if blocks.warmup is None else blocks.warmup, x=state.x, log_prior=state.log_prior,
              log_likelihood=state.log_likelihood, log_means=state.log_means, extra=state.extra,
-             evaluations=blocks.evaluations, covariance=blocks.kernel.covariance, log_factors=blocks.kernel.log_factors,
+             evaluations=blocks.evaluations, restarts=blocks.restarts, covariance=blocks.kernel.covariance, log_factors=blocks.kernel.log_factors,
              **({} if blocks.kernel.t_location is None else
                 {"t_location": blocks.kernel.t_location, "t_factor": blocks.kernel.t_factor}))
     os.replace(temporary, folder / STATE_FILE)
@@ -426,7 +454,7 @@ def _load(folder: Path, starts: np.ndarray, seed: int) -> _Blocks | None:
         kernel = _Kernel(saved["covariance"], saved["log_factors"],
                          *((saved["t_location"], saved["t_factor"]) if "t_location" in saved else ()))
         return _Blocks(list(saved["draws"]), list(saved["log_prob"]), list(saved["acceptance"]),
-                       None if warmup < 0 else warmup, state, kernel, int(saved["evaluations"]))
+                       None if warmup < 0 else warmup, state, kernel, int(saved["evaluations"]), int(saved["restarts"]))
 
 
 __all__ = ["BlockedPosterior", "BlockedRun", "minimum_evaluations", "sample_blocked"]
