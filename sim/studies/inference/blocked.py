@@ -57,10 +57,12 @@ DEFAULT_CHAINS = 4
 BLOCK_STEPS = 100
 MIN_WARMUP_BLOCKS = 3
 MAX_WARMUP_BLOCKS = 40
-RESTART_GAP = 1.0
+RESTART_GAP = 3.0
 """During warm-up, a chain whose log posterior over the second half of a block averages more than
-RESTART_GAP × √(unknowns / 2) below the best chain's (that is the sd of a Gaussian posterior's log
-density) is moved to where another chain is: stuck in a minor mode, or still climbing."""
+RESTART_GAP × √(unknowns / 2) below the best chain's (√(unknowns / 2) is the sd of a Gaussian
+posterior's log density) is moved to where another chain is: stuck in a minor mode, or still
+climbing. Three sd, because a random walk's half-block mean is little more than one draw: with one
+sd (tried on the arc), chains in the same mode were moved after nearly every block."""
 ACCEPTANCE_BAND = (0.12, 0.5)
 WARMUP_RHAT = 1.1
 THETA_ACCEPTANCE, ERROR_ACCEPTANCE = 0.234, 0.44
