@@ -58,6 +58,10 @@ FIELD_NOTES: dict[str, tuple[str, str]] = {
                            "The block may also hold `sample: FILE`, a CSV of joint draws (one column per key "
                            "path, and `weight`; e.g. a calibration's `posterior.csv`), relative to the scenario "
                            "file: each replication then takes one weighted row.")),
+    "Scenario.observed": ("", ("The observed figures `bordersim run` sets beside the projection (`observed_fit.csv`, "
+                          "and drawn and tabulated in the report): each `bundled:NAME` (`bordersim observed` lists "
+                          "the names) or the path of a CSV in the `--observed` format, relative to this file. "
+                          "`--observed` replaces the list; an `extends` child inherits it.")),
     "Period.start": ("", "First simulated day; time 0 is this day at 00:00 Pakistan time (UTC+5)."),
     "Period.end": ("", "Last simulated day, included (the run ends at 24:00 that day)."),
     "Target.people": ("people", "How many people must have crossed."),

@@ -50,7 +50,8 @@ def test_unknown_key_lists_the_allowed_keys(tmp_path: Path) -> None:
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert problems(tmp_path, MINIMAL_SCENARIO + "slowdown: []\n") == [
         ("F:20: slowdown: unknown key 'slowdown'; allowed keys: name, description, extends, period, target, run, "
-        "policies, groups, origins, camps, crossings, reception, initial, slowdowns, disruptions, needs, uncertain")
+        "policies, groups, origins, camps, crossings, reception, initial, slowdowns, disruptions, needs, observed, "
+        "uncertain")
     ]
 
 

@@ -183,6 +183,24 @@ def read_observed(path: Path, scenario=None):
         raise BadInput(f"{path}: {error}") from None
 
 
+def report_observations(sources: list[str], scenario) -> list:
+    """The observed series a run's report sets beside the projection (``--observed`` sources, or the
+    scenario's ``observed:`` list): those dated within the period, checked against the scenario."""
+    if not sources:
+        return []
+    from sim.studies.observation import ObservationError  # pandas: only when there are figures to read
+    from sim.studies.observed_fit import report_series
+
+    try:
+        series, left_out = report_series(sources, scenario)
+    except ObservationError as error:
+        raise BadInput(str(error)) from None
+    if left_out:
+        typer.echo(f"warning: {left_out} observed figure{'s' if left_out > 1 else ''} left out of observed_fit.csv: "
+                   f"they count days outside the period {scenario.period.start}..{scenario.period.end}", err=True)
+    return series
+
+
 class progress:
     """A rich progress bar over tasks, off when quiet or when stderr is not a terminal."""
 

@@ -27,6 +27,7 @@ from sim.cli.common import (
     load,
     progress,
     read_observed,
+    report_observations,
 )
 
 
@@ -38,7 +39,10 @@ def run(
     jobs: Jobs = None,
     out: Out = None,
     table_format: Annotated[str, typer.Option("--format", help="Format of the daily table: parquet or csv.")] = "parquet",
-    observed: Annotated[Path | None, typer.Option("--observed", help="Observed series CSV: date,value[,series,kind].")] = None,
+    observed: Annotated[list[str] | None, typer.Option(
+        "--observed", help="Observed figures to set beside the projection: a CSV (date,value[,series,kind,node,"
+                           "count_from,...]) or bundled:NAME (bordersim observed lists them); repeatable. "
+                           "Default: the scenario's observed: list.")] = None,
     trace: Annotated[bool, typer.Option("--trace", help="Also write per-household timestamps (trace.parquet).")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write figures and report.html into the folder.")] = False,
     every: Annotated[str, typer.Option("--every", help="Projection and needs rows every week (default), at "
@@ -61,8 +65,10 @@ def run(
         check_out(out)
         if fluid:
             _check_fluid_options(replications, jobs, seed, trace, scheduler, report)
+        _check_observed_option(observed)
         scenario = load(file, set_values or [])
-        observed_table = read_observed(observed, scenario) if observed else None
+        observed_table = read_observed(Path(observed[0]), scenario) if _one_csv(observed) else None
+        series = report_observations(observed or scenario.observed or [], scenario)
         if fluid:  # the answer first (numpy only), then the folder (pandas)
             from sim.analytic.fluid.result import fluid_headline_lines, fluid_result, fluid_run
 
@@ -70,6 +76,7 @@ def run(
             if not quiet:
                 typer.echo("\n".join(fluid_headline_lines(outcome, scenario)))
             result = fluid_result(scenario, outcome, started, seconds, observed_table, sys.argv, every)
+            _add_observed_fit(result, scenario, series)
             return [], result.save(out, format=table_format)
         check_size([scenario], replications, jobs, max_memory, max_hours, "run", trace=trace)
         from sim.runs.study import run as run_study  # pandas: imported only once the input is known good
@@ -78,6 +85,7 @@ def run(
             result = run_study(scenario, replications=replications, seed=seed, jobs=jobs, progress=advance,
                                trace=trace, observed=observed_table, command_line=sys.argv, executor=executor,
                                every=every)
+        _add_observed_fit(result, scenario, series)
         folder = result.save(out, format=table_format)
         return result.headline.lines(), folder
 
@@ -87,6 +95,31 @@ def run(
         from sim.outputs.report import write_report
 
         typer.echo(f"report: {guarded(lambda: write_report(folder), debug)}")
+
+
+def _check_observed_option(observed: list[str] | None) -> None:
+    """An unknown ``--observed bundled:NAME`` is refused before anything runs, with what is allowed."""
+    from sim.scenario.observed_sources import bundled_problem
+
+    problem = next(filter(None, map(bundled_problem, observed or [])), None)
+    if problem:
+        raise BadInput(f"--observed: {problem}")
+
+
+def _one_csv(observed: list[str] | None) -> bool:
+    """``--observed`` given once, with a CSV file: as before, its running totals also go beside
+    ``projection.csv`` (column ``observed``) and into the summary's ARD."""
+    from sim.scenario.observed_sources import BUNDLED_PREFIX
+
+    return bool(observed) and len(observed) == 1 and not observed[0].startswith(BUNDLED_PREFIX)
+
+
+def _add_observed_fit(result, scenario, series) -> None:
+    """``observed_fit.csv``: each observed figure beside the run's band of the same quantity."""
+    if series:
+        from sim.studies.observed_fit import fit_table
+
+        result.extra_tables["observed_fit"] = fit_table(result.outcomes, scenario, series)
 
 
 def _check_fluid_options(replications, jobs, seed, trace, scheduler, report) -> None:

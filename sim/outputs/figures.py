@@ -1,7 +1,7 @@
 """Figures of a run, each a function of the tidy result tables (DataFrames read from a results folder).
 
-Every function takes the tables it needs (``daily``, ``projection``, ``bound``, ``compare``,
-``sweep``, ``sensitivity``) plus plain values (target, capacities) and returns a
+Every function takes the tables it needs (``daily``, ``projection``, ``bound``, ``observed_fit``,
+``compare``, ``sweep``, ``sensitivity``) plus plain values (target, capacities) and returns a
 :class:`matplotlib.figure.Figure`, or ``None`` when the tables hold nothing to draw. Nothing here
 touches pyplot's global state: figures are made with :class:`~matplotlib.figure.Figure` and an
 explicit Agg canvas, so this module is safe in worker processes and on machines without a display.
@@ -155,6 +155,79 @@ def observed_points(projection: pd.DataFrame | None) -> pd.DataFrame | None:
             .drop_duplicates("date").sort_values("date").reset_index(drop=True))
 
 
+OBSERVED_MARKERS = {"point": "D", "shifted": "s", "lower": "^"}
+"""How an observed figure is drawn: a running total counted from the period start (diamond), one
+counted from a later day and raised by the model's median before that day (square), a lower bound
+("more than", upward triangle)."""
+
+
+def observed_fit_rows(observed_fit: pd.DataFrame | None, node: str, kinds: Sequence[str]) -> pd.DataFrame | None:
+    """The figures of ``observed_fit.csv`` (:mod:`sim.studies.observed_fit`) at ``node`` of ``kinds``,
+    with ``first_day``/``date`` as timestamps and ``lower`` (a lower bound); None if there are none."""
+    if observed_fit is None or observed_fit.empty or not {"node", "kind", "observed"} <= set(observed_fit.columns):
+        return None
+    rows = observed_fit[(observed_fit["node"].astype(str) == node) & observed_fit["kind"].isin(kinds)]
+    if rows.empty:
+        return None
+    bound = rows["bound"].fillna("").astype(str) if "bound" in rows.columns else pd.Series("", index=rows.index)
+    before = rows["model_before_p50"] if "model_before_p50" in rows.columns else pd.Series(0.0, index=rows.index)
+    return pd.DataFrame({"first_day": _as_timestamps(rows["first_day"]).to_numpy(),
+                         "date": _as_timestamps(rows["date"]).to_numpy(),
+                         "observed": pd.to_numeric(rows["observed"], errors="coerce").to_numpy(float),
+                         "before": pd.to_numeric(before, errors="coerce").fillna(0.0).to_numpy(float),
+                         "lower": (bound == "lower").to_numpy()})
+
+
+def observed_running_totals(observed_fit: pd.DataFrame | None, node: str,
+                            period_start: pd.Timestamp) -> pd.DataFrame | None:
+    """Running totals at ``node`` on the axis of people crossed since ``period_start``: ``date,
+    value, style`` where a total counted from a later day is raised by the model's median crossed
+    before that day (``model_before_p50``) and ``style`` is a key of :data:`OBSERVED_MARKERS`."""
+    rows = observed_fit_rows(observed_fit, node, ("cumulative",))
+    if rows is None:
+        return None
+    shifted = rows["first_day"] > period_start
+    style = np.where(rows["lower"], "lower", np.where(shifted, "shifted", "point"))
+    return pd.DataFrame({"date": rows["date"], "value": rows["observed"] + np.where(shifted, rows["before"], 0.0),
+                         "style": style})
+
+
+OBSERVED_LABELS = {"point": "observed running total", "shifted": "observed, from a later day (+ model median before)",
+                   "lower": "observed lower bound (more than)"}
+
+
+def _draw_observed_totals(axes, points: pd.DataFrame | None) -> None:
+    """Observed running totals as black-edged markers, one legend entry per kind of figure."""
+    if points is None:
+        return
+    for style, marker in OBSERVED_MARKERS.items():
+        chosen = points[points["style"] == style]
+        if not chosen.empty:
+            axes.plot(chosen["date"], chosen["value"], linestyle="none", marker=marker, markersize=6,
+                      markerfacecolor="white" if style != "shifted" else "#bbbbbb", markeredgecolor="black",
+                      label=OBSERVED_LABELS[style])
+
+
+def _draw_observed_counts(axes, observed_fit: pd.DataFrame | None, node: str) -> float | None:
+    """Day and period counts at ``node`` as people per day: a horizontal segment over the days each
+    counts, marked at its middle (a lower bound with a triangle); returns the largest value drawn
+    (None: nothing drawn)."""
+    rows = observed_fit_rows(observed_fit, node, ("daily", "period"))
+    if rows is None:
+        return None
+    end = rows["date"] + pd.Timedelta(days=1)
+    per_day = rows["observed"] / ((end - rows["first_day"]).dt.days.clip(lower=1))
+    axes.hlines(per_day, rows["first_day"], end, colors="black", linewidth=2.0)
+    middle = rows["first_day"] + (end - rows["first_day"]) / 2
+    for lower, marker, label in ((False, "D", "observed count per day over its days"),
+                                 (True, "^", "observed lower bound per day (more than)")):
+        chosen = rows["lower"].to_numpy() == lower
+        if chosen.any():
+            axes.plot(middle[chosen], per_day[chosen], linestyle="none", marker=marker, markersize=5,
+                      markerfacecolor="white", markeredgecolor="black", label=label)
+    return float(np.nanmax(per_day))
+
+
 BOUND_VALUE_COLUMNS = ("ceiling_people_cumulative", "ceiling_people", "ceiling", "bound_people", "bound",
                        "capacity_people_cumulative", "capacity_people", "max_people_cumulative", "max_people",
                        "people_cumulative", "people")
@@ -215,8 +288,12 @@ def fan_chart(
     target_people: float | None = None,
     target_by: date | str | None = None,
     bound: pd.DataFrame | None = None,
+    observed_fit: pd.DataFrame | None = None,
 ):
-    """Cumulative people crossed: median and p05–p95 band, the target, observed points, the ceiling."""
+    """Cumulative people crossed: median and p05–p95 band, the target, observed points, the ceiling.
+
+    Observed points come from ``observed_fit`` (every running total of all crossings) when given,
+    else from the ``observed`` column of ``projection``."""
     bands = _bands(daily, projection, "all", "crossed_people_cumulative")
     if bands is None or bands.empty:
         return None
@@ -233,10 +310,12 @@ def fan_chart(
     if ceiling is not None and not ceiling.empty:
         axes.plot(ceiling["date"], ceiling["ceiling"], color=COLOURS[1], linestyle="-.", linewidth=1.6,
                   label="capacity ceiling (bound.csv)")
-    observed = observed_points(projection)
-    if observed is not None:
-        axes.plot(observed["date"], observed["value"], linestyle="none", marker="D", markersize=5,
-                  markerfacecolor="white", markeredgecolor="black", label="observed")
+    observed = observed_running_totals(observed_fit, "all", bands["date"].min())
+    if observed is None:
+        observed = observed_points(projection)
+        if observed is not None:
+            observed["style"] = "point"
+    _draw_observed_totals(axes, observed)
     if target_people is not None:
         axes.axhline(float(target_people), color="black", linestyle="--", linewidth=1.2,
                      label=f"target {target_people:,.0f}")
@@ -253,7 +332,8 @@ def fan_chart(
                           ha="right", va="top", fontsize=9,
                           bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#888888"})
             axes.plot([last["date"]], [last["p50"]], marker="o", color=COLOURS[0], markersize=6)
-    top = max(float(np.nanmax(bands["p95"])), float(target_people or 0))
+    top = max(float(np.nanmax(bands["p95"])), float(target_people or 0),
+              float(observed["value"].max()) if observed is not None else 0.0)
     axes.set_ylim(0, top * 1.08 if top > 0 else 1)
     axes.set_title("People crossed (cumulative, all crossings)")
     _date_axis(axes)
@@ -306,11 +386,13 @@ def _panel_grid(figure, count: int, columns: int = 2):
 
 
 def daily_crossings(daily: pd.DataFrame | None, projection: pd.DataFrame | None = None,
-                    bound: pd.DataFrame | None = None):
+                    bound: pd.DataFrame | None = None, observed_fit: pd.DataFrame | None = None):
     """People crossed per day at each crossing (median, p05–p95), plus all crossings together.
 
-    With observed data, the all-crossings panel shows the observed average per day between
-    consecutive observed cumulative figures.
+    With ``observed_fit``, each panel shows the observed day and period counts at its node as
+    people per day over the days they count. With an ``observed`` column in ``projection`` (one
+    ``--observed`` CSV) and no counts of all crossings, the all-crossings panel shows the observed
+    average per day between consecutive observed cumulative figures.
     """
     if daily is None:
         return None
@@ -333,7 +415,10 @@ def daily_crossings(daily: pd.DataFrame | None, projection: pd.DataFrame | None 
             axes.step(ceiling["date"], ceiling["ceiling"], where="post", color="black", linestyle="-.",
                       linewidth=1.0, label="capacity ceiling")
             axes.set_ylim(0, max(float(np.nanmax(bands["p95"])) * 1.6, 1.0))
-        if name == "all crossings" and observed is not None and len(observed) > 1:
+        counted = _draw_observed_counts(axes, observed_fit, "all" if name == "all crossings" else name)
+        if counted is not None and counted > axes.get_ylim()[1]:
+            axes.set_ylim(0, counted * 1.08)
+        if name == "all crossings" and counted is None and observed is not None and len(observed) > 1:
             days = observed["date"].diff().dt.days.to_numpy()[1:]
             rate = np.diff(observed["value"].to_numpy()) / np.where(days > 0, days, np.nan)
             middle = observed["date"].iloc[:-1] + (observed["date"].diff().iloc[1:].to_numpy() / 2)
@@ -344,6 +429,32 @@ def daily_crossings(daily: pd.DataFrame | None, projection: pd.DataFrame | None 
         _people_axis(axes, "people crossed per day")
         axes.legend(fontsize=7, loc="upper right")
     figure.suptitle("Daily crossings")
+    return figure
+
+
+def crossing_running_totals(daily: pd.DataFrame | None, observed_fit: pd.DataFrame | None):
+    """People crossed at each crossing that observed running totals count (cumulative: median and
+    p05–p95 over replications) with those figures; None if no figure counts one crossing."""
+    if daily is None or observed_fit is None:
+        return None
+    crossings = [name for name in nodes_of(daily, "crossing", "crossed_people")
+                 if observed_fit_rows(observed_fit, name, ("cumulative",)) is not None]
+    if not crossings:
+        return None
+    figure = _new_figure(9.5, 3.2 * math.ceil(len(crossings) / 2) + 0.4)
+    for index, (axes, name) in enumerate(zip(_panel_grid(figure, len(crossings), min(2, len(crossings))),
+                                             crossings)):
+        rows = daily[(daily["node"] == name) & (daily["node_type"] == "crossing")
+                     & (daily["metric"] == "crossed_people")].sort_values(["replication", "date"])
+        rows = rows.assign(value=rows.groupby("replication")["value"].cumsum(), metric="crossed_people_cumulative")
+        bands = daily_bands(rows, name, "crossed_people_cumulative")
+        _draw_band(axes, bands, index + 1, "simulated")
+        _draw_observed_totals(axes, observed_running_totals(observed_fit, name, bands["date"].min()))
+        axes.set_title(f"{name}: people crossed (cumulative)")
+        _date_axis(axes)
+        _people_axis(axes, "people crossed (cumulative)")
+        axes.legend(fontsize=7, loc="upper left")
+    figure.suptitle("Observed running totals at one crossing")
     return figure
 
 
@@ -697,23 +808,29 @@ def run_figures(
 ) -> list[FigureSpec]:
     """Every figure the tables allow, in reading order; a figure whose table is absent is skipped.
 
-    ``tables`` maps ``daily``, ``projection``, ``bound``, ``compare``, ``sweep``, ``sensitivity`` to
-    DataFrames (or None). ``capacities`` maps ``camp``/``reception`` to ``{node: capacity}``.
+    ``tables`` maps ``daily``, ``projection``, ``bound``, ``observed_fit``, ``compare``, ``sweep``,
+    ``sensitivity`` to DataFrames (or None). ``capacities`` maps ``camp``/``reception`` to ``{node: capacity}``.
     """
     capacities = capacities or {}
-    daily, projection = tables.get("daily"), tables.get("projection")
+    daily, projection, observed_fit = tables.get("daily"), tables.get("projection"), tables.get("observed_fit")
     candidates = [
         ("crossed", ("People crossed, cumulative: median and p05–p95 over replications, with the target"
-                    " (and the analytic capacity ceiling and observed figures when available)."),
+                    " (and the analytic capacity ceiling and observed figures when available: running totals of"
+                    " all crossings as diamonds, those counted from a later day raised by the model's median"
+                    " crossed before it as squares, lower bounds as triangles)."),
          lambda: fan_chart(daily, projection, target_people=target_people, target_by=target_by,
-                           bound=tables.get("bound"))),
+                           bound=tables.get("bound"), observed_fit=observed_fit)),
         ("reached", ("When the target is reached: the share of replications that reached it in each month"
                      " (bars) and by each month end (line); replications that never reach it stay in the"
                      " denominator."),
          lambda: reached_chart(tables.get("reached_by_month"), target_people=target_people, target_by=target_by)),
         ("daily-crossings", ("People crossed per day at each crossing (median and p05–p95), with the"
-                            " analytic capacity ceiling per day when bound.csv is present."),
-         lambda: daily_crossings(daily, projection, tables.get("bound"))),
+                            " analytic capacity ceiling per day when bound.csv is present and the observed"
+                            " day and period counts as people per day over the days they count."),
+         lambda: daily_crossings(daily, projection, tables.get("bound"), observed_fit)),
+        ("observed-crossings", ("People crossed at one crossing, cumulative (median and p05–p95), with the"
+                               " observed running totals that count that crossing alone."),
+         lambda: crossing_running_totals(daily, observed_fit)),
         ("queues-waits", ("People queued at each crossing (end of day and daily peak) and the 95th percentile"
                          " wait per person, by day of service start."),
          lambda: queues_and_waits(daily)),

@@ -7,8 +7,9 @@ nothing else: figures are embedded as base64 PNG, the style sheet is inline, the
 and no network access, so it can be mailed or opened offline.
 
 Order of the page: the answer first (can the target be reached, with P(target) and its interval;
-when; what binds), the cumulative fan chart, the key numbers, then the other figures, the summary
-and projection tables, the scenario's assumptions (every parameter with its value and the comment
+when; what binds), the cumulative fan chart, the key numbers, then the other figures, the observed
+figures against the model's band (``observed_fit.csv``, where the run had observed figures), the
+summary and projection tables, the scenario's assumptions (every parameter with its value and the comment
 written beside it in the scenario file — PyYAML drops comments, so they are read from the text by
 line, using the lines the scenario reader records for each key path), and the manifest.
 """
@@ -127,7 +128,8 @@ def load_run_folder(run_dir: str | Path) -> RunFolder:
         raise NotARunFolder(f"{manifest_path}: not a bordersim manifest (a JSON object was expected)")
     _check_complete(path, manifest)
     tables: dict[str, pd.DataFrame | None] = {}
-    for name in ("summary", "replications", "projection", "bound", "compare", "sweep", "reached_by_month", "needs"):
+    for name in ("summary", "replications", "projection", "bound", "compare", "sweep", "reached_by_month", "needs",
+                 "observed_fit"):
         tables[name] = _read_csv(path / f"{name}.csv")
     tables["sensitivity"] = _read_csv(path / "sensitivity.csv")
     if tables["sensitivity"] is None:
@@ -649,12 +651,13 @@ def render_report(run: RunFolder, figures: list[tuple[str, str, bytes]]) -> str:
     head = headline_from_tables(run)
     name = run.manifest.get("scenario_name") or run.scenario.get("name") or run.path.name
     parts = [_page_start(name, run.scenario.get("description")), *_answer_html(run, head)]
-    nav = [("fig-crossed", "Figures"), ("summary", "Summary"), ("projection", "Projection"),
+    nav = [("fig-crossed", "Figures"), *([("observed", "Observed")] if _has_rows(run.table("observed_fit")) else []),
+           ("summary", "Summary"), ("projection", "Projection"),
            *([("needs", "Needs")] if run.table("needs") is not None else []),
            ("assumptions", "Assumptions"), ("manifest", "Manifest")]
     parts.append("<nav>" + "".join(f'<a href="#{anchor}">{_e(label)}</a>' for anchor, label in nav) + "</nav>")
     parts += [_figure_html(png, caption, figure_name) for figure_name, caption, png in figures]
-    parts += _summary_html(run, head) + _study_tables_html(run) + _projection_html(run) + _needs_html(run)
+    parts += _observed_html(run) + _summary_html(run, head) + _study_tables_html(run) + _projection_html(run) + _needs_html(run)
     parts += _assumptions_html(run)
     parts.append('<h2 id="manifest">Manifest</h2>')
     parts.append(html_table(_manifest_rows(run.manifest)))
@@ -682,6 +685,63 @@ def _answer_html(run: RunFolder, head) -> list[str]:
            + (f"<br>When: {_e(when)}" if when else "")
            + (f"<br>What binds: {_e(binding)}" if binding else "") + "</div>")
     return [box, _facts(head, _ceiling_fact(run))]
+
+
+def observed_rows(observed_fit: pd.DataFrame) -> pd.DataFrame:
+    """``observed_fit.csv`` as the report shows it: per figure what it counts, the observed value
+    (``≥`` a lower bound, ``~`` approximate), the model's p05, p50 and p95 of the same quantity and
+    whether the figure agrees with that band."""
+    def counts(row) -> str:
+        start = f"from a day in {row.start_window}" if _text(row.start_window) else f"from {row.first_day}"
+        if row.kind == "cumulative":
+            return f"running total {start} to {row.date}"
+        return f"on {row.date}" if row.kind == "daily" else f"{row.first_day} to {row.date}"
+
+    def observed(row) -> str:
+        mark = "≥ " if _text(row.bound) == "lower" else ("~ " if _flag(row.approximate) else "")
+        return f"{mark}{float(row.observed):,.0f}"
+
+    def agrees(row) -> str:
+        if _flag(row.inside):
+            return "yes"
+        return f"no: {'above' if row.position == 'above' else 'below'} the band"
+
+    records = list(observed_fit.itertuples(index=False))
+    return pd.DataFrame({
+        "series": [row.series for row in records], "at": [row.node for row in records],
+        "counts": [counts(row) for row in records], "observed": [observed(row) for row in records],
+        "model p05": [float(row.model_p05) for row in records], "model p50": [float(row.model_p50) for row in records],
+        "model p95": [float(row.model_p95) for row in records], "in band": [agrees(row) for row in records]})
+
+
+def _has_rows(table: pd.DataFrame | None) -> bool:
+    return table is not None and not table.empty
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _flag(value: Any) -> bool:
+    return _text(value).strip().lower() in ("true", "1", "yes")
+
+
+def _observed_html(run: RunFolder) -> list[str]:
+    """Every observed figure beside the model's band of the same quantity (observed_fit.csv)."""
+    table = run.table("observed_fit")
+    if not _has_rows(table):
+        return []
+    shown = observed_rows(table)
+    inside = int((shown["in band"] == "yes").sum())
+    replications = run.manifest.get("replications")
+    over = f" over {replications} replications" if replications else ""
+    return [('<h2 id="observed">Observed figures against the model</h2>'
+             f"<p>{inside} of {len(shown)} observed figures lie inside the model's p05–p95 band of the same "
+             f"quantity{over} (a lower bound, ≥, when the band reaches it): people crossed at the node from "
+             "the figure's first day to the end of its date, as a calibration compares them. The band is the "
+             "spread over replications (and over parameter draws where the scenario has <code>uncertain:</code>); "
+             "it leaves out the reporter's own error. observed_fit.csv holds the same rows.</p>"),
+            html_table(shown)]
 
 
 def _summary_html(run: RunFolder, head) -> list[str]:

@@ -18,6 +18,7 @@ def cut_data(data: dict, until: dt.date) -> dict:
     data["period"]["end"] = min(data["period"]["end"], until)
     data.pop("target", None)
     data.pop("uncertain", None)
+    data.pop("observed", None)  # what the report draws; nothing a calibration evaluates
     data["slowdowns"] = [s for s in data.get("slowdowns", []) if s["from"] <= until]
     policy_days = {name: policy["from"] for name, policy in (data.get("policies") or {}).items()}
 

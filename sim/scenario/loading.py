@@ -114,6 +114,22 @@ def _resolve_sample_path(data: dict[str, Any], locations: LocationMap, source: s
         block["sample"] = resolve_path(block["sample"], file)
 
 
+OBSERVED_KEY = "observed"
+
+
+def _resolve_observed(data: dict[str, Any], locations: LocationMap, source: str) -> list[Finding]:
+    """Check the ``observed:`` entries (bundled names, files) and make their paths absolute, relative
+    to the folder of the file that wrote them; the problems by key path."""
+    written = data.get(OBSERVED_KEY)
+    if not isinstance(written, list):
+        return []
+    from sim.scenario.observed_sources import resolve_sources
+
+    file, _ = location_of(locations, (OBSERVED_KEY,), Location(source, None))
+    data[OBSERVED_KEY], problems = resolve_sources(written, file)
+    return [((OBSERVED_KEY, index), message) for index, message in problems]
+
+
 def _sample_problems(data: dict[str, Any], scenario: Scenario | None) -> list[Finding]:
     """The sample file's problems (read once, cached), located at ``uncertain.sample``."""
     block = data.get("uncertain")
@@ -131,6 +147,7 @@ def validate_data(
     """Turn merged plain data into a :class:`Scenario`, or raise every problem at once."""
     data = _drop_nulls(copy.deepcopy(dict(data)))
     _resolve_sample_path(data, locations, source)
+    observed_problems = _resolve_observed(data, locations, source)
     problems = list(earlier)
     checks = check_scenario_data(data)
     for path, date in checks.clips:
@@ -149,6 +166,7 @@ def validate_data(
         problems += _locate(findings, locations, source)
         scenario = None
     problems += _locate(checks.problems, locations, source)
+    problems += _locate(observed_problems, locations, source)
     problems += _locate(_sample_problems(data, scenario), locations, source)
     if problems or scenario is None:
         raise ScenarioError(_sorted(problems))

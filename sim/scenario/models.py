@@ -298,8 +298,9 @@ class Need(_Model):
         if isinstance(value, str):  # bundled names were filled in before (sim.scenario.needs_defaults)
             from sim.scenario.needs_defaults import bundled_needs
 
-            raise ValueError(f"is not a bundled item (those are {', '.join(bundled_needs())}); a new item gives "
-                             "amount, unit, per, at and source")
+            raise ValueError(  # noqa: TRY004 - pydantic turns only ValueError into a located message
+                f"is not a bundled item (those are {', '.join(bundled_needs())}); a new item gives "
+                "amount, unit, per, at and source")
         if isinstance(value, Mapping) and isinstance(value.get("at"), str):
             return {**value, "at": [value["at"]]}  # one place written without a list
         return value
@@ -337,6 +338,10 @@ class Scenario(_Model):
                     "living_space, latrines, food, cash_grant) takes its figures and source (``water: bundled``) "
                     "unless given",
         json_schema_extra=_bundled_word_allowed)
+    observed: list[str] | None = Field(
+        default=None,
+        description="the observed figures the report draws against the projection: bundled:NAME (bordersim "
+                    "observed lists them) or CSV paths relative to this file; --observed replaces them")
     # Last, so that its validator sees every other field (sim.runs.uncertain: drawn once per replication).
     # Besides key paths, the block may hold ``sample: FILE`` (sim.scenario.uncertain_sample: joint draws),
     # kept as the file's absolute path (resolved when the scenario is loaded).

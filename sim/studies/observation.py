@@ -30,13 +30,13 @@ import numpy as np
 import pandas as pd
 
 from sim.outputs.observed import people_text
+from sim.scenario.observed_sources import BUNDLED_PREFIX
 
 KINDS = ("cumulative", "daily", "period")
 """What one figure counts: a running total from the series' start (``cumulative``), one day
 (``daily``), or the days from its ``start`` to its date (``period``: a week, month, quarter, year)."""
 SERIES_KINDS = (*KINDS, "mixed")
 ALL = "all"
-BUNDLED_PREFIX = "bundled:"
 LOWER = "lower"
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1", "~"), ("false", "no", "0")
 
@@ -111,6 +111,18 @@ class ObservedSeries:
         """The figures whose date (last counted day) lies in ``(after, until]``: what a forecast
         made on ``after`` is scored on up to ``until``; None if there is none."""
         keep = [index for index, day in enumerate(self.dates) if after < day <= until]
+        return self._take(keep) if keep else None
+
+    def comparable(self, period_start: dt.date, period_end: dt.date) -> ObservedSeries | None:
+        """The figures a run of ``period_start..period_end`` can be set beside: dated within it and
+        counting from no day before its start (for an uncertain start, the window's first day);
+        None if there is none."""
+        def first(index: int) -> dt.date:
+            window = self.windows[index]
+            return window[0] if window else self.first_day(index, period_start)
+
+        keep = [index for index, day in enumerate(self.dates)
+                if period_start <= day <= period_end and first(index) >= period_start]
         return self._take(keep) if keep else None
 
     def with_values(self, values: np.ndarray) -> ObservedSeries:
