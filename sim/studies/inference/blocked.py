@@ -256,11 +256,13 @@ def _block(posterior: BlockedPosterior, transform: Unconstrained, blocks: _Block
     """One block of :data:`BLOCK_STEPS` steps for every chain, appended to ``blocks``."""
     state, kernel = blocks.state, blocks.kernel
     chains, unknowns = state.x.shape
-    theta = np.arange(posterior.parameters)
-    groups = [theta] + [posterior.parameters + np.asarray(b) for b in posterior.error_blocks]
+    theta, everything = np.arange(posterior.parameters), np.arange(unknowns)
+    # the model's step moves every unknown at once: an error scale and the values it lets drift are
+    # correlated (a small σ pins θ), which one-block-at-a-time updates cross only in tiny zig-zags
+    groups = [everything] + [posterior.parameters + np.asarray(b) for b in posterior.error_blocks]
     walks = [_RandomWalk(np.linalg.cholesky(kernel.covariance[np.ix_(g, g)]) * (2.38 / math.sqrt(len(g)) * math.exp(f)))
              for g, f in zip(groups, kernel.log_factors)]
-    steps = [(theta, walks[0])]
+    steps = [(everything, walks[0])]
     if kernel.t_location is not None:
         steps.append((theta, _StudentT(kernel.t_location, kernel.t_factor)))
     steps += list(zip(groups[1:], walks[1:]))
@@ -269,7 +271,8 @@ def _block(posterior: BlockedPosterior, transform: Unconstrained, blocks: _Block
     accepted = np.zeros(len(steps))
     for step in range(BLOCK_STEPS):
         for index, (group, proposal) in enumerate(steps):
-            accepted[index] += _gibbs_step(posterior, transform, state, group, proposal, rng, group is theta).mean()
+            accepted[index] += _gibbs_step(posterior, transform, state, group, proposal, rng,
+                                           group is theta or group is everything).mean()
         draws[step], log_prob[step] = state.x, state.log_prob
     blocks.draws.append(draws)
     blocks.log_prob.append(log_prob)
