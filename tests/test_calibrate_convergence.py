@@ -73,3 +73,15 @@ def test_the_help_states_the_sampler_defaults() -> None:
     for stated in (f"(default {DEFAULT_RHAT_MAX:g})", f"(default {DEFAULT_ESS_MIN:g})",
                    f"default {DEFAULT_MAX_EVALUATIONS:,}"):
         assert stated in text, stated
+
+
+def test_the_figures_a_report_draws_do_not_define_the_chain() -> None:
+    """A scenario that gains an ``observed:`` list (what its report draws) resumes the same chain."""
+    from sim.studies.posterior_partial import fingerprint
+
+    scenario = tiny_scenario()
+    series = [synthetic_series(TRUTH, 0.05, noise_seed=3)]
+    same = {"priors": [], "series": series, "error_priors": {}, "seed": 2, "cutoff": None, "fit_options": {}}
+    named = scenario.model_copy(update={"observed": ["bundled:un"]})
+    assert fingerprint(named, **same) == fingerprint(scenario, **same)
+    assert fingerprint(scenario, **{**same, "seed": 3}) != fingerprint(scenario, **same)

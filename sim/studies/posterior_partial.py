@@ -61,7 +61,9 @@ def fingerprint(scenario, priors: Sequence, series: Sequence, error_priors: Mapp
     """SHA-256 over what defines the chain (see the module doc)."""
     from sim.studies.observation import observations_table
 
-    parts = [scenario.to_yaml(), repr([prior.describe() for prior in priors]),
+    # the figures a report draws (`observed:`) do not define the chain: its own figures are `series`
+    model = scenario.model_copy(update={"observed": None}) if getattr(scenario, "observed", None) else scenario
+    parts = [model.to_yaml(), repr([prior.describe() for prior in priors]),
              repr(sorted((name, prior.describe()) for name, prior in error_priors.items())),
              observations_table(list(series)).to_csv(index=False), f"seed={seed}", f"cutoff={cutoff}",
              repr([(name, fit_options.get(name)) for name in CHAIN_DEFINING])]
