@@ -48,6 +48,10 @@ FIT_OPTIONS: tuple[FitOption, ...] = (
         "--max-evaluations", min=2, help="Model evaluations at most (posterior: default 200,000 per chain, then it "
                                          "stops unconverged; point: default 120).")],
         None, "max_evaluations"),
+    FitOption("max_rounds", Annotated[int | None, typer.Option(
+        "--max-rounds", min=1, max=2, help="posterior: correction rounds at most (default 2: a second one when the "
+                                           "answer left the region the first one measured).")],
+        None, "max_rounds"),
     FitOption("sim_replications", Annotated[int | None, typer.Option(
         "--sim-replications", min=2, help="posterior: simulation replications per correction round (each at its "
                                           "own posterior draw, with its own households; default 2 x figures + "

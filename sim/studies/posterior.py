@@ -271,6 +271,7 @@ class _Settings:
     max_evaluations: int
     checkpoint: Path | None
     resume: bool
+    max_rounds: int = 2
 
 
 def fit_posterior(
@@ -290,6 +291,7 @@ def fit_posterior(
     rhat_max: float | None = None,
     ess_min: float | None = None,
     max_evaluations: int | None = None,
+    max_rounds: int | None = None,
     checkpoint: Path | None = None,
     resume: bool = False,
     surrogate: Callable | None = None,
@@ -306,7 +308,7 @@ def fit_posterior(
     ``jobs`` local processes). ``error_priors`` maps an error term (``error_scale.SERIES``,
     ``error_correlation.SERIES``) to its prior; ``independent_errors`` makes every reporter's
     errors on running totals independent. ``simulation_replications``: simulation runs per correction round (default:
-    :func:`default_replications`).
+    :func:`default_replications`); ``max_rounds``: correction rounds at most (default :data:`MAX_ROUNDS`).
     ``checkpoint``: a folder where every stage is saved as it goes; ``resume`` continues from it.
     ``surrogate(scenario, until)`` makes the cheap model (default: the fluid path). ``status`` gets
     a line after every block of every chain (its stage, steps, R-hat and ESS so far).
@@ -330,14 +332,14 @@ def fit_posterior(
     unknowns = priors + errors.priors
     walkers = checked_walkers(len(unknowns), walkers)
     settings = _Settings(walkers, rhat_max or DEFAULT_RHAT_MAX, ess_min or DEFAULT_ESS_MIN,
-                         max_evaluations or DEFAULT_MAX_EVALUATIONS, checkpoint, resume)
+                         max_evaluations or DEFAULT_MAX_EVALUATIONS, checkpoint, resume, max_rounds or MAX_ROUNDS)
     until = max(day for s in series for day in s.dates)
     figure_map = FigureMap(tuple(series), scenario.period.start)
     likelihood = Likelihood(figures, errors, SimulatorNoise.none(len(figures), len(priors)))
     log_posterior = SurrogatePosterior((surrogate or default_surrogate)(scenario, until), priors, figure_map,
                                        likelihood)
     center = _initial_point(scenario, priors, errors.priors)
-    planned = settings.max_evaluations + MAX_ROUNDS * replications
+    planned = settings.max_evaluations + settings.max_rounds * replications
     tracker = _Progress(progress, planned, status)
     owned = executor is None
     if owned:
@@ -397,7 +399,7 @@ def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedF
     again if the answer moved out of the region measured. Returns (answering run, rounds)."""
     priors = log_posterior.priors
     rounds = 0
-    for rounds in range(1, MAX_ROUNDS + 1):
+    for rounds in range(1, settings.max_rounds + 1):
         points = correction_points(_flat(run)[:, :len(priors)], replications,
                                    stream(seed, rounds, "posterior/correction-points"), priors)
         tracker.say(f"measuring the simulation: {replications} replications at draws of the posterior "
