@@ -61,7 +61,7 @@ def test_the_arc_prior_keeps_the_fitted_priors_up_to_the_end_of_2024() -> None:
     keys = set(scenario.uncertain)
     assert "groups.undocumented.departures.hazard.18.rate" in keys  # Nov-Dec 2024, fitted
     assert "groups.undocumented.departures.hazard.19.rate" not in keys  # Jan 2025: cut
-    assert len(keys) == 18  # the 20 fitted values but steps 19 and 20 (2025)
+    assert len(keys) == 17  # the 19 fitted values but steps 19 and 20 (2025)
 
 
 def test_the_arc_prior_predictive_brackets_the_un_total_at_the_end_of_2024() -> None:
