@@ -20,7 +20,7 @@ class GaussianTheta:
     error term has no say and keeps its prior."""
 
     parameters = 3
-    error_blocks = [np.array([0])]
+    error_blocks = (np.array([0]),)
 
     def __init__(self) -> None:
         self.unknown_priors = [Prior.from_text(f"x{i}", "normal(0, 1000)") for i in range(3)] + \
@@ -40,7 +40,7 @@ class UnknownScale:
     the location, the answer by quadrature."""
 
     parameters = 1
-    error_blocks = [np.array([0])]
+    error_blocks = (np.array([0]),)
     observed = np.random.default_rng(11).normal(2.0, 0.5, 12)
 
     def __init__(self) -> None:
@@ -120,7 +120,7 @@ class MinorMode:
     ages under a random walk (the valley between is ~70 log units deep)."""
 
     parameters = 1
-    error_blocks = [np.array([0])]
+    error_blocks = (np.array([0]),)
 
     def __init__(self) -> None:
         self.unknown_priors = [Prior.from_text("x", "normal(0, 100)"), Prior.from_text("error_scale.s", "halfnormal(0.2)")]

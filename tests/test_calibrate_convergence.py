@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 from posterior_synthetic import KEYS, PRIOR_HIGH, PRIOR_LOW, synthetic_series, tiny_scenario
+from test_posterior import TRUTH
 from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.studies.inference.sampler import CHAIN_FILE
-from test_posterior import TRUTH
 
 
 def _files(tmp_path):

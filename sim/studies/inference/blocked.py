@@ -96,7 +96,7 @@ class BlockedPosterior:
     error_blocks: list[np.ndarray]
     unknown_priors: list[Prior]
 
-    def paths(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    def paths(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
         raise NotImplementedError
 
     def log_likelihoods(self, log_means: np.ndarray, extra_diagonal: np.ndarray,
