@@ -5,6 +5,7 @@ check *what* a fresh ``bordersim`` process loads, which is what its start-up tim
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,14 @@ def test_a_command_built_alone_reads_its_arguments_as_in_the_whole_command_line(
         expected = CliRunner().invoke(sim.cli.app, arguments, prog_name="bordersim")
         got = CliRunner().invoke(alone, arguments, prog_name="bordersim")
         assert (got.exit_code, got.output) == (expected.exit_code, expected.output)
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly() -> None:
+    """``bordersim sbc --help | head -1``: the reader closes the pipe; click's exit 1, no traceback."""
+    child = subprocess.Popen([sys.executable, "-c", "from sim.cli import main; main()", "sbc", "--help"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "80"})
+    child.stdout.readline()
+    child.stdout.close()  # the reader went away after one line
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 1
+    assert "Traceback" not in stderr, stderr

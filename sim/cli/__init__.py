@@ -137,7 +137,8 @@ def main() -> None:
         context = f"{error.ctx.command_path}: " if error.ctx is not None else ""
         typer.echo(f"error: {context}{error.format_message()} (see --help)", err=True)
         sys.exit(BAD_INPUT)
-    except (typer.Abort, exceptions.Abort, KeyboardInterrupt):  # Ctrl-C or SIGTERM outside a command's guard
+    # (recent typer's vendored click has no Abort of its own: typer's is the one it raises)
+    except (typer.Abort, getattr(exceptions, "Abort", typer.Abort), KeyboardInterrupt):  # Ctrl-C or SIGTERM outside a command's guard
         typer.echo("error: interrupted: nothing was written", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
