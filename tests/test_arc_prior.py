@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario
-from sim.scenario.cut import cut_data
 from sim.runs.study import run
 from sim.scenario import scenario_from_dict
+from sim.scenario.cut import cut_data
 from sim.scenario.keypath import get_path, parse_key_path
 
 ARC = Path(__file__).resolve().parents[1] / "scenarios" / "arc-2023-2025.yaml"

@@ -55,7 +55,7 @@ def test_events_at_the_horizon_itself_are_left_for_later():
     for environment_class in (simpy.Environment, Environment):
         env = environment_class()
         fired = []
-        env.timeout(5).callbacks.append(lambda event: fired.append(env.now))
+        env.timeout(5).callbacks.append(lambda event, fired=fired, env=env: fired.append(env.now))
         env.run(until=5)
         assert fired == [] and env.now == 5
         env.run(until=6)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from fluid_reference_cases import ARC, GOLDEN, PHASE1, arc_points, evaluate, phase1_points
 
 RELATIVE = 1e-9

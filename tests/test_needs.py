@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from builders import SMALL_CAMP, build
 from conftest import MINIMAL_SCENARIO, scenario_problems, write_scenario
 
+from builders import SMALL_CAMP, build
 from sim.outputs.needs import NeedSeries, needs_table
 from sim.runs.study import run
 from sim.scenario.needs_defaults import bundled_needs

@@ -5,12 +5,12 @@ from __future__ import annotations
 import gc
 
 import simpy
+from test_chained_service_ends import BUSY_BORDER
 
 from builders import build
 from sim.model import engine
 from sim.model.camps import Camp
 from sim.model.crossings import Crossing
-from test_chained_service_ends import BUSY_BORDER
 
 
 def test_a_finished_replication_leaves_nothing_for_the_cyclic_collector():
