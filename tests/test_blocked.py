@@ -142,3 +142,32 @@ def test_a_chain_stuck_in_a_minor_mode_is_moved_during_warm_up() -> None:
     kept = run.kept[:, :, 0]
     assert (kept > 6).mean() < 0.01  # the minor mode's mass, 0.001, not one chain's quarter
     assert abs(kept.mean()) < 0.2
+
+
+class Ring:
+    """A thin ring x² + y² = 1 ± 0.01: no Student-t fitted to it proposes onto it."""
+
+    parameters = 2
+    error_blocks = (np.array([0]),)
+
+    def __init__(self) -> None:
+        self.unknown_priors = [Prior.from_text(f"x{i}", "normal(0, 10)") for i in range(2)] + \
+            [Prior.from_text("error_scale.s", "halfnormal(0.2)")]
+        self.paths_asked = 0
+
+    def paths(self, theta):
+        self.paths_asked += len(theta)
+        return np.asarray(theta, float), np.zeros_like(theta)
+
+    def log_likelihoods(self, log_means, extra, error_values):
+        return stats.norm(1.0, 0.01).logpdf(np.hypot(log_means[:, 0], log_means[:, 1]))
+
+
+def test_an_independence_proposal_that_never_lands_is_dropped_during_warm_up() -> None:
+    posterior = Ring()
+    angles = np.random.default_rng(3).uniform(0, 2 * np.pi, 100)
+    screen = np.column_stack([np.cos(angles), np.sin(angles), np.full(100, 0.2)])
+    run = sample_blocked(posterior, screen[:4], screen, seed=2, rhat_max=1.0, max_evaluations=minimum_evaluations() * 3)
+    assert np.isnan(run.t_acceptance)
+    # the starts, block 1 without the t, blocks 2 and 3 with it (two paths a step), then one path a step
+    assert run.evaluations == posterior.paths_asked == 4 + 4 * 100 * (len(run.chain) // 100 + 2)

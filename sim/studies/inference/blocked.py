@@ -19,9 +19,9 @@ the posterior invariant):
    tiny zig-zags (measured on the arc: bulk ESS 7 after 6,300 steps).
 2. **θ, from afar**: an independence proposal (Tierney 1994), a multivariate Student-t (ν = 5)
    fitted to the warm-up, 1.2 times wider; accepted, it is a fresh draw, where the random walk
-   needs ~p steps to cross the posterior. Kept after warm-up only where it accepted at least
-   :data:`MIN_T_ACCEPTANCE` of its proposals in the warm-up's last block (far from Gaussian, or in
-   many dimensions, it would double every step's cost for few moves).
+   needs ~p steps to cross the posterior. Left out for good once a warm-up block (from the
+   :data:`MIN_WARMUP_BLOCKS`-th) accepts fewer than :data:`MIN_T_ACCEPTANCE` of its proposals (far
+   from Gaussian, or in many dimensions, it would double every step's cost for few moves).
 3. **error terms, series by series** (σ_s, and ρ_s where it has one): a random walk per series
    with its own covariance and scale, the path held: no model evaluation.
 
@@ -196,7 +196,6 @@ def sample_blocked(
                 progress(_adapting(blocks, max_evaluations, rhat_max, ess_min))
             elif _warm(blocks):
                 blocks.warmup = len(blocks.draws)
-                blocks.kernel = _kept_independence(blocks)
             else:
                 progress(_adapting(blocks, max_evaluations, rhat_max, ess_min))
         if checkpoint is not None:
@@ -358,19 +357,20 @@ def _adapted(blocks: _Blocks, transform: Unconstrained, screen_draws: np.ndarray
     acceptance = np.delete(blocks.acceptance[-1], 1)
     targets = np.array([THETA_ACCEPTANCE] + [ERROR_ACCEPTANCE] * (len(acceptance) - 1))
     # the t's shape: ν/(ν − 2) times it is its covariance, so this makes the t's spread T_WIDENING × the draws'
+    log_factors = blocks.kernel.log_factors + 2.0 * (acceptance - targets)
+    if _independence_dropped(blocks):
+        return _Kernel(covariance, log_factors)
     shape = covariance[:parameters, :parameters] * (T_WIDENING ** 2 * (T_DEGREES_OF_FREEDOM - 2) / T_DEGREES_OF_FREEDOM)
-    return _Kernel(covariance, blocks.kernel.log_factors + 2.0 * (acceptance - targets),
-                   z[:, :parameters].mean(axis=0), np.linalg.cholesky(shape))
+    return _Kernel(covariance, log_factors, z[:, :parameters].mean(axis=0), np.linalg.cholesky(shape))
 
 
-def _kept_independence(blocks: _Blocks) -> _Kernel:
-    """The kernel after warm-up: θ's Student-t only where the warm-up's last block accepted at least
-    :data:`MIN_T_ACCEPTANCE` of its proposals (a poor fit in many dimensions would double the cost
-    of every step for few moves)."""
-    kernel = blocks.kernel
-    if blocks.acceptance[-1][1] >= MIN_T_ACCEPTANCE:
-        return kernel
-    return _Kernel(kernel.covariance, kernel.log_factors)
+def _independence_dropped(blocks: _Blocks) -> bool:
+    """Whether θ's Student-t is (from now on) left out: from the :data:`MIN_WARMUP_BLOCKS`-th block,
+    once a block accepted fewer than :data:`MIN_T_ACCEPTANCE` of its proposals. On the long arc it
+    accepts ~1 % (19 values, far from Gaussian): kept, it would double the warm-up's cost for nothing."""
+    done = len(blocks.draws)
+    already = done > MIN_WARMUP_BLOCKS and blocks.kernel.t_location is None
+    return already or (done >= MIN_WARMUP_BLOCKS and blocks.acceptance[-1][1] < MIN_T_ACCEPTANCE)
 
 
 def _restarted(blocks: _Blocks, rng: np.random.Generator) -> bool:

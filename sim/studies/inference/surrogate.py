@@ -72,6 +72,27 @@ class SimulatedFigures:
             return index, str(error).splitlines()[0]
 
 
+class FluidFigures:
+    """``(index, θ values)`` ↦ ``(index, (figures, declared extra variance))`` on the fluid path, or
+    ``(index, None)`` where the scenario refuses θ: the function local worker processes run to give
+    the answering chains their paths side by side (one path per chain per step, 10–15 ms each on
+    the long arc)."""
+
+    def __init__(self, surrogate: Callable[[Mapping[str, float]], Mapping[str, np.ndarray]], figure_map: FigureMap) -> None:
+        self.surrogate = surrogate
+        self.figure_map = figure_map
+
+    def __call__(self, indexed):
+        from sim.scenario.errors import ScenarioError
+
+        index, values = indexed
+        try:
+            daily = self.surrogate(values)
+        except ScenarioError:
+            return index, None
+        return index, (self.figure_map.values(daily), self.figure_map.extra_variance(daily))
+
+
 class SurrogatePosterior:
     """Vectorized log posterior on the fluid path: positions (walkers × unknowns) ↦ (log posterior,
     figures' model values). Unknowns: the fitted key paths, then the error terms."""
@@ -83,6 +104,8 @@ class SurrogatePosterior:
         self.figure_map = figure_map
         self.likelihood = likelihood
         self.emulator = None  # a checked PolynomialEmulator of the fluid path, when one is trusted
+        self.path_executor = None  # local worker processes that compute several chains' paths at once
+        self._fluid_figures = FluidFigures(surrogate, figure_map)  # one object: the workers' pool lives while it is used
 
     @property
     def dimension(self) -> int:
@@ -126,22 +149,27 @@ class SurrogatePosterior:
     def paths(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row of θ: the expected log(1 + figure) of the simulation (NaN where the scenario refuses
         θ) and the extra variance figures declare, in log units²."""
-        from sim.scenario.errors import ScenarioError
-
         theta = np.atleast_2d(theta)
         likelihood = self.likelihood
         if self.emulator is not None:
             return self.emulator(theta) + likelihood.noise.offset_batch(theta), np.zeros((len(theta), len(likelihood.figures)))
         log_means = np.full((len(theta), len(likelihood.figures)), np.nan)
         extra = np.zeros_like(log_means)
-        for row, point in enumerate(theta):
-            try:
-                model, declared = self.fluid(point)
-            except ScenarioError:
-                continue
-            log_means[row] = likelihood.mean(model, point)
-            extra[row] = likelihood.extra_diagonal(model, declared)
+        for row, path in self._fluid_paths(theta):
+            if path is not None:
+                model, declared = path
+                log_means[row] = likelihood.mean(model, theta[row])
+                extra[row] = likelihood.extra_diagonal(model, declared)
         return log_means, extra
+
+    def _fluid_paths(self, theta: np.ndarray):
+        """(row, (figures, declared extra variance) or None) for every row of θ: on the path
+        executor's workers when there is one and more than one row, else here. The likelihood's
+        parts (its offset changes between rounds) are applied by the caller, here."""
+        tasks = [(row, self.values(point)) for row, point in enumerate(theta)]
+        if self.path_executor is None or len(tasks) < 2:
+            return map(self._fluid_figures, tasks)
+        return self.path_executor.map_unordered(self._fluid_figures, tasks)
 
     def log_likelihoods(self, log_means: np.ndarray, extra_diagonal: np.ndarray, error_values: np.ndarray) -> np.ndarray:
         return self.likelihood.log_likelihood_batch(log_means, error_values, extra_diagonal)
