@@ -54,7 +54,8 @@ class Remembered:
         for prior in fit:
             mean = samples[prior.key].mean()
             samples[prior.key] = mean + (samples[prior.key] - mean) / self.shrink
-        return types.SimpleNamespace(samples=samples)
+        fitted = self.fits[key]
+        return types.SimpleNamespace(samples=samples, diagnostics=fitted.diagnostics, converged=fitted.converged)
 
 
 CHEAP = {"rhat_max": 1.1, "ess_min": 40, "simulation_replications": 8}
@@ -80,6 +81,11 @@ def test_a_small_sbc_passes_the_real_fit_and_flags_an_overconfident_one(tmp_path
     assert narrow <= 7, narrow
     assert sbc.verdict(overconfident.coverage, overconfident.uniformity) == (False, False)  # both flagged
     assert any("OUT OF RANGE" in line for line in overconfident.lines())
+    # how every fit ended is on record, beside its ranks
+    fits = real.ranks.drop_duplicates("dataset")
+    assert len(fits) == DATASETS and (fits["evaluations"] > 0).all() and (fits["rhat_max"] >= 0.99).all()
+    assert f"fits converged: {int(fits['converged'].sum())} of {DATASETS}" in "\n".join(real.lines())
+    assert "fits converged:" in (tmp_path / "real" / "sbc.md").read_text()
     # The truths come from the prior, each data set from its own replication seed, never the fit's.
     truths = real.ranks["truth"]
     assert truths.between(0.004, 0.06).all() and truths.nunique() == DATASETS
@@ -104,6 +110,7 @@ def test_parallel_and_resumed_runs_write_what_a_serial_run_writes(tmp_path) -> N
     table = pd.read_csv(tmp_path / "serial" / "ranks.csv")
     assert list(table.columns) == sbc.RANK_COLUMNS and len(table) == 3
     assert table["rank"].between(0, 19).all() and (table["draws"] == 19).all()
+    assert table["converged"].dtype == bool and (table["ess_bulk_min"] > 0).all()
     assert (table["p05"] <= table["posterior_mean"]).all() and (table["posterior_mean"] <= table["p95"]).all()
 
 

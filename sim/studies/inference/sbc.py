@@ -51,7 +51,11 @@ DATASETS_NAME = "datasets.jsonl"
 RESOLVED_NAME = "scenario.resolved.yaml"
 MAX_DATASETS = 100_000
 RANK_COLUMNS = ["dataset", "parameter", "truth", "rank", "draws", "inside_50", "inside_90", "posterior_mean",
-                "p05", "p95", "seed"]
+                "p05", "p95", "seed", "converged", "rhat_max", "ess_bulk_min", "evaluations"]
+"""The last four describe the data set's fit (the same on each of its rows): whether it met the
+convergence criteria, its largest rank R-hat and smallest bulk ESS over every unknown, and the
+model evaluations it took. SBC judges the calibration *as it runs by default*: a fit that stopped
+unconverged still counts, and says so here."""
 
 
 class SbcError(ValueError):
@@ -140,7 +144,8 @@ class DatasetFit:
                            f"{str(error).splitlines()[0]}") from None
         result = fit(self.scenario, figures, self.priors, self.seed, jobs=1, error_priors=self.error_priors,
                      **self.fit_options)
-        return dataset, self.rows(dataset, truth, result.samples, replication_seed)
+        rows = self.rows(dataset, truth, result.samples, replication_seed)
+        return dataset, [{**row, **fit_facts(result)} for row in rows]
 
     def rows(self, dataset: int, truth: dict[str, float], samples: pd.DataFrame, replication_seed: int
              ) -> list[dict[str, Any]]:
@@ -166,6 +171,17 @@ class DatasetFit:
                          "posterior_mean": float(np.average(values, weights=weights)), "p05": float(p05),
                          "p95": float(p95), "seed": replication_seed})
         return rows
+
+
+def fit_facts(result) -> dict[str, Any]:
+    """A fit's convergence in the columns of ``ranks.csv``: converged, largest R-hat, smallest bulk
+    ESS (over every unknown, error terms included) and the surrogate evaluations it took."""
+    table = result.diagnostics
+    rhat = table.loc[table["quantity"] == "rhat_rank", "value"]
+    ess = table.loc[table["quantity"] == "ess_bulk", "value"]
+    evaluations = table.loc[table["quantity"] == "surrogate_evaluations", "value"]
+    return {"converged": bool(result.converged), "rhat_max": float(rhat.max()), "ess_bulk_min": float(ess.min()),
+            "evaluations": int(evaluations.iloc[0])}
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +351,7 @@ class SbcResult:
     wall_seconds: float
 
     def lines(self) -> list[str]:
-        return summary_lines(self.coverage, self.uniformity, self.resumed)
+        return summary_lines(self.coverage, self.uniformity, self.resumed, self.ranks)
 
 
 def ranks_table(plan: SbcPlan) -> pd.DataFrame:
@@ -383,7 +399,7 @@ def _write(plan: SbcPlan, scenario, executor, ranks, coverage, uniformity, resum
          "run_hash": run_hash(resolved, plan.seed, plan.datasets, "sbc")})
     bins = {row["parameter"]: int(row["bins"]) for _, row in uniformity.iterrows() if row["parameter"] != "combined"}
     figure = rank_histograms_png(ranks, plan.draws, bins)
-    report = report_markdown(plan, scenario.name, coverage, uniformity)
+    report = report_markdown(plan, scenario.name, coverage, uniformity, ranks)
     return write_results_folder(plan.destination, tables={"ranks.csv": ranks, "coverage.csv": coverage,
                                                           "uniformity.csv": uniformity},
                                 manifest=manifest, scenario_sources=sources, resolved_text=resolved,
@@ -416,10 +432,13 @@ def verdict_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame) -> list[str]
     return lines
 
 
-def summary_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame, resumed: int = 0) -> list[str]:
+def summary_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame, resumed: int = 0,
+                  ranks: pd.DataFrame | None = None) -> list[str]:
     """What the command prints: per parameter coverage and uniformity, then the verdict."""
     lines = [f"Resumed: {resumed} data sets were already done"] if resumed else []
     lines.append(f"Simulation-based calibration over {int(coverage['datasets'].max())} data sets:")
+    if ranks is not None and len(ranks):
+        lines.append("  " + convergence_line(ranks))
     tests = uniformity.set_index("parameter")
     for _, row in coverage.iterrows():
         test = tests.loc[row["parameter"]]
@@ -431,7 +450,16 @@ def summary_lines(coverage: pd.DataFrame, uniformity: pd.DataFrame, resumed: int
     return lines + verdict_lines(coverage, uniformity)
 
 
-def report_markdown(plan: SbcPlan, scenario_name: str, coverage: pd.DataFrame, uniformity: pd.DataFrame) -> str:
+def convergence_line(ranks: pd.DataFrame) -> str:
+    """How the fits ended: how many converged, the worst R-hat and ESS, the evaluations they took."""
+    fits = ranks.drop_duplicates("dataset")
+    return (f"fits converged: {int(fits['converged'].sum())} of {len(fits)} (largest R-hat "
+            f"{fits['rhat_max'].max():.3f}, smallest bulk ESS {fits['ess_bulk_min'].min():.0f}; median "
+            f"{fits['evaluations'].median():,.0f} evaluations a fit)")
+
+
+def report_markdown(plan: SbcPlan, scenario_name: str, coverage: pd.DataFrame, uniformity: pd.DataFrame,
+                    ranks: pd.DataFrame) -> str:
     """``sbc.md``: what was run and what it shows, for a reader of the folder."""
     options = ", ".join(f"{key}={value}" for key, value in sorted(plan.fit_options.items())) or "defaults"
     parts = [f"# Simulation-based calibration: {scenario_name}", "",
@@ -449,7 +477,7 @@ def report_markdown(plan: SbcPlan, scenario_name: str, coverage: pd.DataFrame, u
                      f"{row['coverage_90_ci95_high']:.2f}] | {tests.loc[row['parameter'], 'p_value']:.3g} | "
                      f"{int(tests.loc[row['parameter'], 'at_ends'])} ({tests.loc[row['parameter'], 'at_ends_expected']:.1f}, "
                      f"{tests.loc[row['parameter'], 'at_ends_p_value']:.3g}) |")
-    parts += ["", *(f"- {line}" for line in verdict_lines(coverage, uniformity)), "",
+    parts += ["", f"- {convergence_line(ranks)}", *(f"- {line}" for line in verdict_lines(coverage, uniformity)), "",
               ("Files: `ranks.csv` (one row per data set and parameter), `coverage.csv`, `uniformity.csv` "
                "(per parameter a chi-square of the binned ranks and a test of the truths beyond every draw; "
                "`combined`: the smallest p-value times the number of tests), "
