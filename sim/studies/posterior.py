@@ -92,10 +92,10 @@ SCREEN_STEPS = 300
 """The screening chain only has to find where the posterior is and how wide it roughly is."""
 MAX_ROUNDS = 2
 """A second correction round when the answer moved out of the region the first one measured."""
-PARALLEL_PATH_SECONDS = 0.008
-"""A model path costing more than this is computed on the worker processes, one chain a task (the
-long arc's 10–15 ms: ~1.8× with two workers); below it, sending tasks costs more than it saves
-(phase 1's ~4 ms a path: 3.3 s per 100 steps on two workers against 2.5 s in one process)."""
+PARALLEL_PATH_SECONDS = 0.005
+"""A model path costing more than this is computed on the worker processes, the chains split
+between them (measured, four chains on two workers: the long arc's ~7 ms paths ×1.78; phase 1's
+~2 ms paths ×1.09, not worth the workers' memory and start)."""
 INITIAL_BALL = 0.02
 FIT_TABLE_DRAWS = 1000
 EMULATOR_CHECKS = 100

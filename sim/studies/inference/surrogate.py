@@ -73,19 +73,21 @@ class SimulatedFigures:
 
 
 class FluidFigures:
-    """``(index, θ values)`` ↦ ``(index, (figures, declared extra variance))`` on the fluid path, or
-    ``(index, None)`` where the scenario refuses θ: the function local worker processes run to give
-    the answering chains their paths side by side (one path per chain per step, 10–15 ms each on
-    the long arc)."""
+    """``[(index, θ values), ...]`` ↦ ``[(index, (figures, declared extra variance)), ...]`` on the
+    fluid path, ``(index, None)`` where the scenario refuses θ: the function local worker processes
+    run to give the answering chains their paths side by side (several chains a task: a task's
+    round trip costs about as much as a path)."""
 
     def __init__(self, surrogate: Callable[[Mapping[str, float]], Mapping[str, np.ndarray]], figure_map: FigureMap) -> None:
         self.surrogate = surrogate
         self.figure_map = figure_map
 
-    def __call__(self, indexed):
+    def __call__(self, chunk):
+        return [self.one(index, values) for index, values in chunk]
+
+    def one(self, index: int, values):
         from sim.scenario.errors import ScenarioError
 
-        index, values = indexed
         try:
             daily = self.surrogate(values)
         except ScenarioError:
@@ -167,9 +169,11 @@ class SurrogatePosterior:
         executor's workers when there is one and more than one row, else here. The likelihood's
         parts (its offset changes between rounds) are applied by the caller, here."""
         tasks = [(row, self.values(point)) for row, point in enumerate(theta)]
-        if self.path_executor is None or len(tasks) < 2:
-            return map(self._fluid_figures, tasks)
-        return self.path_executor.map_unordered(self._fluid_figures, tasks)
+        workers = 1 if self.path_executor is None else min(len(tasks), self.path_executor.workers)
+        if workers < 2:
+            return self._fluid_figures(tasks)
+        chunks = [tasks[start::workers] for start in range(workers)]
+        return [path for done in self.path_executor.map_unordered(self._fluid_figures, chunks) for path in done]
 
     def log_likelihoods(self, log_means: np.ndarray, extra_diagonal: np.ndarray, error_values: np.ndarray) -> np.ndarray:
         return self.likelihood.log_likelihood_batch(log_means, error_values, extra_diagonal)
