@@ -350,7 +350,7 @@ def fit_posterior(
     if owned:
         executor = executors.SerialExecutor() if jobs <= 1 else executors.ProcessExecutor(jobs)
     if isinstance(executor, executors.ProcessExecutor) and executor.workers > 1:
-        settings.path_executor = executor  # a task per chain: too small to send to a Dask cluster
+        settings.path_executor = executor  # the chains' paths: tasks of milliseconds, too small for a Dask cluster
     simulated = SimulatedFigures(CrossedEvaluator(scenario, seed, until, remember_draws=False), figure_map)
     try:
         if checkpoint is not None:
