@@ -21,7 +21,7 @@ from sim.cli import app
 from sim.runs.evaluate import daily_crossed
 from sim.runs.executors import SerialExecutor
 from sim.scenario import load_scenario
-from sim.studies.forecast_draws import ParameterRows
+from sim.studies.forecast_draws import ParameterRows, forecast_outcomes
 from sim.studies.observation import ObservedSeries, read_observations
 from sim.studies.priors import Prior
 from sim.studies.rolling import plan as rolling
@@ -153,6 +153,29 @@ def test_the_unfitted_forecast_draws_every_row_from_the_priors() -> None:
     assert rows.error_scales["error_scale.un"].mean() == pytest.approx(0.2 * math.sqrt(2 / math.pi), rel=0.05)
     again = ParameterRows.from_priors(PRIORS, sigma, seed=3, rows=4000)
     assert again.samples[KEY].tolist() == values.tolist()  # the same seed, the same rows
+
+
+def test_a_forecast_cut_before_later_hazard_steps_leaves_their_uncertain_values_out(tmp_path) -> None:
+    """The arc names priors of steps years after an early cutoff: the cut removes those steps, and
+    their values (the scenario's own and the fitted ones) can change nothing before it."""
+    tiny, _ = write_tiny(tmp_path)
+    later = tiny.read_text(encoding="utf-8").replace(
+        "        - {from: 2023-11-01, rate: 0.08}\n",
+        "        - {from: 2023-11-01, rate: 0.08}\n        - {from: 2023-11-15, rate: 0.02}\n"
+        "        - {from: 2023-11-18, rate: 0.01}\n")
+    later += "uncertain:\n  groups.undocumented.departures.hazard.2.rate: {dist: uniform, low: 0.005, high: 0.02}\n"
+    tiny.write_text(later, encoding="utf-8")
+    scenario = load_scenario(tiny)
+    fitted = [KEY, "groups.undocumented.departures.hazard.1.rate"]
+    rows = ParameterRows(fitted, pd.DataFrame({KEY: [0.1, 0.2], fitted[1]: [0.02, 0.03], "weight": [1.0, 1.0]}),
+                         pd.DataFrame(index=range(2)))
+    with SerialExecutor() as executor:
+        future, outcomes = forecast_outcomes(scenario, rows, D(2023, 11, 10), 2, 5, executor)
+    assert len(future.groups["undocumented"].departures.hazard) == 1
+    assert len(outcomes) == 2
+    with SerialExecutor() as executor:
+        future, _ = forecast_outcomes(scenario, rows, D(2023, 11, 16), 2, 5, executor)
+    assert len(future.groups["undocumented"].departures.hazard) == 2  # step 1 kept, drawn from the rows
 
 
 # --------------------------------------------------------------------------------------------

@@ -78,18 +78,31 @@ def forecast_scenario(scenario, sample_path: str, fitted: Sequence[str], until: 
     """The scenario cut at ``until`` whose replications draw rows of the sample at ``sample_path``.
 
     The scenario's own per-key uncertain values stay, except those now fitted (the sample
-    replaces them); its target is dropped (a backtest forecasts the observed series).
+    replaces them) and those of steps the cut removed (a hazard step that starts after ``until``
+    cannot change a day before it); its target is dropped (a backtest forecasts the observed series).
     """
-    from sim.runs.evaluate import cut_data
-    from sim.scenario import scenario_from_dict
+    from sim.scenario.cut import cut_data
+    from sim.scenario.loading import scenario_from_dict
     from sim.scenario.uncertain_sample import SAMPLE_KEY
 
     data = scenario.to_yaml_dict()
     own = {key: value for key, value in (data.get("uncertain") or {}).items()
            if key != SAMPLE_KEY and key not in fitted}
     data = cut_data(data, until)
-    data["uncertain"] = {**own, SAMPLE_KEY: sample_path}
+    data["uncertain"] = {**{key: value for key, value in own.items() if exists_in(data, key)},
+                         SAMPLE_KEY: sample_path}
     return scenario_from_dict(data, source=scenario.source or "<backtest>")
+
+
+def exists_in(data: dict, key: str) -> bool:
+    """Whether scenario data (``to_yaml_dict``) has the value at key path ``key``."""
+    from sim.scenario.keypath import KeyPathError, get_path
+
+    try:
+        get_path(data, key)
+    except KeyPathError:
+        return False
+    return True
 
 
 def forecast_outcomes(scenario, rows: ParameterRows, until: dt.date, replications: int, seed: int, executor,
@@ -97,18 +110,22 @@ def forecast_outcomes(scenario, rows: ParameterRows, until: dt.date, replication
     """The forecast scenario (drawing ``rows``) and its replications' outcomes.
 
     The rows are written where the scenario can name them (``sample_folder``, else a temporary
-    folder removed afterwards: once loaded, the sample lives in memory and travels with the jobs).
+    folder removed afterwards: once loaded, the sample lives in memory and travels with the jobs),
+    without the columns of steps the cut at ``until`` removed.
     """
     import shutil
     import tempfile
 
     from sim.runs.runner import run_replications
+    from sim.scenario.cut import cut_data
     from sim.studies.posterior_output import posterior_csv_text
 
+    cut = cut_data(scenario.to_yaml_dict(), until)
+    removed = [key for key in rows.keys if not exists_in(cut, key)]
     folder = sample_folder or tempfile.mkdtemp(prefix="bordersim-backtest-")
     try:
         sample_path = str(Path(folder) / "posterior.csv")
-        Path(sample_path).write_text(posterior_csv_text(rows.samples), encoding="utf-8")
+        Path(sample_path).write_text(posterior_csv_text(rows.samples.drop(columns=removed)), encoding="utf-8")
         future = forecast_scenario(scenario, sample_path, rows.keys, until)
         outcomes = run_replications(future, range(replications), seed, executor=executor, progress=progress)
     finally:
