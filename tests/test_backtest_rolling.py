@@ -295,3 +295,13 @@ def test_resume_takes_an_interrupted_run_only(tmp_path) -> None:
     assert result.exit_code == 2 and result.stderr.strip() == (
         f"error: --resume {tmp_path / 'spec.json'}: 'priors' is missing or not a list; the folder is left as it is: "
         "restore it, or start again")
+
+
+def test_a_cutoff_panel_with_one_figure_spans_days_not_years() -> None:
+    from sim.outputs.rolling_figures import padded_date_span
+
+    cutoff = pd.Timestamp("2023-11-22 23:59")
+    first, last = padded_date_span([cutoff, pd.Timestamp("2023-11-24")])
+    assert first == cutoff - pd.Timedelta(days=3) and last == pd.Timestamp("2023-11-27")
+    first, last = padded_date_span([cutoff, pd.Timestamp("2024-05-20")])
+    assert pd.Timedelta(days=7) < cutoff - first < pd.Timedelta(days=8)  # 4 % of 180 days

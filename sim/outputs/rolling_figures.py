@@ -34,6 +34,14 @@ def _when(days) -> pd.Series:
     return pd.to_datetime(pd.Series(list(days), dtype=str))
 
 
+def padded_date_span(times) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The dates drawn, padded by 4 % of their span and at least 3 days: one figure alone would
+    otherwise get matplotlib's default span of years."""
+    first, last = min(times), max(times)
+    pad = max(pd.Timedelta(days=3), (last - first) * 0.04)
+    return first - pad, last + pad
+
+
 def cutoff_png(figures: pd.DataFrame, known: pd.DataFrame, cutoff: dt.date) -> bytes:
     """``figures``: the cutoff's ``figures.csv`` rows; ``known``: the figures up to the cutoff
     (series, kind, start, date, value: :func:`sim.studies.observation.observations_table`), drawn
@@ -66,6 +74,8 @@ def cutoff_png(figures: pd.DataFrame, known: pd.DataFrame, cutoff: dt.date) -> b
             axes.plot(_when(before["date"]), before["value"], linestyle="none", marker="o", markerfacecolor="white",
                       color="black", markersize=4, label="known at the cutoff")
         axes.axvline(cutoff_time, color="#555555", linestyle=":", linewidth=1.2, label=f"cutoff {cutoff}")
+        axes.set_xlim(*padded_date_span([cutoff_time, *when, *_when(rows["first_day"][period]), *_when(before["date"]),
+                                   *_when(before["start"][before["kind"] == "period"])]))
         values = np.concatenate([rows[["value", "p05", "p95", "prior_p05", "prior_p95"]].to_numpy(float).ravel(),
                                  before["value"].to_numpy(float)])
         positive = values[np.isfinite(values) & (values > 0)]
