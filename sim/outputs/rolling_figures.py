@@ -6,7 +6,7 @@
   as a bar over its days) and the figures known at the cutoff (open circles). The y axis turns
   logarithmic when a panel's values span more than a factor 30 (day and month counts together).
 * :func:`scores_png` — every cutoff: relative WIS against persistence and against the unfitted
-  prior, and the coverage of the 90 % and 50 % bands, one line per horizon (pooled ``all`` rows
+  prior (log scales: a ratio), and the coverage of the 90 % and 50 % bands, one line per horizon (pooled ``all`` rows
   of ``scores.csv``), with the goal lines (relative WIS 0.7; 90 % coverage 0.8–0.98).
 """
 from __future__ import annotations
@@ -90,6 +90,8 @@ def cutoff_png(figures: pd.DataFrame, known: pd.DataFrame, cutoff: dt.date) -> b
 
 def scores_png(scores: pd.DataFrame) -> bytes:
     """``scores``: the rows of ``scores.csv`` (the pooled ``all`` rows are drawn)."""
+    from matplotlib import ticker
+
     pooled = scores[scores["series"] == "all"]
     figure = _new_figure(7.5, 8.4)
     panels = [("relative_wis_persistence", "relative WIS against persistence"),
@@ -109,6 +111,11 @@ def scores_png(scores: pd.DataFrame) -> bytes:
             axes.axhline(0.5, color="#777777", linestyle=":", linewidth=1)
             axes.set_ylim(-0.03, 1.03)
         else:
+            # a ratio: 2 and 0.5 are as far from 1, and one bad cutoff (×13) would flatten the rest
+            axes.set_yscale("log")
+            axes.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            axes.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            axes.yaxis.set_minor_formatter(ticker.NullFormatter())
             axes.axhline(1.0, color="#777777", linestyle=":", linewidth=1)
             if column == "relative_wis_persistence":
                 axes.axhline(RELATIVE_WIS_GOAL, color="#777777", linestyle="--", linewidth=1, label="goal 0.7")
