@@ -175,7 +175,7 @@ def test_a_forecast_cut_before_later_hazard_steps_leaves_their_uncertain_values_
     assert len(outcomes) == 2
     with SerialExecutor() as executor:
         future, _ = forecast_outcomes(scenario, rows, D(2023, 11, 16), 2, 5, executor)
-    assert len(future.groups["undocumented"].departures.hazard) == 2  # step 1 kept, drawn from the rows
+    assert len(future.groups["undocumented"].departures.hazard) == 2  # step 1 kept, step 2 (and its value) cut
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@
   as a bar over its days) and the figures known at the cutoff (open circles). The y axis turns
   logarithmic when a panel's values span more than a factor 30 (day and month counts together).
 * :func:`scores_png` — every cutoff: relative WIS against persistence and against the unfitted
-  prior (log scales: a ratio), and the coverage of the 90 % and 50 % bands, one line per horizon (pooled ``all`` rows
-  of ``scores.csv``), with the goal lines (relative WIS 0.7; 90 % coverage 0.8–0.98).
+  prior (log scales: a ratio), and the coverage of the 90 % and 50 % bands, one line per horizon
+  (pooled ``all`` rows of ``scores.csv``), with the goal lines (relative WIS 0.7; 90 % coverage
+  0.8–0.98).
 """
 from __future__ import annotations
 
@@ -74,8 +75,9 @@ def cutoff_png(figures: pd.DataFrame, known: pd.DataFrame, cutoff: dt.date) -> b
             axes.plot(_when(before["date"]), before["value"], linestyle="none", marker="o", markerfacecolor="white",
                       color="black", markersize=4, label="known at the cutoff")
         axes.axvline(cutoff_time, color="#555555", linestyle=":", linewidth=1.2, label=f"cutoff {cutoff}")
-        axes.set_xlim(*padded_date_span([cutoff_time, *when, *_when(rows["first_day"][period]), *_when(before["date"]),
-                                   *_when(before["start"][before["kind"] == "period"])]))
+        drawn = [cutoff_time, *when, *_when(rows["first_day"][period]), *_when(before["date"]),
+                 *_when(before["start"][before["kind"] == "period"])]
+        axes.set_xlim(*padded_date_span(drawn))
         values = np.concatenate([rows[["value", "p05", "p95", "prior_p05", "prior_p95"]].to_numpy(float).ravel(),
                                  before["value"].to_numpy(float)])
         positive = values[np.isfinite(values) & (values > 0)]
