@@ -107,6 +107,32 @@ def test_a_resumed_run_gives_the_samples_of_an_uninterrupted_one(tmp_path) -> No
         sample_blocked(posterior, initial, screen, seed=6, checkpoint=tmp_path / "chain", resume=True)
 
 
+def test_chains_told_to_stop_after_warm_up_return_its_second_half_and_the_same_draws(tmp_path) -> None:
+    posterior = GaussianTheta()
+    rng = np.random.default_rng(3)
+    initial, screen = starts(posterior, rng, spread=2.0), starts(posterior, rng, 50)
+    asked = []
+
+    def stop(draws):
+        asked.append(draws)
+        return False
+
+    pilot = sample_blocked(posterior, initial, screen, seed=5, keep_going=stop, checkpoint=tmp_path / "chain")
+    full = sample_blocked(posterior, initial, screen, seed=5)
+    assert pilot.pilot and not pilot.converged and not full.pilot and full.converged
+    assert len(asked) == 1 and asked[0].shape == (pilot.kept.shape[0] * 4, 4)
+    assert np.array_equal(asked[0], pilot.kept.reshape(-1, 4))
+    warmup_steps = pilot.warmup_blocks * 100
+    assert len(pilot.chain) == warmup_steps and pilot.burn == warmup_steps // 200 * 100
+    assert np.array_equal(pilot.chain, full.chain[:warmup_steps])  # the same chains, stopped where warm-up ended
+    assert pilot.evaluations < full.evaluations
+    resumed = sample_blocked(posterior, initial, screen, seed=5, keep_going=stop, checkpoint=tmp_path / "chain",
+                             resume=True)
+    assert resumed.pilot and np.array_equal(resumed.chain, pilot.chain) and len(asked) == 2
+    going = sample_blocked(posterior, initial, screen, seed=5, keep_going=lambda draws: True)
+    assert not going.pilot and np.array_equal(going.chain, full.chain)
+
+
 def test_too_small_a_budget_is_refused() -> None:
     posterior = GaussianTheta()
     rng = np.random.default_rng(4)

@@ -154,14 +154,14 @@ def test_bundled_items_each_have_a_source() -> None:
 
 @pytest.mark.parametrize(("needs", "message"), [
     ("  soap: bundled\n", "F:21: needs.soap: is not a bundled item (those are water, "),
-    ("  water: {per: weekly}\n", "F:21: needs.water.per: per must be 'person', 'person_day', 'arrival' or "
-                                 "'household_arrival', got 'weekly'"),
-    ("  water: {at: [tents]}\n", "F:21: needs.water.at.0: at must be 'reception', 'camps', 'queue' or "
-                                 "'outside_camps', got 'tents'"),
-    ("  cash_grant: {at: outside_camps}\n", "F:21: needs.cash_grant: per household_arrival cannot be needed "
-                                            "at outside_camps"),
-    ("  tents: {amount: 1, unit: tents, per: person, at: reception}\n", "F:21: needs.tents.source: 'source' "
-                                                                         "is required"),
+    ("  water: {per: weekly}\n", ("F:21: needs.water.per: per must be 'person', 'person_day', 'arrival' or "
+                                 "'household_arrival', got 'weekly'")),
+    ("  water: {at: [tents]}\n", ("F:21: needs.water.at.0: at must be 'reception', 'camps', 'queue' or "
+                                 "'outside_camps', got 'tents'")),
+    ("  cash_grant: {at: outside_camps}\n", ("F:21: needs.cash_grant: per household_arrival cannot be needed "
+                                            "at outside_camps")),
+    ("  tents: {amount: 1, unit: tents, per: person, at: reception}\n", ("F:21: needs.tents.source: 'source' "
+                                                                         "is required")),
     ("  water: {amount: -1}\n", "F:21: needs.water.amount: amount must be >= 0, got -1"),
     ("  water: {unit: \"\"}\n", "F:21: needs.water.unit: unit must not be empty"),
 ])
@@ -188,5 +188,5 @@ def test_a_need_at_a_place_the_scenario_lacks_is_a_located_warning(tmp_path: Pat
 
     path = write_scenario(tmp_path, MINIMAL_SCENARIO + "needs:\n  water: bundled\n")
     warnings = [str(warning) for warning in load_scenario(path).warnings]
-    assert warnings == [f"{path}:21: needs.water: needed at reception, but the scenario has no reception "
-                        "centres: it is never needed there"]
+    assert warnings == [(f"{path}:21: needs.water: needed at reception, but the scenario has no reception "
+                        "centres: it is never needed there")]

@@ -85,6 +85,20 @@ def test_a_dask_cluster_gives_the_same_samples() -> None:
     assert posterior_csv_text(on_dask.samples) == posterior_csv_text(serial.samples)
 
 
+def test_a_second_round_stops_the_first_rounds_chains_after_warm_up_and_resumes_to_the_same_samples(tmp_path) -> None:
+    observations = [synthetic_series(TRUTH, 0.05, noise_seed=3)]  # its answer leaves the first round's region
+    said = []
+    full = fit(observations, checkpoint=tmp_path / "fit", status=said.append)
+    assert full.rounds == 2 and full.converged
+    pilots = [line for line in said if "outside the region the simulation was measured in" in line]
+    assert len(pilots) == 1 and said.index(pilots[0]) < min(i for i, line in enumerate(said) if "round 2" in line)
+    # round 1's chains never went on past warm-up to be judged by R-hat
+    assert not any(line.startswith("answering chains, round 1") and "R-hat" in line for line in said)
+    assert any(line.startswith("answering chains, round 2") and "R-hat" in line for line in said)
+    resumed = fit(observations, checkpoint=tmp_path / "fit", resume=True)
+    assert posterior_csv_text(resumed.samples) == posterior_csv_text(full.samples)
+
+
 def test_a_chain_out_of_budget_is_marked_unconverged() -> None:
     result = fit([synthetic_series(TRUTH, 0.05, noise_seed=1)], max_evaluations=200)
     assert not result.converged and any("NOT CONVERGED" in line for line in result.lines())

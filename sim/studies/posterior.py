@@ -403,7 +403,11 @@ class _Progress:
 def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedFigures, executor, run,
                         replications: int, seed: int, settings: _Settings, tracker: _Progress):
     """Measure the simulation near the screening posterior, then answer with its likelihood;
-    again if the answer moved out of the region measured. Returns (answering run, rounds)."""
+    again if the answer moved out of the region measured. Returns (answering run, rounds).
+
+    Before the last round, whether the answer moved is judged as soon as the answering chains have
+    warmed up (a pilot): if it moved, their likelihood will be measured again and replaced, so
+    running them on to convergence would be wasted (on phase 1, two thirds of a round's paths)."""
     priors = log_posterior.priors
     rounds = 0
     for rounds in range(1, settings.max_rounds + 1):
@@ -415,15 +419,28 @@ def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedF
                                                   settings, tracker)
         _emulate(log_posterior, run, seed, rounds, tracker)
         stage = f"answer-{rounds}-{_likelihood_hash(log_posterior)}"  # a resumed chain must have the same likelihood
-        answer = _answer(log_posterior, run, seed + rounds, settings, stage, tracker)
-        if log_posterior.emulator is not None and not _emulator_holds(log_posterior, answer, seed, rounds, tracker):
+        stays = None if rounds == settings.max_rounds else _stays_in(points)
+        answer = _answer(log_posterior, run, seed + rounds, settings, stage, tracker, stays)
+        if not _pilot(answer) and log_posterior.emulator is not None and \
+                not _emulator_holds(log_posterior, answer, seed, rounds, tracker):
             log_posterior.emulator = None
-            answer = _answer(log_posterior, run, seed + rounds, settings, stage + "-fluid", tracker)
+            answer = _answer(log_posterior, run, seed + rounds, settings, stage + "-fluid", tracker, stays)
         run = answer
-        if not moved(points, _flat(run)[:, :len(priors)]):
+        if not _pilot(run) and not moved(points, _flat(run)[:, :len(priors)]):
             break
     log_posterior.emulator = None
     return run, rounds
+
+
+def _stays_in(points: np.ndarray):
+    """Asked of the answering chains' warm-up: whether their draws are still where ``points`` measured
+    the simulation (only the model's parameters: the error terms come after them)."""
+    return lambda draws: not moved(points, draws[:, :points.shape[1]])
+
+
+def _pilot(run) -> bool:
+    """Whether answering chains stopped after warm-up to measure the simulation again."""
+    return bool(getattr(run, "pilot", False))  # the ensemble fallback (tiny budgets) never stops early
 
 
 def _likelihood_hash(log_posterior: SurrogatePosterior) -> str:
@@ -482,10 +499,11 @@ def _flat(run) -> np.ndarray:
 
 
 def _answer(log_posterior: SurrogatePosterior, screen, seed: int, settings: _Settings, stage: str,
-            tracker: _Progress):
+            tracker: _Progress, keep_going=None):
     """The answering chains (:mod:`sim.studies.inference.blocked`): a random walk over the model's
     parameters and cheap sweeps over the error terms, from draws of the screen, until converged
-    (the ensemble sampler when the budget is too small to warm them up)."""
+    (the ensemble sampler when the budget is too small to warm them up); ``keep_going`` may stop
+    them after warm-up (:func:`~sim.studies.inference.blocked.sample_blocked`)."""
     from sim.studies.inference.blocked import DEFAULT_CHAINS, minimum_evaluations, sample_blocked
     from sim.studies.inference.sampler import SamplerError
 
@@ -499,11 +517,15 @@ def _answer(log_posterior: SurrogatePosterior, screen, seed: int, settings: _Set
     try:
         run = sample_blocked(log_posterior, starts, draws, seed, rhat_max=settings.rhat_max, ess_min=settings.ess_min,
                              max_evaluations=settings.max_evaluations, checkpoint=checkpoint, resume=settings.resume,
-                             progress=tracker.sampler_status)
+                             progress=tracker.sampler_status, keep_going=keep_going)
     except SamplerError as error:
         raise PosteriorError(str(error)) from None
     finally:
         log_posterior.path_executor = None
+    if run.pilot:
+        tracker.say(f"answering chains: warmed up in {run.warmup_blocks} blocks, outside the region the simulation "
+                    "was measured in: measuring it again there")
+        return run
     independence = ("not used" if math.isnan(run.t_acceptance) else f"{run.t_acceptance:.2f}")
     tracker.say(f"answering chains: {run.warmup_blocks} warm-up blocks ({run.restarts} chains moved); model steps accepted "
                 f"{run.acceptance_fraction.mean():.2f} (random walk), {independence} (Student-t), "

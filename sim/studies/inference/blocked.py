@@ -149,6 +149,7 @@ class BlockedRun(SamplerRun):
     t_acceptance: float = math.nan  # θ's independence steps after warm-up (NaN: not used)
     restarts: int = 0
     error_acceptance: float = math.nan
+    pilot: bool = False  # stopped when warm-up ended (``keep_going`` said so): ``kept`` is its second half
 
 
 def sample_blocked(
@@ -163,12 +164,18 @@ def sample_blocked(
     checkpoint: Path | None = None,
     resume: bool = False,
     progress: Callable[[SamplerStatus], None] | None = None,
+    keep_going: Callable[[np.ndarray], bool] | None = None,
 ) -> BlockedRun:
     """Run one chain from each row of ``starts`` (chains × unknowns) until every unknown has
     R-hat ≤ ``rhat_max`` and bulk ESS ≥ ``ess_min`` over the draws after warm-up, or until the next
     block would pass ``max_evaluations`` model paths. ``screen_draws`` (rows of unknowns) give the
     first proposal covariance. The same arguments give the same chains; ``resume`` continues a
-    checkpoint to the same samples."""
+    checkpoint to the same samples.
+
+    ``keep_going``, if given, is asked once when warm-up has ended, with the draws of its second half
+    (rows of unknowns): if it answers False the chains stop there, a *pilot* (``run.pilot``; its
+    ``kept`` draws are that second half). A calibration asks whether the answer is still where the
+    simulation was measured, and measures again rather than converge on a likelihood it will drop."""
     starts = np.asarray(starts, float)
     chains = len(starts)
     if chains < 2 or max_evaluations < minimum_evaluations(chains):
@@ -182,6 +189,10 @@ def sample_blocked(
         saved = _Blocks([], [], [], None, _evaluate_start(posterior, starts), kernel, chains)
     blocks = saved
     while True:
+        if blocks.warmup is not None and keep_going is not None:
+            if not keep_going(_second_half_of_warmup(blocks)):
+                return _finished(blocks, max_evaluations, rhat_max, ess_min, pilot=True)
+            keep_going = None  # asked once; a resumed run asks again of the same draws, to the same answer
         if blocks.warmup is not None:
             run = _finished(blocks, max_evaluations, rhat_max, ess_min)
             progress(run.status)
@@ -409,12 +420,21 @@ def _adapting(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: f
                          adapting_acceptance=float(blocks.acceptance[-1][0]))
 
 
-def _finished(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: float) -> BlockedRun:
+def _second_half_of_warmup(blocks: _Blocks) -> np.ndarray:
+    """The warm-up's second half, every chain's draws as rows of unknowns (what the kernel was
+    last estimated from, and what :func:`_warm` found the chains agreeing on)."""
+    half = np.concatenate(blocks.draws[blocks.warmup // 2:blocks.warmup])
+    return half.reshape(-1, half.shape[2])
+
+
+def _finished(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: float,
+              pilot: bool = False) -> BlockedRun:
     """The run so far: every draw after warm-up judged, the draws returned thinned to at most
-    :data:`KEPT_STEPS_MAX` a chain after warm-up (the same thinning before it)."""
+    :data:`KEPT_STEPS_MAX` a chain after warm-up (the same thinning before it). A ``pilot`` stopped
+    when warm-up ended: its second half is judged and kept, and it has not converged."""
     chain, log_prob = np.concatenate(blocks.draws), np.concatenate(blocks.log_prob)
     warmup = len(blocks.draws) if blocks.warmup is None else blocks.warmup
-    burn = warmup * BLOCK_STEPS
+    burn = (warmup // 2 if pilot else warmup) * BLOCK_STEPS
     rhat, ess = convergence(chain[burn:])
     chains = chain.shape[1]
     status = SamplerStatus(len(chain), blocks.evaluations, max_evaluations, float(rhat.max()), float(ess.min()),
@@ -425,10 +445,10 @@ def _finished(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: f
     returned_burn = int(np.count_nonzero(rows < burn))
     return BlockedRun(chain=chain[rows], log_prob=log_prob[rows], blobs=None,
                       accepted=np.full(chains, after[:, 0].mean() * len(rows)), burn=returned_burn,
-                      rhat=rhat, ess_bulk=ess, converged=status.converged and len(chain) > burn,
+                      rhat=rhat, ess_bulk=ess, converged=status.converged and len(chain) > burn and not pilot,
                       evaluations=blocks.evaluations, moves="metropolis-within-gibbs", status=status,
                       warmup_blocks=warmup, thinning=thinning, t_acceptance=float(np.mean(after[:, 1])),
-                      restarts=blocks.restarts,
+                      restarts=blocks.restarts, pilot=pilot,
                       error_acceptance=float(np.mean(after[:, 2:])) if after.shape[1] > 2 else math.nan)
 
 
