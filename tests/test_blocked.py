@@ -107,7 +107,7 @@ def test_a_resumed_run_gives_the_samples_of_an_uninterrupted_one(tmp_path) -> No
         sample_blocked(posterior, initial, screen, seed=6, checkpoint=tmp_path / "chain", resume=True)
 
 
-def test_chains_told_to_stop_after_warm_up_return_its_second_half_and_the_same_draws(tmp_path) -> None:
+def test_chains_asked_once_whether_to_go_on_stop_as_a_pilot_and_resume_to_the_same_answer(tmp_path) -> None:
     posterior = GaussianTheta()
     rng = np.random.default_rng(3)
     initial, screen = starts(posterior, rng, spread=2.0), starts(posterior, rng, 50)
@@ -120,17 +120,25 @@ def test_chains_told_to_stop_after_warm_up_return_its_second_half_and_the_same_d
     pilot = sample_blocked(posterior, initial, screen, seed=5, keep_going=stop, checkpoint=tmp_path / "chain")
     full = sample_blocked(posterior, initial, screen, seed=5)
     assert pilot.pilot and not pilot.converged and not full.pilot and full.converged
-    assert len(asked) == 1 and asked[0].shape == (pilot.kept.shape[0] * 4, 4)
-    assert np.array_equal(asked[0], pilot.kept.reshape(-1, 4))
-    warmup_steps = pilot.warmup_blocks * 100
-    assert len(pilot.chain) == warmup_steps and pilot.burn == warmup_steps // 200 * 100
-    assert np.array_equal(pilot.chain, full.chain[:warmup_steps])  # the same chains, stopped where warm-up ended
-    assert pilot.evaluations < full.evaluations
+    # asked when the draws after warm-up reach a quarter of the ESS asked for (400), with those draws
+    assert len(asked) == 1 and np.array_equal(asked[0], pilot.kept.reshape(-1, 4))
+    assert 100 <= pilot.ess_bulk.min() < 400 and pilot.evaluations < full.evaluations
+    assert pilot.thinning == full.thinning == 1 and np.array_equal(pilot.chain, full.chain[:len(pilot.chain)])
     resumed = sample_blocked(posterior, initial, screen, seed=5, keep_going=stop, checkpoint=tmp_path / "chain",
                              resume=True)
     assert resumed.pilot and np.array_equal(resumed.chain, pilot.chain) and len(asked) == 2
-    going = sample_blocked(posterior, initial, screen, seed=5, keep_going=lambda draws: True)
-    assert not going.pilot and np.array_equal(going.chain, full.chain)
+
+    def go_on(draws):
+        asked.append(draws)
+        return True
+
+    stopped = sample_blocked(posterior, initial, screen, seed=5, keep_going=go_on, checkpoint=tmp_path / "go",
+                             max_evaluations=pilot.evaluations + 800)
+    assert not stopped.converged and len(asked) == 3
+    # told to go on before the interruption: the resumed run does not ask again
+    going = sample_blocked(posterior, initial, screen, seed=5, keep_going=stop, checkpoint=tmp_path / "go",
+                           resume=True)
+    assert not going.pilot and np.array_equal(going.chain, full.chain) and len(asked) == 3
 
 
 def test_too_small_a_budget_is_refused() -> None:

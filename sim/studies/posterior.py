@@ -405,9 +405,9 @@ def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedF
     """Measure the simulation near the screening posterior, then answer with its likelihood;
     again if the answer moved out of the region measured. Returns (answering run, rounds).
 
-    Before the last round, whether the answer moved is judged as soon as the answering chains have
-    warmed up (a pilot): if it moved, their likelihood will be measured again and replaced, so
-    running them on to convergence would be wasted (on phase 1, two thirds of a round's paths)."""
+    Before the last round, whether the answer moved is judged once the answering chains' draws reach a
+    quarter of the ESS asked for (a pilot): if it moved, their likelihood will be measured again and
+    replaced, so running them on to convergence would be wasted."""
     priors = log_posterior.priors
     rounds = 0
     for rounds in range(1, settings.max_rounds + 1):
@@ -433,13 +433,13 @@ def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedF
 
 
 def _stays_in(points: np.ndarray):
-    """Asked of the answering chains' warm-up: whether their draws are still where ``points`` measured
+    """Asked of the answering chains' pilot: whether their draws are still where ``points`` measured
     the simulation (only the model's parameters: the error terms come after them)."""
     return lambda draws: not moved(points, draws[:, :points.shape[1]])
 
 
 def _pilot(run) -> bool:
-    """Whether answering chains stopped after warm-up to measure the simulation again."""
+    """Whether answering chains stopped before converging, to measure the simulation again."""
     return bool(getattr(run, "pilot", False))  # the ensemble fallback (tiny budgets) never stops early
 
 
@@ -523,8 +523,8 @@ def _answer(log_posterior: SurrogatePosterior, screen, seed: int, settings: _Set
     finally:
         log_posterior.path_executor = None
     if run.pilot:
-        tracker.say(f"answering chains: warmed up in {run.warmup_blocks} blocks, outside the region the simulation "
-                    "was measured in: measuring it again there")
+        tracker.say("answering chains stopped at a quarter of the ESS asked for: the answer is outside the region "
+                    "the simulation was measured in; measuring it again there")
         return run
     independence = ("not used" if math.isnan(run.t_acceptance) else f"{run.t_acceptance:.2f}")
     tracker.say(f"answering chains: {run.warmup_blocks} warm-up blocks ({run.restarts} chains moved); model steps accepted "

@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -74,10 +74,15 @@ T_WIDENING = 1.2
 MIN_T_ACCEPTANCE = 0.05
 SCREEN_PSEUDO_DRAWS = 10
 """Weight of the starting draws' covariance, in draws per unknown, in every re-estimate."""
+PILOT_ESS_SHARE = 0.25
+"""A pilot (``keep_going``) is judged at a quarter of the ESS asked for: its mean is then within ~0.1
+posterior sd, and its draws are mixed enough to start and shape the next chains (judged when warm-up
+ended instead, phase 1's second round started from the warm-up's draws and needed 78,000 paths
+where it had needed 29,000)."""
 KEPT_STEPS_MAX = 1000
 """Draws per chain returned (evenly thinned): R-hat and ESS are those of every draw after warm-up."""
 STATE_FILE = "blocked.npz"
-CHECKPOINT_FORMAT = 3
+CHECKPOINT_FORMAT = 4
 
 
 def block_rng(seed: int, block: int, purpose: str) -> np.random.Generator:
@@ -149,7 +154,7 @@ class BlockedRun(SamplerRun):
     t_acceptance: float = math.nan  # θ's independence steps after warm-up (NaN: not used)
     restarts: int = 0
     error_acceptance: float = math.nan
-    pilot: bool = False  # stopped when warm-up ended (``keep_going`` said so): ``kept`` is its second half
+    pilot: bool = False  # stopped before converging because ``keep_going`` said so
 
 
 def sample_blocked(
@@ -172,10 +177,11 @@ def sample_blocked(
     first proposal covariance. The same arguments give the same chains; ``resume`` continues a
     checkpoint to the same samples.
 
-    ``keep_going``, if given, is asked once when warm-up has ended, with the draws of its second half
-    (rows of unknowns): if it answers False the chains stop there, a *pilot* (``run.pilot``; its
-    ``kept`` draws are that second half). A calibration asks whether the answer is still where the
-    simulation was measured, and measures again rather than converge on a likelihood it will drop."""
+    ``keep_going``, if given, is asked once, when the draws after warm-up first reach a bulk ESS of
+    :data:`PILOT_ESS_SHARE` × ``ess_min`` for every unknown, with those draws (rows of unknowns): if
+    it answers False the chains stop there, a *pilot* (``run.pilot``, not converged). A calibration
+    asks whether the answer is still where the simulation was measured, and measures again rather
+    than converge on a likelihood it will replace."""
     starts = np.asarray(starts, float)
     chains = len(starts)
     if chains < 2 or max_evaluations < minimum_evaluations(chains):
@@ -189,15 +195,15 @@ def sample_blocked(
         saved = _Blocks([], [], [], None, _evaluate_start(posterior, starts), kernel, chains)
     blocks = saved
     while True:
-        if blocks.warmup is not None and keep_going is not None:
-            if not keep_going(_second_half_of_warmup(blocks)):
-                return _finished(blocks, max_evaluations, rhat_max, ess_min, pilot=True)
-            keep_going = None  # asked once; a resumed run asks again of the same draws, to the same answer
         if blocks.warmup is not None:
             run = _finished(blocks, max_evaluations, rhat_max, ess_min)
             progress(run.status)
             if run.status.converged:
                 break
+            if keep_going is not None and not blocks.asked and run.status.min_ess >= PILOT_ESS_SHARE * ess_min:
+                if not keep_going(run.kept.reshape(-1, run.chain.shape[2])):
+                    return replace(run, pilot=True)  # a resumed run asks again, of the same draws
+                blocks.asked = True
         if blocks.evaluations + chains * BLOCK_STEPS * blocks.kernel.paths_per_step > max_evaluations:
             break  # whole blocks only: a resumed run continues exactly where this one stops
         _block(posterior, transform, blocks, block_rng(seed, len(blocks.draws), "blocked"))
@@ -232,6 +238,7 @@ class _Blocks:
     kernel: _Kernel
     evaluations: int  # model paths so far (the starting points' included)
     restarts: int = 0  # chains moved to another's position during warm-up
+    asked: bool = False  # ``keep_going`` asked, and it said go on
 
 
 def _evaluate_start(posterior: BlockedPosterior, starts: np.ndarray) -> _State:
@@ -420,21 +427,12 @@ def _adapting(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: f
                          adapting_acceptance=float(blocks.acceptance[-1][0]))
 
 
-def _second_half_of_warmup(blocks: _Blocks) -> np.ndarray:
-    """The warm-up's second half, every chain's draws as rows of unknowns (what the kernel was
-    last estimated from, and what :func:`_warm` found the chains agreeing on)."""
-    half = np.concatenate(blocks.draws[blocks.warmup // 2:blocks.warmup])
-    return half.reshape(-1, half.shape[2])
-
-
-def _finished(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: float,
-              pilot: bool = False) -> BlockedRun:
+def _finished(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: float) -> BlockedRun:
     """The run so far: every draw after warm-up judged, the draws returned thinned to at most
-    :data:`KEPT_STEPS_MAX` a chain after warm-up (the same thinning before it). A ``pilot`` stopped
-    when warm-up ended: its second half is judged and kept, and it has not converged."""
+    :data:`KEPT_STEPS_MAX` a chain after warm-up (the same thinning before it)."""
     chain, log_prob = np.concatenate(blocks.draws), np.concatenate(blocks.log_prob)
     warmup = len(blocks.draws) if blocks.warmup is None else blocks.warmup
-    burn = (warmup // 2 if pilot else warmup) * BLOCK_STEPS
+    burn = warmup * BLOCK_STEPS
     rhat, ess = convergence(chain[burn:])
     chains = chain.shape[1]
     status = SamplerStatus(len(chain), blocks.evaluations, max_evaluations, float(rhat.max()), float(ess.min()),
@@ -445,10 +443,10 @@ def _finished(blocks: _Blocks, max_evaluations: int, rhat_max: float, ess_min: f
     returned_burn = int(np.count_nonzero(rows < burn))
     return BlockedRun(chain=chain[rows], log_prob=log_prob[rows], blobs=None,
                       accepted=np.full(chains, after[:, 0].mean() * len(rows)), burn=returned_burn,
-                      rhat=rhat, ess_bulk=ess, converged=status.converged and len(chain) > burn and not pilot,
+                      rhat=rhat, ess_bulk=ess, converged=status.converged and len(chain) > burn,
                       evaluations=blocks.evaluations, moves="metropolis-within-gibbs", status=status,
                       warmup_blocks=warmup, thinning=thinning, t_acceptance=float(np.mean(after[:, 1])),
-                      restarts=blocks.restarts, pilot=pilot,
+                      restarts=blocks.restarts,
                       error_acceptance=float(np.mean(after[:, 2:])) if after.shape[1] > 2 else math.nan)
 
 
@@ -461,7 +459,7 @@ def _save(folder: Path, blocks: _Blocks, starts: np.ndarray, seed: int) -> None:
              log_prob=np.array(blocks.log_prob), acceptance=np.array(blocks.acceptance),
              warmup=-1 if blocks.warmup is None else blocks.warmup, x=state.x, log_prior=state.log_prior,
              log_likelihood=state.log_likelihood, log_means=state.log_means, extra=state.extra,
-             evaluations=blocks.evaluations, restarts=blocks.restarts, covariance=blocks.kernel.covariance, log_factors=blocks.kernel.log_factors,
+             evaluations=blocks.evaluations, restarts=blocks.restarts, asked=blocks.asked, covariance=blocks.kernel.covariance, log_factors=blocks.kernel.log_factors,
              **({} if blocks.kernel.t_location is None else
                 {"t_location": blocks.kernel.t_location, "t_factor": blocks.kernel.t_factor}))
     os.replace(temporary, folder / STATE_FILE)
@@ -481,7 +479,8 @@ def _load(folder: Path, starts: np.ndarray, seed: int) -> _Blocks | None:
         kernel = _Kernel(saved["covariance"], saved["log_factors"],
                          *((saved["t_location"], saved["t_factor"]) if "t_location" in saved else ()))
         return _Blocks(list(saved["draws"]), list(saved["log_prob"]), list(saved["acceptance"]),
-                       None if warmup < 0 else warmup, state, kernel, int(saved["evaluations"]), int(saved["restarts"]))
+                       None if warmup < 0 else warmup, state, kernel, int(saved["evaluations"]), int(saved["restarts"]),
+                       bool(saved["asked"]))
 
 
 __all__ = ["BlockedPosterior", "BlockedRun", "minimum_evaluations", "sample_blocked"]
