@@ -77,7 +77,7 @@ SCREEN_PSEUDO_DRAWS = 10
 PILOT_ESS_SHARE = 0.25
 """A pilot (``keep_going``) is judged at a quarter of the ESS asked for: its mean is then within ~0.1
 posterior sd, and its draws are mixed enough to start and shape the next chains (judged when warm-up
-ended instead, phase 1's second round started from the warm-up's draws and needed 78,000 paths
+ended instead, phase 1's second round started from the warm-up's draws and needed over 90,000 paths
 where it had needed 29,000)."""
 KEPT_STEPS_MAX = 1000
 """Draws per chain returned (evenly thinned): R-hat and ESS are those of every draw after warm-up."""
