@@ -74,24 +74,32 @@ class ParameterRows:
         return float(prior.ppf(rng.uniform()))
 
 
-def forecast_scenario(scenario, sample_path: str, fitted: Sequence[str], until: dt.date):
-    """The scenario cut at ``until`` whose replications draw rows of the sample at ``sample_path``.
+def forecast_data(scenario, fitted: Sequence[str], until: dt.date) -> dict:
+    """The scenario's data cut at ``until``, as a forecast of the fitted values ``fitted`` starts.
 
-    The scenario's own per-key uncertain values stay, except those now fitted (the sample
-    replaces them) and those of steps the cut removed (a hazard step that starts after ``until``
-    cannot change a day before it); its target is dropped (a backtest forecasts the observed series).
+    The scenario's own per-key uncertain values stay, except those now fitted (a sample replaces
+    them) and those of steps the cut removed (a hazard step that starts after ``until`` cannot
+    change a day before it); its target is dropped (a backtest forecasts the observed series).
     """
     from sim.scenario.cut import cut_data
-    from sim.scenario.loading import scenario_from_dict
     from sim.scenario.uncertain_sample import SAMPLE_KEY
 
     data = scenario.to_yaml_dict()
     own = {key: value for key, value in (data.get("uncertain") or {}).items()
            if key != SAMPLE_KEY and key not in fitted}
     data = cut_data(data, until)
-    data["uncertain"] = {**{key: value for key, value in own.items() if exists_in(data, key)},
-                         SAMPLE_KEY: sample_path}
-    return scenario_from_dict(data, source=scenario.source or "<backtest>")
+    data["uncertain"] = {key: value for key, value in own.items() if exists_in(data, key)}
+    return data
+
+
+def forecast_scenario(scenario, data: dict, sample_path: str):
+    """The forecast scenario of ``data`` (:func:`forecast_data`) whose replications each draw a row
+    of the sample at ``sample_path``."""
+    from sim.scenario.loading import scenario_from_dict
+    from sim.scenario.uncertain_sample import SAMPLE_KEY
+
+    return scenario_from_dict({**data, "uncertain": {**data["uncertain"], SAMPLE_KEY: sample_path}},
+                              source=scenario.source or "<backtest>")
 
 
 def exists_in(data: dict, key: str) -> bool:
@@ -117,16 +125,15 @@ def forecast_outcomes(scenario, rows: ParameterRows, until: dt.date, replication
     import tempfile
 
     from sim.runs.runner import run_replications
-    from sim.scenario.cut import cut_data
     from sim.studies.posterior_output import posterior_csv_text
 
-    cut = cut_data(scenario.to_yaml_dict(), until)
-    removed = [key for key in rows.keys if not exists_in(cut, key)]
+    data = forecast_data(scenario, rows.keys, until)
+    removed = [key for key in rows.keys if not exists_in(data, key)]
     folder = sample_folder or tempfile.mkdtemp(prefix="bordersim-backtest-")
     try:
         sample_path = str(Path(folder) / "posterior.csv")
         Path(sample_path).write_text(posterior_csv_text(rows.samples.drop(columns=removed)), encoding="utf-8")
-        future = forecast_scenario(scenario, sample_path, rows.keys, until)
+        future = forecast_scenario(scenario, data, sample_path)
         outcomes = run_replications(future, range(replications), seed, executor=executor, progress=progress)
     finally:
         if sample_folder is None:
@@ -156,4 +163,5 @@ def figure_draws(outcomes, scenario, seed: int, series: ObservedSeries, rows: Pa
     return draws
 
 
-__all__ = ["OBSERVATION_STREAM", "ParameterRows", "figure_draws", "forecast_outcomes", "forecast_scenario"]
+__all__ = ["OBSERVATION_STREAM", "ParameterRows", "figure_draws", "forecast_data", "forecast_outcomes",
+           "forecast_scenario"]

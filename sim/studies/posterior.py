@@ -421,12 +421,12 @@ def _correct_and_answer(log_posterior: SurrogatePosterior, simulated: SimulatedF
         stage = f"answer-{rounds}-{_likelihood_hash(log_posterior)}"  # a resumed chain must have the same likelihood
         stays = None if rounds == settings.max_rounds else _stays_in(points)
         answer = _answer(log_posterior, run, seed + rounds, settings, stage, tracker, stays)
-        if not _pilot(answer) and log_posterior.emulator is not None and \
+        if not answer.pilot and log_posterior.emulator is not None and \
                 not _emulator_holds(log_posterior, answer, seed, rounds, tracker):
             log_posterior.emulator = None
             answer = _answer(log_posterior, run, seed + rounds, settings, stage + "-fluid", tracker, stays)
         run = answer
-        if not _pilot(run) and not moved(points, _flat(run)[:, :len(priors)]):
+        if not run.pilot and not moved(points, _flat(run)[:, :len(priors)]):
             break
     log_posterior.emulator = None
     return run, rounds
@@ -436,11 +436,6 @@ def _stays_in(points: np.ndarray):
     """Asked of the answering chains' pilot: whether their draws are still where ``points`` measured
     the simulation (only the model's parameters: the error terms come after them)."""
     return lambda draws: not moved(points, draws[:, :points.shape[1]])
-
-
-def _pilot(run) -> bool:
-    """Whether answering chains stopped before converging, to measure the simulation again."""
-    return bool(getattr(run, "pilot", False))  # the ensemble fallback (tiny budgets) never stops early
 
 
 def _likelihood_hash(log_posterior: SurrogatePosterior) -> str:
@@ -499,7 +494,7 @@ def _flat(run) -> np.ndarray:
 
 
 def _answer(log_posterior: SurrogatePosterior, screen, seed: int, settings: _Settings, stage: str,
-            tracker: _Progress, keep_going=None):
+            tracker: _Progress, keep_going: Callable[[np.ndarray], bool] | None = None):
     """The answering chains (:mod:`sim.studies.inference.blocked`): a random walk over the model's
     parameters and cheap sweeps over the error terms, from draws of the screen, until converged
     (the ensemble sampler when the budget is too small to warm them up); ``keep_going`` may stop

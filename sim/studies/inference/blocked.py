@@ -154,7 +154,6 @@ class BlockedRun(SamplerRun):
     t_acceptance: float = math.nan  # θ's independence steps after warm-up (NaN: not used)
     restarts: int = 0
     error_acceptance: float = math.nan
-    pilot: bool = False  # stopped before converging because ``keep_going`` said so
 
 
 def sample_blocked(
@@ -459,7 +458,8 @@ def _save(folder: Path, blocks: _Blocks, starts: np.ndarray, seed: int) -> None:
              log_prob=np.array(blocks.log_prob), acceptance=np.array(blocks.acceptance),
              warmup=-1 if blocks.warmup is None else blocks.warmup, x=state.x, log_prior=state.log_prior,
              log_likelihood=state.log_likelihood, log_means=state.log_means, extra=state.extra,
-             evaluations=blocks.evaluations, restarts=blocks.restarts, asked=blocks.asked, covariance=blocks.kernel.covariance, log_factors=blocks.kernel.log_factors,
+             evaluations=blocks.evaluations, restarts=blocks.restarts, asked=blocks.asked,
+             covariance=blocks.kernel.covariance, log_factors=blocks.kernel.log_factors,
              **({} if blocks.kernel.t_location is None else
                 {"t_location": blocks.kernel.t_location, "t_factor": blocks.kernel.t_factor}))
     os.replace(temporary, folder / STATE_FILE)

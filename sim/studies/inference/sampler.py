@@ -129,6 +129,7 @@ class SamplerRun:
     evaluations: int
     moves: str
     status: SamplerStatus
+    pilot: bool = False  # stopped before converging on purpose (the answering chains' ``keep_going``)
 
     @property
     def steps(self) -> int:
