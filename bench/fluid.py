@@ -1,7 +1,8 @@
 """``python -m bench.fluid``: the cost of one fluid-path evaluation, as a calibration calls it.
 
 ``FluidEvaluator(scenario, until)(values)`` at points of the fitted keys drawn from their priors
-(a fixed seed): ``scenarios/arc-2023-2025.yaml`` cut at 31 Mar 2025 with its 20 fitted keys, and
+(a fixed seed): ``bench/arc-2023-2025-rates.yaml`` (the arc as it was when its fitted keys were all
+rates: a fixed workload, whose keys older checkouts also take) cut at 31 Mar 2025 with 20 keys, and
 ``scenarios/phase1-2023.yaml`` cut at 22 Nov 2023 with the how-to's five. CPU milliseconds per
 call (``time.process_time``: the machine is shared, and CPU time is what another core's load
 moves least), the median over every call of every round, after one untimed call.
@@ -37,12 +38,12 @@ ARC_PRIOR_CENTRES = {
     "groups.por_holders.never_leave": 0.7, "groups.por_holders.departures.hazard.0.rate": 0.0007,
     "groups.por_holders.departures.hazard.1.rate": 0.00028,
 }
-"""The arc's 20 fitted keys and their priors' centres (scenarios/arc-2023-2025.yaml, ``uncertain:``)."""
+"""20 keys of the fixed arc workload and their priors' centres (bench/arc-2023-2025-rates.yaml, ``uncertain:``)."""
 PHASE1_KEYS = ["groups.undocumented.never_leave",
                *[f"groups.undocumented.departures.hazard.{n}.rate" for n in (5, 8, 9, 11)]]
 
 CASES = {
-    "arc-2023-2025, cut 31 Mar 2025 (20 keys)": ("scenarios/arc-2023-2025.yaml", "2025-03-31", None),
+    "arc-2023-2025, cut 31 Mar 2025 (20 keys)": ("bench/arc-2023-2025-rates.yaml", "2025-03-31", None),
     "phase1-2023, cut 22 Nov 2023 (5 keys)": ("scenarios/phase1-2023.yaml", "2023-11-22", PHASE1_KEYS),
 }
 

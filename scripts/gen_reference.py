@@ -91,7 +91,13 @@ FIELD_NOTES: dict[str, tuple[str, str]] = {
                          "`acc_phase - 14d`; steps placed by a phase after the period never apply (a warning).")),
     "HazardStep.deported_share": ("share of departures", ("Departures from this step on that are deportations; "
                                   "default: the group's `deported_share`.")),
-    "HazardStep.rate": ("per day", "Departure hazard of each leaver that has not left yet."),
+    "HazardStep.rate": ("per day", "Departure hazard of each leaver that has not left yet. Give `rate` or "
+                                   "`people_per_day`, not both."),
+    "HazardStep.people_per_day": ("people per day", (
+        "Instead of `rate`: the people expected to leave per day at the moment the step starts. The step's rate is "
+        "this over the leavers expected to remain then (stock × (1 − never_leave), less the earlier steps' "
+        "expected departures); within the step the flow falls as under a rate. What reported figures pin, so "
+        "the parameter to fit (the long arc's 2024 steps).")),
     "ScheduleStep.from": ("", ("From this day on (until the next step) the rate applies; 0 before the first step. A date "
                            "or a policy phase with an optional offset, as for hazard steps.")),
     "ScheduleStep.deported_share": ("share of departures", ("Departures from this step on that are deportations; "

@@ -19,7 +19,7 @@ from bench.fluid import ARC_PRIOR_CENTRES, prior_points
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "fluid-evaluations.npz"
 
-ARC = ("scenarios/arc-2023-2025.yaml", dt.date(2025, 3, 31))
+ARC = ("bench/arc-2023-2025-rates.yaml", dt.date(2025, 3, 31))  # the arc when its fitted keys were rates
 PHASE1 = ("scenarios/phase1-2023.yaml", dt.date(2023, 11, 22))
 
 ARC_CENTRES = ARC_PRIOR_CENTRES  # the arc's prior centres, shared with the fluid benchmark

@@ -59,8 +59,8 @@ def test_a_calibration_cut_places_steps_by_their_policy_phase() -> None:
 def test_the_arc_prior_keeps_the_fitted_priors_up_to_the_end_of_2024() -> None:
     scenario = arc_until(END_2024)
     keys = set(scenario.uncertain)
-    assert "groups.undocumented.departures.hazard.18.rate" in keys  # Nov-Dec 2024, fitted
-    assert "groups.undocumented.departures.hazard.19.rate" not in keys  # Jan 2025: cut
+    assert "groups.undocumented.departures.hazard.18.people_per_day" in keys  # Nov-Dec 2024, fitted
+    assert "groups.undocumented.departures.hazard.19.people_per_day" not in keys  # Jan 2025: cut
     assert len(keys) == 17  # the 19 fitted values but steps 19 and 20 (2025)
 
 

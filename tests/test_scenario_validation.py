@@ -356,6 +356,16 @@ def test_schedule_steps_are_windows_too(tmp_path: Path) -> None:
 # --- departures -------------------------------------------------------------------------------------
 
 
+def test_a_hazard_step_needs_exactly_one_of_rate_or_people_per_day(tmp_path: Path) -> None:
+    message = ("F:11: groups.undocumented.departures.hazard.0: a hazard step needs exactly one of rate (per day, for "
+               "each household that will leave) or people_per_day (people leaving per day when the step starts), "
+               "got {}")
+    both = edited("rate: 0.05}", "rate: 0.05, people_per_day: 300}")
+    assert problems(tmp_path, both) == [message.format("both")]
+    assert problems(tmp_path, edited("rate: 0.05}", "deported_share: 0.1}")) == [message.format("neither")]
+    assert problems(tmp_path, edited("rate: 0.05}", "people_per_day: 300}")) == []
+
+
 def test_departures_need_exactly_one_of_hazard_or_schedule(tmp_path: Path) -> None:
     both = edited("      hazard:\n", "      schedule: [{from: 2023-11-01, per_day: 100}]\n      hazard:\n")
     message = (

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.model.clock import Clock
+from sim.model.departure_rates import hazard_rates_per_day
 from sim.model.streams import stream
 from sim.scenario.distributions import Distribution
 
@@ -212,7 +213,7 @@ def _draw_group(scenario, clock, routes, crossing_names, camp_names, group_id, g
     n = n_initial + len(stock_sizes)
     sizes = np.concatenate([initial.sizes, stock_sizes]).astype(np.int64)
     depart, departure_order, step_hours, deported_shares = _departure_times(
-        scenario, group, clock, rng, n_initial, len(stock_sizes))
+        scenario, group, clock, rng, n_initial, len(stock_sizes), group.people - initial_people)
     deported = _deported(rng, depart, step_hours, deported_shares, n_initial)
 
     origin_names = list(group.origins)
@@ -270,9 +271,11 @@ def _initial_households(initial_entries, group, group_routes, routes, crossing_n
     return _InitialHouseholds(joined(sizes), joined(crossing), joined(camp), joined(route_ids))
 
 
-def _departure_times(scenario, group, clock, rng, n_initial: int, n_stock: int):
+def _departure_times(scenario, group, clock, rng, n_initial: int, n_stock: int, stock_people: float):
     """Who of the stock leaves, and when (hours; ``inf`` = stays), after the initial households
-    (departed at time 0). Also the order of departure for a schedule, and the departure steps."""
+    (departed at time 0). Also the order of departure for a schedule, and the departure steps.
+    ``stock_people`` (the group's people less its initial households) turns steps given as people
+    per day into rates, with the leavers *expected* (as the fluid path does), not this draw's."""
     # A draw that cannot change anything is skipped (its stream is simply not used: no other
     # stream shifts, so common random numbers hold).
     leaver = rng("leaver").random(n_stock) >= group.never_leave if group.never_leave > 0 else np.ones(n_stock, bool)
@@ -283,8 +286,9 @@ def _departure_times(scenario, group, clock, rng, n_initial: int, n_stock: int):
         pass  # every step falls after the period (a policy phase moved out of it): nobody leaves
     elif group.departures.hazard is not None:
         thresholds = rng("departure").exponential(1.0, n_stock)
-        times = invert_cumulative_rate(thresholds, step_hours, [step.rate / 24.0 for step in steps],
-                                       clock.horizon_hours)
+        rates = hazard_rates_per_day(step_hours, [step.rate for step in steps],
+                                     [step.people_per_day for step in steps], stock_people * (1 - group.never_leave))
+        times = invert_cumulative_rate(thresholds, step_hours, [rate / 24.0 for rate in rates], clock.horizon_hours)
         depart[leaver] = times[leaver]
     else:
         order = rng("order").permutation(np.flatnonzero(leaver))

@@ -205,6 +205,14 @@ class _Checker:
         for key in given:
             self.steps(path + (key,), _items(value.get(key)), key)
 
+    def hazard_value(self, path: KeyPath, step: dict) -> None:
+        """A hazard step gives its speed once: ``rate`` or ``people_per_day``."""
+        given = [key for key in ("rate", "people_per_day") if step.get(key) is not None]
+        if step and len(given) != 1:
+            got = "both" if len(given) == 2 else "neither"
+            self.problem(path, "a hazard step needs exactly one of rate (per day, for each household that will "
+                               f"leave) or people_per_day (people leaving per day when the step starts), got {got}")
+
     def step_day(self, path: KeyPath, value: Any) -> tuple[dt.date | None, str]:
         """A step's ``from`` as a calendar day, and how to name it in messages (``acc_phase + 30d =
         2025-05-01``); None when it cannot be read (pydantic reports that) or names no policy."""
@@ -230,6 +238,9 @@ class _Checker:
         A step placed by a policy phase may fall after the period (a variant that moves the phase
         out of it): that is a warning, and the step never applies. A literal date there is an error.
         """
+        if kind == "hazard":
+            for index, step in enumerate(steps):
+                self.hazard_value(path + (index,), _mapping(step))
         resolved = [self.step_day(path + (index, "from"), _mapping(step).get("from"))
                     for index, step in enumerate(steps)]
         dates = [day for day, _ in resolved]

@@ -129,10 +129,14 @@ _STEP_DEPORTED = "share of the departures from this step on that are deportation
 
 
 class HazardStep(_Model):
-    """From ``from`` on, each household that will leave departs at ``rate`` per day."""
+    """From ``from`` on, each household that will leave departs at ``rate`` per day — or at the rate
+    that has ``people_per_day`` leave per day when the step starts (``sim.model.departure_rates``)."""
 
     from_: DateRef = Field(alias="from", description=_STEP_FROM)
-    rate: NonNegative
+    rate: NonNegative | None = Field(default=None, description="per day, for each household that will leave")
+    people_per_day: NonNegative | None = Field(
+        default=None, description="instead of rate: the people expected to leave per day when the step starts "
+                                  "(the rate is this over the leavers expected to remain then)")
     deported_share: Share | None = Field(default=None, description=_STEP_DEPORTED)
 
 

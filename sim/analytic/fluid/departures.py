@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.clock import HOURS_PER_DAY, Clock
+from sim.model.departure_rates import hazard_rates_per_day
 from sim.model.households import departure_steps
 
 _SIZE_SAMPLES = 200_000
@@ -44,7 +45,9 @@ class GroupDepartures:
     kind: str  # "hazard" or "schedule"
     stock_people: float  # the group's people less its initial households
     never_leave: float
-    values: np.ndarray  # per step: rate per day (hazard) or people per day (schedule)
+    values: np.ndarray  # per step: rate per day or people per day at its start (hazard), people per day (schedule)
+    given_per_day: np.ndarray  # per step (hazard): its value is people per day at its start, not a rate
+    start_hours: np.ndarray  # per step: its start, hours from the period start
     deported_shares: np.ndarray  # per step
     has_own_share: np.ndarray  # per step: sets its own deported_share (else the group's applies)
     step_of_bin: np.ndarray  # per hourly bin: index of the step in force, -1 before the first
@@ -57,12 +60,23 @@ class GroupDepartures:
         leavers = self.stock_people * (1.0 - self.never_leave)
         if not len(self.values) or leavers <= 0:
             return np.zeros(len(self.step_of_bin))
-        per_bin = np.append(self.values, 0.0)[self.step_of_bin] / HOURS_PER_DAY  # index -1 reads the 0
+        per_bin = np.append(self.rates_per_day(), 0.0)[self.step_of_bin] / HOURS_PER_DAY  # index -1 reads the 0
         if self.kind == "hazard":
             survival = np.exp(-np.concatenate([[0.0], np.cumsum(per_bin)]))
             return leavers * -np.diff(survival)
         cumulative = np.minimum(np.concatenate([[0.0], np.cumsum(per_bin * self.size_ratio)]), leavers)
         return np.diff(cumulative)
+
+    def rates_per_day(self) -> np.ndarray:
+        """Per step: the hazard rate (hazard; steps given as people per day converted as the
+        simulation converts them) or the people per day (schedule)."""
+        if self.kind != "hazard" or not self.given_per_day.any():
+            return self.values
+        values = [float(v) for v in self.values]
+        leavers = self.stock_people * (1.0 - self.never_leave)
+        return np.asarray(hazard_rates_per_day(
+            self.start_hours, [None if per_day else v for v, per_day in zip(values, self.given_per_day)],
+            [v if per_day else None for v, per_day in zip(values, self.given_per_day)], leavers))
 
     def deported_share_per_bin(self) -> np.ndarray:
         return np.append(self.deported_shares, 0.0)[self.step_of_bin]
@@ -75,13 +89,16 @@ def compile_group(scenario, name: str, group, clock: Clock, initial_people: floa
     all_steps = group.departures.steps()
     kept_index = [next(i for i, s in enumerate(all_steps) if s is step) for step in steps]
     kind = "hazard" if group.departures.hazard is not None else "schedule"
-    values = [step.rate if kind == "hazard" else step.per_day for step in steps]
+    given_per_day = [kind == "hazard" and step.rate is None for step in steps]
+    values = [step.per_day if kind == "schedule" else step.people_per_day if per_day else step.rate
+              for step, per_day in zip(steps, given_per_day)]
     bin_starts = np.arange(clock.n_days * int(HOURS_PER_DAY), dtype=float)
     step_of_bin = np.searchsorted(np.asarray(step_hours, float), bin_starts, side="right") - 1
     mean_size = drawn_mean_size(group.household_size)
     return GroupDepartures(
         name=name, kind=kind, stock_people=float(group.people - initial_people), never_leave=group.never_leave,
-        values=np.asarray(values, float), deported_shares=np.asarray(shares, float),
+        values=np.asarray(values, float), given_per_day=np.asarray(given_per_day, bool),
+        start_hours=np.asarray(step_hours, float), deported_shares=np.asarray(shares, float),
         has_own_share=np.asarray([step.deported_share is not None for step in steps], bool),
         step_of_bin=step_of_bin.astype(np.int64), step_index=kept_index,
         size_ratio=mean_size / group.household_size.mean(), mean_size_people=mean_size)

@@ -3,7 +3,7 @@
 Same contract as the simulation's :class:`sim.runs.evaluate.CrossedEvaluator`: ``evaluator(values)``
 → people crossed per day (index 0 = period start, up to ``until``) at each crossing and under
 ``all``. The scenario is cut at ``until`` and compiled once. Values that only change departures
-(a step's rate, per-day or deported share, a group's ``never_leave``, ``deported_share`` or
+(a step's rate, people per day or deported share, a group's ``never_leave``, ``deported_share`` or
 ``people``) and crossings' ``lanes`` are patched into the compiled arrays: no validation, no
 rebuild, a few milliseconds. Any other key rebuilds the scenario through the same validation as
 ``--set`` (``sim.scenario.cut.scenario_at``).
@@ -28,7 +28,8 @@ from sim.analytic.fluid.path import FluidPath, run_network
 from sim.scenario.cut import scenario_at
 from sim.scenario.keypath import parse_key_path
 
-_STEP_FIELDS = {"rate": "values", "per_day": "values", "deported_share": "deported_shares"}
+_STEP_FIELDS = {"rate": "values", "people_per_day": "values", "per_day": "values",
+                "deported_share": "deported_shares"}
 _SHARES = {"deported_share", "never_leave"}
 
 
@@ -144,6 +145,10 @@ def _patched_group(group, step, field: str, value: float, network):
         own = group.has_own_share.copy()
         own[position] = True
         changes["has_own_share"] = own
+    elif group.kind == "hazard":  # the validated scenario holds one of the two: the one just set
+        given_per_day = group.given_per_day.copy()
+        given_per_day[position] = field == "people_per_day"
+        changes["given_per_day"] = given_per_day
     return dataclasses.replace(group, **changes)
 
 

@@ -1,0 +1,43 @@
+"""Hazard steps given as people per day: the rate each such step stands for.
+
+A hazard step says how fast each household that will leave departs: ``rate`` per day. Reported
+figures, though, count *people* a month — and which rate makes, say, 600 people a day in January
+2024 depends on how many leavers were still there, i.e. on ``never_leave`` and on every earlier
+step. Fitting rates therefore couples every step to all those before it and to ``never_leave``
+(the phase-1 and long-arc posteriors showed it as curved ridges the samplers crossed slowly).
+
+A step may instead give ``people_per_day``: the expected people leaving per day at the moment the
+step starts. Its rate is that number over the leavers expected to remain then,
+
+    rate_k = people_per_day_k / (leavers · exp(-Λ(t_k))),   Λ(t_k) = Σ_{j<k} rate_j · days in step j,
+
+with ``leavers = stock · (1 - never_leave)`` (expected, not a replication's draw, so the simulation's
+mean and the fluid path start each such step at the same flow). Within the step the flow still
+falls as the leavers are used up, exactly as under a rate; only the parameter changes.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+HOURS_PER_DAY = 24.0
+
+
+def hazard_rates_per_day(start_hours: Sequence[float], rates: Sequence[float | None],
+                         people_per_day: Sequence[float | None], leavers_people: float) -> list[float]:
+    """Each step's rate per day; a step gives ``rate`` or ``people_per_day`` (the other is None).
+
+    ``start_hours`` are the steps' starts from the period start (a step begun before it counts
+    from hour 0). With no leavers a people-per-day step has rate 0: nobody is there to leave.
+    """
+    result: list[float] = []
+    cumulative_hazard = 0.0
+    starts = [max(0.0, hours) for hours in start_hours]
+    for k, (rate, flow_people) in enumerate(zip(rates, people_per_day)):
+        if k:
+            cumulative_hazard += result[-1] * (starts[k] - starts[k - 1]) / HOURS_PER_DAY
+        if rate is None:
+            remaining = leavers_people * math.exp(-cumulative_hazard)
+            rate = float(flow_people) / remaining if remaining > 0 else 0.0
+        result.append(float(rate))
+    return result

@@ -1,0 +1,62 @@
+"""Hazard steps given as people per day (``sim.model.departure_rates``): the same model as the rates
+they stand for, in the simulation, the fluid path and the calibration's patched evaluator."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from builders import build
+from sim.analytic.fluid import FluidEvaluator, fluid_path
+from sim.model.departure_rates import hazard_rates_per_day
+from sim.model.engine import run_replication
+
+STOCK_PEOPLE, NEVER_LEAVE = 3_000, 0.25
+LEAVERS = STOCK_PEOPLE * (1 - NEVER_LEAVE)
+FIRST_RATE = 0.1  # two days of it, then a step of 60 people a day
+SECOND_RATE = 60 / (LEAVERS * math.exp(-2 * FIRST_RATE))
+
+
+def test_a_step_in_people_per_day_is_its_flow_over_the_leavers_expected_to_remain():
+    assert hazard_rates_per_day([0.0, 48.0], [FIRST_RATE, None], [None, 60.0], LEAVERS) == pytest.approx(
+        [FIRST_RATE, SECOND_RATE])
+    # The first step counts from the period start even if it began before it (negative hours).
+    assert hazard_rates_per_day([-24.0, 48.0], [None, None], [150.0, 60.0], LEAVERS) == pytest.approx(
+        [150 / LEAVERS, 60 / (LEAVERS * math.exp(-2 * 150 / LEAVERS))])
+    assert hazard_rates_per_day([0.0], [None], [60.0], 0.0) == [0.0]  # nobody left to leave
+
+
+def _scenario(second_step: dict):
+    return build({"period": {"end": "2024-01-12"}, "groups": {"everyone": {
+        "people": STOCK_PEOPLE, "never_leave": NEVER_LEAVE,
+        "departures": {"hazard": [{"from": "2024-01-01", "rate": FIRST_RATE}, {"from": "2024-01-03", **second_step}]}}}},
+        lanes=50)
+
+
+def test_the_simulation_runs_a_people_per_day_step_as_its_rate():
+    """Same seed, same households: identical daily crossings (the rate, not the draw, is converted)."""
+    by_rate = run_replication(_scenario({"rate": SECOND_RATE}), 0).daily
+    by_people = run_replication(_scenario({"people_per_day": 60}), 0).daily
+    assert by_rate.keys() == by_people.keys()
+    for key in by_rate:
+        np.testing.assert_allclose(by_people[key], by_rate[key], rtol=1e-12, err_msg=str(key))
+
+
+def test_the_fluid_path_starts_the_step_at_its_people_per_day():
+    by_rate = fluid_path(_scenario({"rate": SECOND_RATE})).crossed_per_day()["all"]
+    by_people = fluid_path(_scenario({"people_per_day": 60})).crossed_per_day()["all"]
+    np.testing.assert_allclose(by_people, by_rate, rtol=1e-12)
+    departed_day_3 = LEAVERS * math.exp(-2 * FIRST_RATE) * (1 - math.exp(-SECOND_RATE))
+    assert departed_day_3 == pytest.approx(60 * (1 - SECOND_RATE / 2), rel=1e-3)  # 60 a day as it starts
+
+
+def test_the_evaluator_patches_people_per_day_as_a_rebuild_would():
+    key = "groups.everyone.departures.hazard.1.people_per_day"
+    evaluator = FluidEvaluator(_scenario({"people_per_day": 60}), dt.date(2024, 1, 12))
+    for values in ({key: 90.0}, {key: 90.0, "groups.everyone.never_leave": 0.6}):
+        patched = evaluator(values)["all"]
+        rebuilt = fluid_path(evaluator.scenario_at(values)).crossed_per_day()["all"]
+        np.testing.assert_allclose(patched, rebuilt, rtol=1e-12)
+    assert evaluator({key: 90.0})["all"].sum() > evaluator({key: 60.0})["all"].sum()
