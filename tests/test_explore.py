@@ -12,6 +12,7 @@ scenario, results folders) lands there.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ from sim.explorer.server import make_server
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "phase1-2023.yaml"
 SMALL = ROOT / "tests" / "golden" / "small-scenario.yaml"
+ARC = ROOT / "scenarios" / "arc-2023-2025.yaml"
 LANES = "crossings.torkham.lanes"
 SCREENSHOT = os.environ.get("BORDERSIM_EXPLORE_SCREENSHOT")
 """Set to a PNG path to save the browser test's page there (how docs/images/explore.png is made)."""
@@ -120,6 +122,24 @@ def page_values(form: dict) -> dict:
     values = {item["path"]: item["value"] for section in form["sections"] for item in section["inputs"]}
     values.update({table["path"]: table["rows"] for section in form["sections"] for table in section["tables"]})
     return values
+
+
+def test_a_departures_table_keeps_every_field_its_steps_use(tmp_path):
+    """The arc's steps give rate or people_per_day, and a deportation share: a table edit rewrites
+    the whole list, so each of them has a column (an edit elsewhere in the table loses nothing)."""
+    explorer = ExplorerApp(ARC, tmp_path / "results")
+    form = explorer.form()
+    tables = {table["path"]: table for section in form["sections"] for table in section["tables"]}
+    hazard = tables["groups.undocumented.departures.hazard"]
+    assert [column["path"] for column in hazard["columns"]] == ["from", "rate", "people_per_day", "deported_share"]
+    values = page_values(form)
+    rows = [list(row) for row in values[hazard["path"]]]
+    assert rows[13][:3] == ["2024-01-01", "", "330"]
+    rows[13][2] = "400"
+    changes = explorer.checked({"values": {**values, hazard["path"]: rows}}).changes
+    steps = changes[hazard["path"]]
+    assert steps[13] == {"from": datetime.date(2024, 1, 1), "people_per_day": 400, "deported_share": 0.03}
+    assert steps[3] == {"from": datetime.date(2023, 10, 25), "rate": 0.0092}
 
 
 @pytest.mark.parametrize("scenario", [SMALL, BASELINE])

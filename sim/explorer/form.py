@@ -160,6 +160,14 @@ def _table(data: dict[str, Any], path: KeyPath, label: str, columns: tuple[str, 
     return Table(format_key_path(path), label, inputs, rows, help_text)
 
 
+def _step_columns(kind: str, steps: list[dict[str, Any]]) -> tuple[str, ...]:
+    """A departures table's columns: ``from`` and the speed, plus the optional fields the steps use
+    (a table edit rewrites the whole list, so a field without a column would be lost)."""
+    columns = ("from", "rate") if kind == "hazard" else ("from", "per_day")
+    optional = ("people_per_day", "deported_share") if kind == "hazard" else ("deported_share",)
+    return columns + tuple(field for field in optional if any(field in step for step in steps))
+
+
 def build_form(data: dict[str, Any]) -> list[Section]:
     """The sections of the page for a scenario's merged data (as written: ``from`` keys, texts)."""
     sections = []
@@ -176,8 +184,8 @@ def build_form(data: dict[str, Any]) -> list[Section]:
     for name, group in data["groups"].items():
         departures = group.get("departures", {})
         kind = "hazard" if "hazard" in departures else "schedule"
-        rate = "rate" if kind == "hazard" else "per_day"
-        steps = _table(data, ("groups", name, "departures", kind), f"departures ({kind})", ("from", rate),
+        steps = _table(data, ("groups", name, "departures", kind), f"departures ({kind})",
+                       _step_columns(kind, departures.get(kind) or []),
                        "from a date on, each household that will leave departs at rate per day" if kind == "hazard"
                        else "from a date on, people depart at per_day")
         sections.append(Section(f"Group: {name}", [make_input(data, ("groups", name, "never_leave"), "never leave")],
