@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-HOURS_PER_DAY = 24.0
+from sim.model.clock import HOURS_PER_DAY
 
 
 def hazard_rates_per_day(start_hours: Sequence[float], rates: Sequence[float | None],
