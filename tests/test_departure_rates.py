@@ -20,12 +20,12 @@ SECOND_RATE = 60 / (LEAVERS * math.exp(-2 * FIRST_RATE))
 
 
 def test_a_step_in_people_per_day_is_its_flow_over_the_leavers_expected_to_remain():
-    assert hazard_rates_per_day([0.0, 48.0], [FIRST_RATE, None], [None, 60.0], LEAVERS) == pytest.approx(
+    assert hazard_rates_per_day([0.0, 48.0], [FIRST_RATE, 60.0], [False, True], LEAVERS) == pytest.approx(
         [FIRST_RATE, SECOND_RATE])
     # The first step counts from the period start even if it began before it (negative hours).
-    assert hazard_rates_per_day([-24.0, 48.0], [None, None], [150.0, 60.0], LEAVERS) == pytest.approx(
+    assert hazard_rates_per_day([-24.0, 48.0], [150.0, 60.0], [True, True], LEAVERS) == pytest.approx(
         [150 / LEAVERS, 60 / (LEAVERS * math.exp(-2 * 150 / LEAVERS))])
-    assert hazard_rates_per_day([0.0], [None], [60.0], 0.0) == [0.0]  # nobody left to leave
+    assert hazard_rates_per_day([0.0], [60.0], [True], 0.0) == [0.0]  # nobody left to leave
 
 
 def _scenario(second_step: dict):

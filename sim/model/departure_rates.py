@@ -23,21 +23,26 @@ from collections.abc import Sequence
 from sim.model.clock import HOURS_PER_DAY
 
 
-def hazard_rates_per_day(start_hours: Sequence[float], rates: Sequence[float | None],
-                         people_per_day: Sequence[float | None], leavers_people: float) -> list[float]:
-    """Each step's rate per day; a step gives ``rate`` or ``people_per_day`` (the other is None).
+def hazard_rates_per_day(start_hours: Sequence[float], values: Sequence[float], given_per_day: Sequence[bool],
+                         leavers_people: float) -> list[float]:
+    """Each step's rate per day: its value, or, where ``given_per_day``, its value in people per day
+    turned into the rate that starts the step at that flow.
 
     ``start_hours`` are the steps' starts from the period start (a step begun before it counts
     from hour 0). With no leavers a people-per-day step has rate 0: nobody is there to leave.
     """
-    result: list[float] = []
+    rates: list[float] = []
     cumulative_hazard = 0.0
     starts = [max(0.0, hours) for hours in start_hours]
-    for k, (rate, flow_people) in enumerate(zip(rates, people_per_day)):
+    for k, (value, per_day) in enumerate(zip(values, given_per_day)):
         if k:
-            cumulative_hazard += result[-1] * (starts[k] - starts[k - 1]) / HOURS_PER_DAY
-        if rate is None:
-            remaining = leavers_people * math.exp(-cumulative_hazard)
-            rate = float(flow_people) / remaining if remaining > 0 else 0.0
-        result.append(float(rate))
-    return result
+            cumulative_hazard += rates[-1] * (starts[k] - starts[k - 1]) / HOURS_PER_DAY
+        remaining = leavers_people * math.exp(-cumulative_hazard)
+        rate = (float(value) / remaining if remaining > 0 else 0.0) if per_day else float(value)
+        rates.append(rate)
+    return rates
+
+
+def step_value(step) -> tuple[float, bool]:
+    """A hazard step's value as written, and whether it is people per day (else a rate)."""
+    return (step.rate, False) if step.rate is not None else (step.people_per_day, True)

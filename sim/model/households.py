@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.model.clock import Clock
-from sim.model.departure_rates import hazard_rates_per_day
+from sim.model.departure_rates import hazard_rates_per_day, step_value
 from sim.model.streams import stream
 from sim.scenario.distributions import Distribution
 
@@ -286,8 +286,8 @@ def _departure_times(scenario, group, clock, rng, n_initial: int, n_stock: int, 
         pass  # every step falls after the period (a policy phase moved out of it): nobody leaves
     elif group.departures.hazard is not None:
         thresholds = rng("departure").exponential(1.0, n_stock)
-        rates = hazard_rates_per_day(step_hours, [step.rate for step in steps],
-                                     [step.people_per_day for step in steps], stock_people * (1 - group.never_leave))
+        values, given_per_day = zip(*(step_value(step) for step in steps))
+        rates = hazard_rates_per_day(step_hours, values, given_per_day, stock_people * (1 - group.never_leave))
         times = invert_cumulative_rate(thresholds, step_hours, [rate / 24.0 for rate in rates], clock.horizon_hours)
         depart[leaver] = times[leaver]
     else:

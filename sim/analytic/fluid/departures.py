@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.clock import HOURS_PER_DAY, Clock
-from sim.model.departure_rates import hazard_rates_per_day
+from sim.model.departure_rates import hazard_rates_per_day, step_value
 from sim.model.households import departure_steps
 
 _SIZE_SAMPLES = 200_000
@@ -72,11 +72,8 @@ class GroupDepartures:
         simulation converts them) or the people per day (schedule)."""
         if self.kind != "hazard" or not self.given_per_day.any():
             return self.values
-        values = [float(v) for v in self.values]
         leavers = self.stock_people * (1.0 - self.never_leave)
-        return np.asarray(hazard_rates_per_day(
-            self.start_hours, [None if per_day else v for v, per_day in zip(values, self.given_per_day)],
-            [v if per_day else None for v, per_day in zip(values, self.given_per_day)], leavers))
+        return np.asarray(hazard_rates_per_day(self.start_hours, self.values, self.given_per_day, leavers))
 
     def deported_share_per_bin(self) -> np.ndarray:
         return np.append(self.deported_shares, 0.0)[self.step_of_bin]
@@ -89,9 +86,11 @@ def compile_group(scenario, name: str, group, clock: Clock, initial_people: floa
     all_steps = group.departures.steps()
     kept_index = [next(i for i, s in enumerate(all_steps) if s is step) for step in steps]
     kind = "hazard" if group.departures.hazard is not None else "schedule"
-    given_per_day = [kind == "hazard" and step.rate is None for step in steps]
-    values = [step.per_day if kind == "schedule" else step.people_per_day if per_day else step.rate
-              for step, per_day in zip(steps, given_per_day)]
+    if kind == "hazard":
+        written = [step_value(step) for step in steps]
+        values, given_per_day = [value for value, _ in written], [per_day for _, per_day in written]
+    else:
+        values, given_per_day = [step.per_day for step in steps], [False] * len(steps)
     bin_starts = np.arange(clock.n_days * int(HOURS_PER_DAY), dtype=float)
     step_of_bin = np.searchsorted(np.asarray(step_hours, float), bin_starts, side="right") - 1
     mean_size = drawn_mean_size(group.household_size)
