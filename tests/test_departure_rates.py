@@ -10,7 +10,7 @@ import pytest
 
 from builders import build
 from sim.analytic.fluid import FluidEvaluator, fluid_path
-from sim.model.departure_rates import hazard_rates_per_day
+from sim.model.departure_rates import MAX_RATE_PER_DAY, hazard_rates_per_day
 from sim.model.engine import run_replication
 
 STOCK_PEOPLE, NEVER_LEAVE = 3_000, 0.25
@@ -26,6 +26,16 @@ def test_a_step_in_people_per_day_is_its_flow_over_the_leavers_expected_to_remai
     assert hazard_rates_per_day([-24.0, 48.0], [150.0, 60.0], [True, True], LEAVERS) == pytest.approx(
         [150 / LEAVERS, 60 / (LEAVERS * math.exp(-2 * 150 / LEAVERS))])
     assert hazard_rates_per_day([0.0], [60.0], [True], 0.0) == [0.0]  # nobody left to leave
+
+
+def test_asking_more_people_than_remain_empties_the_stock_without_overflow():
+    """A sampler's proposal may ask 100,000 a day of the 3e-304 leavers a first step left: they leave
+    at once (the rate is capped), and the steps after it find nobody, with no overflow on the way."""
+    with np.errstate(all="raise"):
+        rates = hazard_rates_per_day([0.0, 24.0, 48.0, 72.0], [np.float64(2100), np.float64(1e5), 60.0, 0.01],
+                                     [True, True, True, False], 3.0)
+    assert rates[0] == pytest.approx(700) and rates[1] == MAX_RATE_PER_DAY
+    assert rates[2] == 0.0 and rates[3] == 0.01
 
 
 def _scenario(second_step: dict):

@@ -22,6 +22,10 @@ from collections.abc import Sequence
 
 from sim.model.clock import HOURS_PER_DAY
 
+MAX_RATE_PER_DAY = 1e6
+"""A people-per-day step asking for more than the leavers left gets at most this rate (everyone
+remaining leaves within a second): beyond it, the cumulative hazard of later steps would overflow."""
+
 
 def hazard_rates_per_day(start_hours: Sequence[float], values: Sequence[float], given_per_day: Sequence[bool],
                          leavers_people: float) -> list[float]:
@@ -38,7 +42,7 @@ def hazard_rates_per_day(start_hours: Sequence[float], values: Sequence[float], 
         if k:
             cumulative_hazard += rates[-1] * (starts[k] - starts[k - 1]) / HOURS_PER_DAY
         remaining = leavers_people * math.exp(-cumulative_hazard)
-        rate = (float(value) / remaining if remaining > 0 else 0.0) if per_day else float(value)
+        rate = (min(float(value) / remaining, MAX_RATE_PER_DAY) if remaining > 0 else 0.0) if per_day else float(value)
         rates.append(rate)
     return rates
 
