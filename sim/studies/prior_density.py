@@ -17,6 +17,14 @@ from scipy.special import betaln, gammaln
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
+def _uniform(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    return np.full_like(x, -math.log(high - low))
+
+
+def _loguniform(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    return -np.log(x) - math.log(math.log(high / low))
+
+
 def _triangular(x: np.ndarray, low: float, mode: float, high: float) -> np.ndarray:
     width = high - low
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -51,21 +59,18 @@ def _beta(x: np.ndarray, a: float, b: float) -> np.ndarray:
     return (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - betaln(a, b)
 
 
-CLOSED_FORMS = {"triangular": _triangular, "normal": _normal, "lognormal": _lognormal, "gamma": _gamma,
+CLOSED_FORMS = {"uniform": _uniform, "loguniform": _loguniform, "triangular": _triangular, "normal": _normal, "lognormal": _lognormal, "gamma": _gamma,
                 "halfnormal": _halfnormal, "beta": _beta}
-"""The families whose log density has a closed form here, by name (uniform and loguniform have
-theirs in :class:`~sim.studies.priors.Prior`)."""
+"""Every prior family's log density, by name."""
 
 
 def log_density_inside(family: str, args: tuple[float, ...], values: np.ndarray, support: tuple[float, float]
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """(log densities, which values are strictly inside ``support``): the closed form where inside;
-    the caller fills the others (edges, outside) from scipy."""
-    low, high = support
-    inside = (values > low) & (values < high)
-    safe = np.where(inside, values, 0.5 * (low + high) if math.isfinite(low + high)
-                    else (low + 1.0 if math.isfinite(low) else 0.0))
-    return CLOSED_FORMS[family](safe, *args), inside
+    """(log densities, which values are strictly inside ``support``): the closed form, meaningful
+    where inside; the caller fills the others (edges, outside) from scipy."""
+    with np.errstate(all="ignore"):  # the values outside give nan or inf here, replaced by the caller
+        density = CLOSED_FORMS[family](values, *args)
+    return density, (values > support[0]) & (values < support[1])
 
 
 __all__ = ["CLOSED_FORMS", "log_density_inside"]

@@ -162,13 +162,6 @@ class Prior:
         it at every step, and scipy's frozen distributions cost ~0.2 ms a call:
         :mod:`sim.studies.prior_density`), scipy's on and outside its edges."""
         values = np.asarray(values, float)
-        if self.family == "uniform":
-            low, high = self.args
-            return np.where((values >= low) & (values <= high), -math.log(high - low), -np.inf)
-        if self.family == "loguniform":
-            low, high = self.args
-            inside = (values >= low) & (values <= high)
-            return np.where(inside, -np.log(np.where(inside, values, 1.0)) - math.log(math.log(high / low)), -np.inf)
         density, inside = log_density_inside(self.family, self.args, values, self._support)
         if not inside.all():
             density = np.where(inside, density, self.dist.logpdf(values))
