@@ -36,3 +36,28 @@ def test_the_crossed_only_pass_gives_the_full_pass_crossings():
         fast, full = evaluator(point), evaluator.path(point).crossed_per_day()
         assert_same_series(np.array([fast[k] for k in sorted(fast)])[None],
                            np.array([full[k] for k in sorted(full)])[None])
+
+
+@pytest.mark.parametrize("has_dispatch", [False, True])
+def test_the_compiled_gate_gives_the_interpreted_loops_numbers(has_dispatch):
+    """numba compiles the gate's loop (`gate_hours`); run as plain Python it must give the same
+    entries, stays and end hour to the last bit, on a camp that overflows twice."""
+    from sim.analytic.fluid.queues import EPSILON_PEOPLE, GATE_FREE_BINS, _gate_kernel, gate_hours
+
+    rng = np.random.default_rng(5)
+    hours = 24 * 20
+    arrivals = rng.gamma(2.0, 10.0, hours) * (1 + 3 * (np.arange(hours) // 24 % 7 < 2))
+    kernel = np.diff(np.concatenate([[0.0], np.linspace(0, 1, 30) ** 2]))
+    dispatch_hours = np.zeros(hours, bool)
+    dispatch_hours[2::4] = has_dispatch
+    results = []
+    for gate in (gate_hours, _gate_kernel()):
+        entries, ready = arrivals.copy(), np.zeros(hours + len(kernel))
+        ready[:len(kernel)] = 1150.0 * kernel  # the camp nearly full at the start, its people's stays ending
+        end = gate(arrivals, entries, ready, kernel, dispatch_hours, 0, has_dispatch, 1200.0,
+                   800.0 if has_dispatch else np.inf, 1150.0, 0.0, GATE_FREE_BINS, EPSILON_PEOPLE)
+        results.append((end, entries, ready))
+    (end, entries, ready), (compiled_end, compiled_entries, compiled_ready) = results
+    assert 0 < end < hours and (entries[:end] < arrivals[:end]).any()  # the gate held people
+    assert compiled_end == end
+    assert np.array_equal(compiled_entries, entries) and np.array_equal(compiled_ready, ready)

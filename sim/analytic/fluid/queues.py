@@ -162,45 +162,71 @@ def _occupancy_after_gate(occupancy: np.ndarray, entries: np.ndarray, arrivals: 
 def _gate(arrivals: np.ndarray, entries: np.ndarray, first: int, camp) -> int:
     """Fill ``entries`` from bin ``first`` on, hour by hour, admitting as room frees; returns the bin
     after which the gate stayed free for a day (entries from there on are the arrivals)."""
-    n, kernel = len(arrivals), camp.stay_kernel
+    n, kernel = len(arrivals), np.ascontiguousarray(camp.stay_kernel, float)
     width = len(kernel)
     ready = np.zeros(n + width)
     if first:
         ready[:first + width - 1] = np.convolve(entries[:first], kernel)
     has_dispatch = camp.dispatch_bins is not None
     left_before = ready[:first].sum()
+    dispatch_hours = np.zeros(n, bool)
     if has_dispatch:
         left_before = dispatched(ready[:first], camp.dispatch_bins[camp.dispatch_bins < first],
                                  camp.dispatch_max_people).sum()
+        dispatch_hours[camp.dispatch_bins] = True
     occupancy = float(entries[:first].sum() - left_before)
     waiting_ready = float(ready[:first].sum() - left_before)  # stays ended, waiting for a dispatch
-    dispatch_at = set(camp.dispatch_bins.tolist()) if has_dispatch else set()
-    limit = np.inf if camp.dispatch_max_people is None else camp.dispatch_max_people
-    capacity, same_hour = camp.capacity_people, float(kernel[0])
-    coming = arrivals[first:].tolist()  # Python floats: the loop runs hour by hour
+    limit = np.inf if camp.dispatch_max_people is None else float(camp.dispatch_max_people)
+    return int(_gate_kernel()(np.ascontiguousarray(arrivals, float), entries, ready, kernel, dispatch_hours,
+                              first, has_dispatch, float(camp.capacity_people), limit, occupancy, waiting_ready,
+                              GATE_FREE_BINS, EPSILON_PEOPLE))
+
+
+def gate_hours(arrivals, entries, ready, kernel, dispatch_hours, first, has_dispatch, capacity, limit, occupancy,
+               waiting_ready, free_bins_needed, epsilon):
+    """The gate's loop over hours (see :func:`_gate`): who enters in each hour from ``first`` on,
+    written into ``entries`` (and each entry's stay into ``ready``). Plain Python that numba
+    compiles (:func:`_gate_kernel`): the loop is sequential — who enters depends on who left, who
+    entered before — and as interpreted Python it took a quarter of a calibration's time."""
+    n, width = arrivals.shape[0], kernel.shape[0]
+    same_hour = kernel[0]
     outside = 0.0
     free_bins = 0
     for k in range(first, n):
-        ready_now = float(ready[k])
+        ready_now = ready[k]
         if not has_dispatch:
             occupancy -= ready_now
         else:
-            if k in dispatch_at:
+            if dispatch_hours[k]:
                 sent = min(waiting_ready, limit)
                 waiting_ready -= sent
                 occupancy -= sent
             waiting_ready += ready_now
-        arriving = coming[k - first]
+        arriving = arrivals[k]
         enter = min(outside + arriving, max(capacity - occupancy, 0.0))
         outside += arriving - enter
         occupancy += enter
         entries[k] = enter
-        ready[k:k + width] += enter * kernel
+        for j in range(width):
+            ready[k + j] += enter * kernel[j]
         if not has_dispatch:
             occupancy -= enter * same_hour  # stays ending within the hour of entry
         else:
             waiting_ready += enter * same_hour
-        free_bins = free_bins + 1 if outside <= EPSILON_PEOPLE else 0
-        if free_bins >= GATE_FREE_BINS:
+        free_bins = free_bins + 1 if outside <= epsilon else 0
+        if free_bins >= free_bins_needed:
             return k + 1
     return n
+
+
+_COMPILED: list = []
+
+
+def _gate_kernel():
+    """:func:`gate_hours` compiled by numba (imported and compiled on the first full camp, the
+    machine code cached on disk for the next process)."""
+    if not _COMPILED:
+        import numba
+
+        _COMPILED.append(numba.njit(cache=True)(gate_hours))
+    return _COMPILED[0]
