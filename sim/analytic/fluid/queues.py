@@ -224,9 +224,13 @@ _COMPILED: list = []
 
 def _gate_kernel():
     """:func:`gate_hours` compiled by numba (imported and compiled on the first full camp, the
-    machine code cached on disk for the next process)."""
+    machine code cached on disk for the next process where numba finds a writable place: beside
+    the module or in the user's cache; compiled in every process where it does not)."""
     if not _COMPILED:
         import numba
 
-        _COMPILED.append(numba.njit(cache=True)(gate_hours))
+        try:
+            _COMPILED.append(numba.njit(cache=True)(gate_hours))
+        except RuntimeError:  # "cannot cache function ...: no locator available" (read-only install, no home)
+            _COMPILED.append(numba.njit(cache=False)(gate_hours))
     return _COMPILED[0]
