@@ -305,3 +305,28 @@ def test_a_cutoff_panel_with_one_figure_spans_days_not_years() -> None:
     assert first == cutoff - pd.Timedelta(days=3) and last == pd.Timestamp("2023-11-27")
     first, last = padded_date_span([cutoff, pd.Timestamp("2024-05-20")])
     assert pd.Timedelta(days=7) < cutoff - first < pd.Timedelta(days=8)  # 4 % of 180 days
+
+
+def test_a_reporters_missing_count_is_learned_from_the_figures_before_the_cutoff() -> None:
+    """A tally whose start of counting is uncertain (a 21-day window) misses one count D from every
+    figure. Before the cutoff its figures ran 300 people below the path: the forecast's D is then
+    about −300 with a small spread, where without them it is the window's own (mean 0, sd ~600);
+    lower bounds and figures from another start say nothing about it."""
+    from sim.studies.forecast_draws import _missing_count
+
+    start = dt.date(2024, 1, 1)
+    daily = {"all": np.full(200, 100.0)}
+    window = (start, start + dt.timedelta(days=20))
+    dates = tuple(start + dt.timedelta(days=d) for d in (40, 50, 60, 70, 80))
+    tally = ObservedSeries("tally", "cumulative", "all", None, dates, np.ones(5), windows=(window,) * 4 + (None,))
+    model = tally.model_values(daily, start)
+    values = model - 300.0
+    values[3], values[4] = 1e6, 1e6  # a lower bound far above the path, and a figure counted from a known start
+    known = ObservedSeries("tally", "cumulative", "all", None, dates, values, windows=tally.windows,
+                           lower_bound=np.array([False, False, False, True, False]))
+    variance = float(tally.extra_variance(daily, start)[0])
+    assert math.sqrt(variance) == pytest.approx(100 * math.sqrt(2 * sum(k * k for k in range(11)) / 21))
+    assert _missing_count(window, variance, None, daily, start, 0.01) == pytest.approx((0.0, math.sqrt(variance)))
+    mean, sd = _missing_count(window, variance, known, daily, start, 0.01)
+    assert mean == pytest.approx(-300, rel=0.1) and sd < 0.1 * math.sqrt(variance)
+    assert _missing_count((start, start), variance, known, daily, start, 0.01) == pytest.approx((0.0, math.sqrt(variance)))

@@ -52,6 +52,35 @@ def test_running_totals_have_correlated_errors_and_the_simulator_covariance_adds
     assert likelihood.log_likelihood(model, np.zeros(1), np.array([sigma, rho])) == pytest.approx(expected, rel=1e-10)
 
 
+def test_figures_counted_from_one_uncertain_start_share_one_missing_count():
+    """A series whose start of counting is uncertain misses the same unknown count D (people) in every
+    figure: V[i, j] = v / ((1 + m_i)(1 + m_j)) between its figures (correlation 1), none across series
+    or with a figure of another window; batched and single evaluations agree."""
+    window, other = (START, START + dt.timedelta(days=9)), (START + dt.timedelta(days=3), START + dt.timedelta(days=4))
+    tally = _series("tally", "cumulative", [20, 40, 60], [5000, 9000, 14000])
+    object.__setattr__(tally, "windows", (window, window, other))
+    series = [tally, _series("b", "daily", [30], [300])]
+    likelihood = _likelihood(series, correlated=False)
+    assert list(likelihood.figures.start_group) == [0, 0, 1, -1]
+    model = np.array([5500.0, 9500.0, 13000.0, 280.0])
+    extra_people = np.array([4.0e5, 4.0e5, 1.0e4, 0.0])
+    sigmas = np.array([0.05, 0.2])
+    u = np.sqrt(extra_people) / (1.0 + model)
+    v = np.zeros((4, 4))
+    v[:2, :2] = np.outer(u[:2], u[:2])
+    v[2, 2] = u[2] ** 2
+    reporter = np.diag(np.array([0.05, 0.05, 0.05, 0.2]) ** 2)
+    observed = np.log1p([5000, 9000, 14000, 300])
+    expected = stats.multivariate_normal(np.log1p(model), reporter + v).logpdf(observed)
+    single = likelihood.log_likelihood(model, np.zeros(1), sigmas, extra_people)
+    batched = likelihood.log_likelihood_batch(np.log1p(model)[None], sigmas[None],
+                                              likelihood.extra_diagonal(model, extra_people)[None])
+    assert single == pytest.approx(expected, rel=1e-10) and batched[0] == pytest.approx(expected, rel=1e-10)
+    # the same figures with independent extra errors would be another likelihood (the old diagonal)
+    diagonal = stats.multivariate_normal(np.log1p(model), reporter + np.diag(u ** 2)).logpdf(observed)
+    assert abs(single - diagonal) > 0.1
+
+
 def test_a_lower_bound_contributes_the_probability_of_exceeding_it():
     series = [_series("a", "cumulative", [5], [1000])]
     object.__setattr__(series[0], "lower_bound", np.array([True]))  # how the observation layer marks "more than"

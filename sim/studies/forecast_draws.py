@@ -11,7 +11,8 @@ from its start) with its reporter's error, ``log(1 + y) = log(1 + m) + e``,
 ``e ~ Normal(0, σ² + v / (1 + m)²)``: σ the error scale of the row it drew, ``v`` the extra
 variance of a running total whose start is uncertain
 (:meth:`~sim.studies.observation.ObservedSeries.extra_variance`, as in the likelihood that fitted
-it) — each figure's marginal, which is what coverage and WIS of single figures score.
+it: one count missing from every figure counted from that start, learned from the figures before
+the cutoff) — each figure's marginal, which is what coverage and WIS of single figures score.
 """
 from __future__ import annotations
 
@@ -141,10 +142,17 @@ def forecast_outcomes(scenario, rows: ParameterRows, until: dt.date, replication
     return future, outcomes
 
 
-def figure_draws(outcomes, scenario, seed: int, series: ObservedSeries, rows: ParameterRows) -> np.ndarray:
+def figure_draws(outcomes, scenario, seed: int, series: ObservedSeries, rows: ParameterRows,
+                 known: ObservedSeries | None = None) -> np.ndarray:
     """(replications × figures of ``series``): each replication's value of every figure as its
     reporter would give it (module docstring), with noise from the replication's own stream
-    ``backtest/observation/<series>``."""
+    ``backtest/observation/<series>``.
+
+    Figures counted from one uncertain start miss one and the same count ``D`` of people (as in the
+    likelihood): one draw of it per replication and start. ``known`` — the same series' figures up
+    to the cutoff — say what that count was: ``D`` is drawn given how far they lay from this
+    replication's path (a Gaussian update, below), so a reporter's offset learned before the
+    cutoff carries on after it, as a planner reading the tally would carry it."""
     from sim.model.streams import stream
     from sim.runs import uncertain
     from sim.runs.evaluate import crossed_by_node
@@ -155,12 +163,44 @@ def figure_draws(outcomes, scenario, seed: int, series: ObservedSeries, rows: Pa
     for index, outcome in enumerate(outcomes):
         daily = crossed_by_node(outcome, crossings)
         model = np.maximum(series.model_values(daily, start), 0.0)
-        extra = series.extra_variance(daily, start)
         rng = stream(seed, outcome.replication, OBSERVATION_STREAM + series.name)
         sigma = rows.error_scale(series.name, uncertain.drawn_row(scenario, seed, outcome.replication), rng)
-        spread = np.sqrt(sigma ** 2 + extra / (1.0 + model) ** 2)
-        draws[index] = np.expm1(np.log1p(model) + spread * rng.standard_normal(len(model)))
+        log_values = np.log1p(model) + sigma * rng.standard_normal(len(model))
+        for window, members, variance in _uncertain_starts(series, daily, start):
+            mean, sd = _missing_count(window, variance, known, daily, start, sigma)
+            log_values[members] += (mean + sd * rng.standard_normal()) / (1.0 + model[members])
+        draws[index] = np.expm1(log_values)
     return draws
+
+
+def _uncertain_starts(series: ObservedSeries, daily, start: dt.date):
+    """(window, indices of its figures, variance of the count missing from them, people²) per
+    uncertain start of ``series``."""
+    variance = series.extra_variance(daily, start)
+    windows = series.windows or (None,) * len(series.dates)
+    for window in dict.fromkeys(w for w in windows if w is not None):
+        members = np.array([i for i, w in enumerate(windows) if w == window])
+        yield window, members, float(variance[members[0]])
+
+
+def _missing_count(window, variance: float, known: ObservedSeries | None, daily, start: dt.date,
+                   sigma: float) -> tuple[float, float]:
+    """Mean and sd of the count ``D`` missing from every figure counted from ``window``, given the
+    known exact figures counted from it: each is ``log(1 + y) = log(1 + m) + D / (1 + m) + σ ε``
+    (the likelihood's model, linearized in ``D``), ``D ~ N(0, variance)`` before them."""
+    precision, weighted = 1.0 / variance if variance > 0 else np.inf, 0.0
+    if known is not None and variance > 0 and sigma > 0:
+        windows = known.windows or (None,) * len(known.dates)
+        same = np.array([w == window for w in windows]) & ~np.asarray(known.lower_bound, bool)
+        if same.any():
+            model = np.maximum(known.model_values(daily, start), 0.0)[same]
+            slope = 1.0 / (1.0 + model)
+            residual = np.log1p(np.asarray(known.values, float)[same]) - np.log1p(model)
+            precision += float((slope ** 2).sum()) / sigma ** 2
+            weighted = float((slope * residual).sum()) / sigma ** 2
+    if not np.isfinite(precision):
+        return 0.0, 0.0
+    return weighted / precision, 1.0 / np.sqrt(precision)
 
 
 __all__ = ["OBSERVATION_STREAM", "ParameterRows", "figure_draws", "forecast_data", "forecast_outcomes",

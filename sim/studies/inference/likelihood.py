@@ -16,9 +16,12 @@ A figure *y* (people: a running total, a day's count, a period's count) measures
   undercounts the totals after it too). Independent errors on running totals overstate what they
   show (King et al. 2015, *Avoidable errors in the modelling of outbreaks of emerging pathogens*).
 
-So ``log(1 + y) ~ N(log(1 + μ) + d, Σ_sim + diag(v) + blockdiag(σ_s² R_s))`` jointly over every
-figure (``v``: extra variance a figure declares, e.g. an uncertain start of counting). A figure
-that is only a **lower bound** ("more than 632,000") contributes P(Y ≥ y) under its marginal.
+So ``log(1 + y) ~ N(log(1 + μ) + d, Σ_sim + V + blockdiag(σ_s² R_s))`` jointly over every
+figure. ``V`` is what an **uncertain start of counting** adds: the people crossed between the
+possible starts, one unknown count ``D`` (variance ``v``, people²) missing from *every* figure of a
+series that shares the start, so ``V[i, j] = v / ((1 + m_i)(1 + m_j))`` within such a group (fully
+correlated: a reporter's bias in people, learned from all its figures at once) and 0 across. A
+figure that is only a **lower bound** ("more than 632,000") contributes P(Y ≥ y) under its marginal.
 
 The unknowns the sampler sees: the model parameters θ, then σ_s for every series, then ρ_s for
 every series with running totals (``ErrorTerms`` says which), each with its prior.
@@ -53,6 +56,7 @@ class Figures:
     day_number: np.ndarray  # figure date as days since the period start
     running_total: np.ndarray  # bool: a cumulative figure (reporter errors correlated over dates)
     lower_bound: np.ndarray  # bool: a censored figure ("more than y")
+    start_group: np.ndarray  # figures counted from the same uncertain start share an id (−1: a known start)
 
     @classmethod
     def of(cls, series: Sequence, period_start) -> Figures:
@@ -69,10 +73,26 @@ class Figures:
             day_number=np.concatenate([[(day - period_start).days for day in s.dates] for s in series]).astype(float),
             running_total=np.concatenate([flag(s, "cumulative", s.kind == "cumulative") for s in series]),
             lower_bound=np.concatenate([flag(s, "lower_bound", False) for s in series]),
+            start_group=start_groups(series),
         )
+
+    def start_members(self) -> list[np.ndarray]:
+        """Per uncertain start: the indices of the figures counted from it."""
+        return [np.flatnonzero(self.start_group == group) for group in np.unique(self.start_group[self.start_group >= 0])]
 
     def __len__(self) -> int:
         return self.log_observed.size
+
+
+def start_groups(series: Sequence) -> np.ndarray:
+    """Per figure (series after series): an id shared by the figures of one series counted from the
+    same uncertain start (the same window), −1 where the start is known."""
+    ids: dict = {}
+    groups = []
+    for index, s in enumerate(series):
+        for window in getattr(s, "windows", None) or (None,) * len(s.dates):
+            groups.append(-1 if window is None else ids.setdefault((index, window), len(ids)))
+    return np.array(groups, int)
 
 
 @dataclass
@@ -153,10 +173,12 @@ class Likelihood:
     noise: SimulatorNoise
     _blocks: list = field(init=False, repr=False)  # per ρ: (flat indices of its block, lags in weeks)
     _identity: np.ndarray = field(init=False, repr=False)
+    _starts: list = field(init=False, repr=False)  # per uncertain start: its figures
 
     def __post_init__(self) -> None:
         figures = self.figures
         n = len(figures)
+        self._starts = figures.start_members()
         lag = np.abs(figures.day_number[:, None] - figures.day_number[None, :]) / CORRELATION_DAYS
         self._blocks = []
         for index in self.errors.rho_series:
@@ -173,7 +195,7 @@ class Likelihood:
 
     def covariance(self, error_values: np.ndarray, extra_variance: np.ndarray | None = None,
                    model: np.ndarray | None = None) -> np.ndarray:
-        """Σ_sim + diag(extra) + the reporters' blocks, for one set of error-term values."""
+        """Σ_sim + V (the uncertain starts') + the reporters' blocks, for one set of error-term values."""
         sigma = np.asarray(error_values[:len(self.errors.sigma_priors)], float)[self.figures.series_index]
         correlation = self._identity.copy()
         flat_view = correlation.ravel()
@@ -181,7 +203,7 @@ class Likelihood:
             flat_view[flat] = np.power(max(float(rho), 0.0), lags)
         total = self.noise.covariance + correlation * np.outer(sigma, sigma)
         if extra_variance is not None and model is not None:
-            total[np.diag_indices_from(total)] += self.extra_diagonal(model, extra_variance)
+            self._add_starts(total[None], self.extra_diagonal(model, extra_variance)[None])
         return total
 
     def log_likelihood(self, model: np.ndarray, theta: np.ndarray, error_values: np.ndarray,
@@ -204,8 +226,16 @@ class Likelihood:
             flat_view[:, flat] = np.power(rho[:, None], lags[None, :])
         cov = self.noise.covariance + correlation * sigma[:, :, None] * sigma[:, None, :]
         if extra_diagonal is not None:
-            cov[:, np.arange(n), np.arange(n)] += extra_diagonal
+            self._add_starts(cov, extra_diagonal)
         return self._density(log_means, cov)
+
+    def _add_starts(self, cov: np.ndarray, extra_diagonal: np.ndarray) -> None:
+        """Add V to every walker's covariance (walkers × figures × figures), in place: per uncertain
+        start, the outer product of its figures' ``sqrt(extra)`` — one count missing from them all."""
+        root = np.sqrt(np.maximum(extra_diagonal, 0.0))
+        for members in self._starts:
+            part = root[:, members]
+            cov[:, members[:, None], members[None, :]] += part[:, :, None] * part[:, None, :]
 
     def extra_diagonal(self, model: np.ndarray, extra_variance: np.ndarray | None) -> np.ndarray:
         """The extra variance figures declare (people²), in log units² at the model's values."""

@@ -124,7 +124,10 @@ class CutoffForecast:
             scored = s.within(cutoff, until)
             if scored is None:
                 continue
-            draws = {name: figure_draws(runs[name][1], runs[name][0], self.seed, scored, rows[name]) for name in rows}
+            # the fitted forecast carries a reporter's missing count learned before the cutoff; the
+            # unfitted one (the baseline of what fitting adds) learns nothing from the figures
+            draws = {name: figure_draws(runs[name][1], runs[name][0], self.seed, scored, rows[name],
+                                        s.until(cutoff) if name == "fitted" else None) for name in rows}
             tables.append(figure_rows(cutoff, scored, draws["fitted"], draws["prior"],
                                       persistence_forecast(s, cutoff, scored, start), start))
         return CutoffResult(cutoff, until, pd.concat(tables, ignore_index=True)[FIGURE_COLUMNS], posterior.samples,
