@@ -7,12 +7,12 @@ forecast of the rolling-origin evaluation) — with each series' reporter error 
 whose replications each draw one row (``uncertain: {sample: FILE}``, :func:`forecast_scenario`).
 Each replication's **figure** is the model quantity the figure measures
 (:meth:`~sim.studies.observation.ObservedSeries.model_values`: a day, a period, a running total
-from its start) with its reporter's error, ``log(1 + y) = log(1 + m) + e``,
-``e ~ Normal(0, σ² + v / (1 + m)²)``: σ the error scale of the row it drew, ``v`` the extra
-variance of a running total whose start is uncertain
-(:meth:`~sim.studies.observation.ObservedSeries.extra_variance`, as in the likelihood that fitted
-it: one count missing from every figure counted from that start, learned from the figures before
-the cutoff) — each figure's marginal, which is what coverage and WIS of single figures score.
+from its start) with its reporter's error, ``log(1 + y) = log(1 + m) + σ ε + D / (1 + m)``: σ the
+error scale of the row it drew, ``ε`` standard normal per figure, and ``D`` the count of people
+missing from every figure counted from an uncertain start (variance ``v``, people²:
+:meth:`~sim.studies.observation.ObservedSeries.extra_variance`; zero where the start is known), as
+in the likelihood that fitted it — learned from the figures before the cutoff where they are given.
+Coverage and WIS score each figure's marginal.
 """
 from __future__ import annotations
 
