@@ -175,12 +175,14 @@ def figure_draws(outcomes, scenario, seed: int, series: ObservedSeries, rows: Pa
 
 def _uncertain_starts(series: ObservedSeries, daily, start: dt.date):
     """(window, indices of its figures, variance of the count missing from them, people²) per
-    uncertain start of ``series``."""
+    uncertain start of ``series`` (grouped as the likelihood groups them)."""
+    from sim.studies.inference.likelihood import start_groups
+
     variance = series.extra_variance(daily, start)
-    windows = series.windows or (None,) * len(series.dates)
-    for window in dict.fromkeys(w for w in windows if w is not None):
-        members = np.array([i for i, w in enumerate(windows) if w == window])
-        yield window, members, float(variance[members[0]])
+    groups = start_groups([series])
+    for group in np.unique(groups[groups >= 0]):
+        members = np.flatnonzero(groups == group)
+        yield series.windows[members[0]], members, float(variance[members[0]])
 
 
 def _missing_count(window, variance: float, known: ObservedSeries | None, daily, start: dt.date,
@@ -188,18 +190,17 @@ def _missing_count(window, variance: float, known: ObservedSeries | None, daily,
     """Mean and sd of the count ``D`` missing from every figure counted from ``window``, given the
     known exact figures counted from it: each is ``log(1 + y) = log(1 + m) + D / (1 + m) + σ ε``
     (the likelihood's model, linearized in ``D``), ``D ~ N(0, variance)`` before them."""
-    precision, weighted = 1.0 / variance if variance > 0 else np.inf, 0.0
-    if known is not None and variance > 0 and sigma > 0:
-        windows = known.windows or (None,) * len(known.dates)
-        same = np.array([w == window for w in windows]) & ~np.asarray(known.lower_bound, bool)
+    if variance <= 0:
+        return 0.0, 0.0
+    precision, weighted = 1.0 / variance, 0.0
+    if known is not None and sigma > 0:
+        same = np.array([w == window for w in known.windows]) & ~known.lower_bound
         if same.any():
             model = np.maximum(known.model_values(daily, start), 0.0)[same]
             slope = 1.0 / (1.0 + model)
             residual = np.log1p(np.asarray(known.values, float)[same]) - np.log1p(model)
             precision += float((slope ** 2).sum()) / sigma ** 2
             weighted = float((slope * residual).sum()) / sigma ** 2
-    if not np.isfinite(precision):
-        return 0.0, 0.0
     return weighted / precision, 1.0 / np.sqrt(precision)
 
 

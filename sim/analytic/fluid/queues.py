@@ -14,6 +14,8 @@ camp would be full).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from sim.analytic.fluid.capacity import BINS_PER_DAY
@@ -219,18 +221,14 @@ def gate_hours(arrivals, entries, ready, kernel, dispatch_hours, first, has_disp
     return n
 
 
-_COMPILED: list = []
-
-
+@functools.cache
 def _gate_kernel():
     """:func:`gate_hours` compiled by numba (imported and compiled on the first full camp, the
     machine code cached on disk for the next process where numba finds a writable place: beside
     the module or in the user's cache; compiled in every process where it does not)."""
-    if not _COMPILED:
-        import numba
+    import numba
 
-        try:
-            _COMPILED.append(numba.njit(cache=True)(gate_hours))
-        except RuntimeError:  # "cannot cache function ...: no locator available" (read-only install, no home)
-            _COMPILED.append(numba.njit(cache=False)(gate_hours))
-    return _COMPILED[0]
+    try:
+        return numba.njit(cache=True)(gate_hours)
+    except RuntimeError:  # "cannot cache function ...: no locator available" (read-only install, no home)
+        return numba.njit(cache=False)(gate_hours)
