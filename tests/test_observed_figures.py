@@ -193,7 +193,8 @@ def test_listing_shows_every_series_to_31_march_2025_and_every_reason() -> None:
     assert "figures to 2025-03-31" in lines[0]
     for name in BUNDLED:
         assert any(line.startswith(f"  {name} ") for line in lines), name
-    assert "federal_tally             16 figures 2023-10-22..2025-03-31" in text
+    assert "federal_tally             13 figures 2023-11-29..2025-03-31" in text
+    assert "federal_drive_count        3 figures 2023-10-22..2023-11-01" in text
     assert "2024-04-05 un cumulative_returns 595,200: an outlier" in text
     assert "[observed_returns_2023-11-23_to_2025-03-31.csv:53]" in text
     assert "figures to 2023-11-22" in listing(dt.date(2023, 11, 22))[0]

@@ -73,7 +73,10 @@ BUNDLED: dict[str, BundledSeries] = {
                                        "torkham"),
     "federal_tally": BundledSeries(
         "Pakistani federal tally (PTV, Ministry of Information): people returned since a start in Oct 2023 "
-        "(before 1 Nov 2023, unclear)", "all"),
+        "(before 1 Nov 2023, unclear), reported from 29 Nov 2023", "all"),
+    "federal_drive_count": BundledSeries(
+        "Pakistani officials (The Nation, Samaa, The News): people returned since the drive began (1-3 Oct "
+        "2023), Oct 2023", "all"),
     "federal_counts": BundledSeries("Pakistani federal figures: people who left on a day, in a week or a period",
                                     "all"),
     "federal_chaman_counts": BundledSeries("Pakistani federal figure: people who left via Chaman on a day", "chaman"),
