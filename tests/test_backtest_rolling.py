@@ -309,10 +309,11 @@ def test_a_cutoff_panel_with_one_figure_spans_days_not_years() -> None:
 
 def test_a_reporters_missing_count_is_learned_from_the_figures_before_the_cutoff() -> None:
     """A tally whose start of counting is uncertain (a 21-day window) misses one count D from every
-    figure. Before the cutoff its figures ran 300 people below the path: the forecast's D is then
-    about −300 with a small spread, where without them it is the window's own (mean 0, sd ~600);
-    lower bounds and figures from another start say nothing about it."""
-    from sim.studies.forecast_draws import _missing_count
+    figure. Before the cutoff its figures ran 300 people below the path: the forecast of a later
+    figure is then about 300 below it with a small spread, where without them it has the window's
+    own spread (sd ~600 people); lower bounds and, with independent errors, figures from a known
+    start say nothing about it."""
+    from sim.studies.forecast_draws import reporter_errors
 
     start = dt.date(2024, 1, 1)
     daily = {"all": np.full(200, 100.0)}
@@ -324,9 +325,34 @@ def test_a_reporters_missing_count_is_learned_from_the_figures_before_the_cutoff
     values[3], values[4] = 1e6, 1e6  # a lower bound far above the path, and a figure counted from a known start
     known = ObservedSeries("tally", "cumulative", "all", None, dates, values, windows=tally.windows,
                            lower_bound=np.array([False, False, False, True, False]))
-    variance = float(tally.extra_variance(daily, start)[0])
-    assert math.sqrt(variance) == pytest.approx(100 * math.sqrt(2 * sum(k * k for k in range(11)) / 21))
-    assert _missing_count(window, variance, None, daily, start, 0.01) == pytest.approx((0.0, math.sqrt(variance)))
-    mean, sd = _missing_count(window, variance, known, daily, start, 0.01)
-    assert mean == pytest.approx(-300, rel=0.1) and sd < 0.1 * math.sqrt(variance)
-    assert _missing_count((start, start), variance, known, daily, start, 0.01) == pytest.approx((0.0, math.sqrt(variance)))
+    later = ObservedSeries("tally", "cumulative", "all", None, (start + dt.timedelta(days=120),), np.ones(1),
+                           windows=(window,))
+    people = 1.0 + later.model_values(daily, start)[0]
+    sd_window = 100 * math.sqrt(2 * sum(k * k for k in range(11)) / 21)
+    assert math.sqrt(later.extra_variance(daily, start)[0]) == pytest.approx(sd_window)
+    mean, cov = reporter_errors(later, None, daily, start, 0.001, 0.0)
+    assert mean[0] == 0.0 and math.sqrt(cov[0, 0]) * people == pytest.approx(math.hypot(sd_window, 0.001 * people))
+    mean, cov = reporter_errors(later, known.exact(), daily, start, 0.001, 0.0)
+    assert mean[0] * people == pytest.approx(-300, rel=0.1) and math.sqrt(cov[0, 0]) * people < 0.1 * sd_window
+    other = ObservedSeries("tally", "cumulative", "all", None, (start + dt.timedelta(days=120),), np.ones(1),
+                           windows=((start, start),))
+    mean, cov = reporter_errors(other, known.exact(), daily, start, 0.001, 0.0)
+    assert mean[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_reporters_correlated_error_carries_on_as_far_as_its_correlation_says() -> None:
+    """Running totals from a known start, errors correlated ρ = 0.9 a week apart: a figure 5 % above
+    the path two weeks before a forecast figure leaves it ρ² × 0.05 above, with variance σ²(1 − ρ⁴);
+    with ρ = 0, nothing carries."""
+    from sim.studies.forecast_draws import reporter_errors
+
+    start = dt.date(2024, 1, 1)
+    daily = {"all": np.full(100, 100.0)}
+    first, second = start + dt.timedelta(days=30), start + dt.timedelta(days=44)
+    path = 3100.0  # people crossed to the end of day 30
+    known = ObservedSeries("tally", "cumulative", "all", None, (first,), np.array([(1 + path) * math.exp(0.05) - 1]))
+    later = ObservedSeries("tally", "cumulative", "all", None, (second,), np.ones(1))
+    mean, cov = reporter_errors(later, known, daily, start, 0.1, 0.9)
+    assert mean[0] == pytest.approx(0.81 * 0.05) and cov[0, 0] == pytest.approx(0.01 * (1 - 0.9 ** 4))
+    mean, cov = reporter_errors(later, known, daily, start, 0.1, 0.0)
+    assert mean[0] == pytest.approx(0.0) and cov[0, 0] == pytest.approx(0.01)

@@ -144,10 +144,12 @@ def split_checked(series: Sequence[ObservedSeries], cutoff: dt.date, until: dt.d
 def predictive_draws(outcomes, scenario, seed: int, series: ObservedSeries, days: list[dt.date],
                      posterior) -> np.ndarray:
     """(replications × days): each replication's model value of ``series`` on every day of ``days``
-    (its running total, or the day's count), with observation error."""
+    (its running total, or the day's count), with observation error given its figures before the
+    first of ``days`` (:func:`~sim.studies.forecast_draws.figure_draws`)."""
     on_days = ObservedSeries(series.name, series.kind, series.node, series.count_from, tuple(days),
                              np.zeros(len(days)))
-    return figure_draws(outcomes, scenario, seed, on_days, ParameterRows.from_posterior(posterior))
+    known = series.until(days[0] - dt.timedelta(days=1))
+    return figure_draws(outcomes, scenario, seed, on_days, ParameterRows.from_posterior(posterior), known)
 
 
 def baseline_for(series: ObservedSeries, cutoff: dt.date, days: list[dt.date], period_start: dt.date,

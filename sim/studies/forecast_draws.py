@@ -64,6 +64,16 @@ class ParameterRows:
                                for name, prior in sigma_priors.items()})
         return cls([prior.key for prior in priors], samples, scales, dict(sigma_priors))
 
+    def error_correlation(self, name: str, row: int | None) -> float:
+        """Series ``name``'s error correlation (a week apart, running totals) in row ``row``; 0
+        (independent errors) where the rows have none."""
+        from sim.studies.inference.likelihood import CORRELATION
+
+        column = CORRELATION + name
+        if row is not None and column in self.error_scales.columns:
+            return float(self.error_scales[column].iloc[row])
+        return 0.0
+
     def error_scale(self, name: str, row: int | None, rng: np.random.Generator) -> float:
         """Series ``name``'s error scale in row ``row``, or a draw from its prior (``rng``)."""
         from sim.studies.inference.likelihood import DEFAULT_SIGMA_PRIOR, SCALE
@@ -148,61 +158,65 @@ def figure_draws(outcomes, scenario, seed: int, series: ObservedSeries, rows: Pa
     reporter would give it (module docstring), with noise from the replication's own stream
     ``backtest/observation/<series>``.
 
-    Figures counted from one uncertain start miss one and the same count ``D`` of people (as in the
-    likelihood): one draw of it per replication and start. ``known`` — the same series' figures up
-    to the cutoff — say what that count was: ``D`` is drawn given how far they lay from this
-    replication's path (a Gaussian update, below), so a reporter's offset learned before the
-    cutoff carries on after it, as a planner reading the tally would carry it."""
+    The reporter's errors are drawn jointly, as the likelihood has them: correlated between running
+    totals (the row's ``error_correlation``), and one missing count ``D`` shared by the figures of an
+    uncertain start. ``known`` — the same series' figures up to the cutoff — say what those errors
+    were: the draw is conditional on how far they lay from this replication's path (a Gaussian
+    update), so a reporter's offset learned before the cutoff carries on after it, as far as the
+    fitted correlation says it does."""
     from sim.model.streams import stream
     from sim.runs import uncertain
     from sim.runs.evaluate import crossed_by_node
 
     crossings = list(scenario.crossings)
     start = scenario.period.start
+    given = known.exact() if known is not None else None
     draws = np.empty((len(outcomes), len(series.dates)))
     for index, outcome in enumerate(outcomes):
         daily = crossed_by_node(outcome, crossings)
-        model = np.maximum(series.model_values(daily, start), 0.0)
         rng = stream(seed, outcome.replication, OBSERVATION_STREAM + series.name)
-        sigma = rows.error_scale(series.name, uncertain.drawn_row(scenario, seed, outcome.replication), rng)
-        log_values = np.log1p(model) + sigma * rng.standard_normal(len(model))
-        for window, members, variance in _uncertain_starts(series, daily, start):
-            mean, sd = _missing_count(window, variance, known, daily, start, sigma)
-            log_values[members] += (mean + sd * rng.standard_normal()) / (1.0 + model[members])
-        draws[index] = np.expm1(log_values)
+        row = uncertain.drawn_row(scenario, seed, outcome.replication)
+        sigma = rows.error_scale(series.name, row, rng)
+        mean, cov = reporter_errors(series, given, daily, start, sigma, rows.error_correlation(series.name, row))
+        model = np.maximum(series.model_values(daily, start), 0.0)
+        draws[index] = np.expm1(np.log1p(model) + rng.multivariate_normal(mean, cov, method="eigh"))
     return draws
 
 
-def _uncertain_starts(series: ObservedSeries, daily, start: dt.date):
-    """(window, indices of its figures, variance of the count missing from them, people²) per
-    uncertain start of ``series`` (grouped as the likelihood groups them)."""
-    from sim.studies.inference.likelihood import start_groups
+def reporter_errors(series: ObservedSeries, given: ObservedSeries | None, daily, start: dt.date, sigma: float,
+                    rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of ``log(1 + y) − log(1 + m)`` over the figures of ``series`` (``m``: the
+    path ``daily``), given the exact figures ``given`` of the same reporter on that path.
 
-    variance = series.extra_variance(daily, start)
-    groups = start_groups([series])
-    for group in np.unique(groups[groups >= 0]):
-        members = np.flatnonzero(groups == group)
-        yield series.windows[members[0]], members, float(variance[members[0]])
+    The covariance is the likelihood's for one series (:class:`~sim.studies.inference.likelihood.
+    Likelihood`: ``σ² R`` with ``R = ρ^(lag / 7 days)`` between running totals, plus ``V`` of the
+    uncertain starts) over the given figures followed by those of ``series``; the result is the
+    Gaussian conditional of the second part given the first's residuals."""
+    from sim.studies.inference.likelihood import (
+        CORRELATION,
+        SCALE,
+        ErrorTerms,
+        Figures,
+        Likelihood,
+        SimulatorNoise,
+    )
 
-
-def _missing_count(window, variance: float, known: ObservedSeries | None, daily, start: dt.date,
-                   sigma: float) -> tuple[float, float]:
-    """Mean and sd of the count ``D`` missing from every figure counted from ``window``, given the
-    known exact figures counted from it: each is ``log(1 + y) = log(1 + m) + D / (1 + m) + σ ε``
-    (the likelihood's model, linearized in ``D``), ``D ~ N(0, variance)`` before them."""
-    if variance <= 0:
-        return 0.0, 0.0
-    precision, weighted = 1.0 / variance, 0.0
-    if known is not None and sigma > 0:
-        same = np.array([w == window for w in known.windows]) & ~known.lower_bound
-        if same.any():
-            model = np.maximum(known.model_values(daily, start), 0.0)[same]
-            slope = 1.0 / (1.0 + model)
-            residual = np.log1p(np.asarray(known.values, float)[same]) - np.log1p(model)
-            precision += float((slope ** 2).sum()) / sigma ** 2
-            weighted = float((slope * residual).sum()) / sigma ** 2
-    return weighted / precision, 1.0 / np.sqrt(precision)
+    joint = given.followed_by(series) if given is not None else series
+    figures = Figures.of([joint], start)
+    correlated = rho > 0  # (the priors only name the terms: the covariance takes their values)
+    errors = ErrorTerms([Prior.from_text(SCALE + series.name, "halfnormal(1)")],
+                        [Prior.from_text(CORRELATION + series.name, "uniform(0, 1)")] * correlated, [0] * correlated)
+    likelihood = Likelihood(figures, errors, SimulatorNoise.none(len(figures), 0))
+    model = np.maximum(joint.model_values(daily, start), 0.0)
+    terms = np.array([sigma] + [rho] * correlated)
+    cov = likelihood.covariance(terms, joint.extra_variance(daily, start), model)
+    k = len(joint.dates) - len(series.dates)
+    if k == 0:
+        return np.zeros(len(series.dates)), cov
+    residual = figures.log_observed[:k] - np.log1p(model[:k])
+    gain = cov[k:, :k] @ np.linalg.pinv(cov[:k, :k])
+    return gain @ residual, cov[k:, k:] - gain @ cov[:k, k:]
 
 
 __all__ = ["OBSERVATION_STREAM", "ParameterRows", "figure_draws", "forecast_data", "forecast_outcomes",
-           "forecast_scenario"]
+           "forecast_scenario", "reporter_errors"]

@@ -125,6 +125,20 @@ class ObservedSeries:
                 if period_start <= day <= period_end and first(index) >= period_start]
         return self._take(keep) if keep else None
 
+    def exact(self) -> ObservedSeries | None:
+        """The figures that are not lower bounds; None if every one is."""
+        keep = np.flatnonzero(~self.lower_bound)
+        return self._take(keep.tolist()) if keep.size else None
+
+    def followed_by(self, later: ObservedSeries) -> ObservedSeries:
+        """One series of this one's figures, then ``later``'s (the same reporter, node and start)."""
+        return ObservedSeries(self.name, self.kind if self.kind == later.kind else "mixed", self.node,
+                              self.count_from, self.dates + later.dates,
+                              np.concatenate([self.values, later.values]), self.source, self.kinds + later.kinds,
+                              self.starts + later.starts, self.windows + later.windows,
+                              np.concatenate([self.lower_bound, later.lower_bound]),
+                              np.concatenate([self.approximate, later.approximate]), self.origins + later.origins)
+
     def with_values(self, values: np.ndarray) -> ObservedSeries:
         """The same figures (dates, kinds, starts, marks) with other values: simulated data."""
         return replace(self, values=np.asarray(values, float))
