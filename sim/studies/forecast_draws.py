@@ -192,24 +192,18 @@ def reporter_errors(series: ObservedSeries, given: ObservedSeries | None, daily,
     Likelihood`: ``σ² R`` with ``R = ρ^(lag / 7 days)`` between running totals, plus ``V`` of the
     uncertain starts) over the given figures followed by those of ``series``; the result is the
     Gaussian conditional of the second part given the first's residuals."""
-    from sim.studies.inference.likelihood import (
-        CORRELATION,
-        SCALE,
-        ErrorTerms,
-        Figures,
-        Likelihood,
-        SimulatorNoise,
-    )
+    from sim.studies.inference import likelihood as lik
 
     joint = given.followed_by(series) if given is not None else series
-    figures = Figures.of([joint], start)
+    figures = lik.Figures.of([joint], start)
     correlated = rho > 0  # (the priors only name the terms: the covariance takes their values)
-    errors = ErrorTerms([Prior.from_text(SCALE + series.name, "halfnormal(1)")],
-                        [Prior.from_text(CORRELATION + series.name, "uniform(0, 1)")] * correlated, [0] * correlated)
-    likelihood = Likelihood(figures, errors, SimulatorNoise.none(len(figures), 0))
+    errors = lik.ErrorTerms([Prior.from_text(lik.SCALE + series.name, "halfnormal(1)")],
+                            [Prior.from_text(lik.CORRELATION + series.name, "uniform(0, 1)")] * correlated,
+                            [0] * correlated)
     model = np.maximum(joint.model_values(daily, start), 0.0)
     terms = np.array([sigma] + [rho] * correlated)
-    cov = likelihood.covariance(terms, joint.extra_variance(daily, start), model)
+    cov = lik.Likelihood(figures, errors, lik.SimulatorNoise.none(len(figures), 0)).covariance(
+        terms, joint.extra_variance(daily, start), model)
     k = len(joint.dates) - len(series.dates)
     if k == 0:
         return np.zeros(len(series.dates)), cov
