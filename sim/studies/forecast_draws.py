@@ -7,12 +7,13 @@ forecast of the rolling-origin evaluation) — with each series' reporter error 
 whose replications each draw one row (``uncertain: {sample: FILE}``, :func:`forecast_scenario`).
 Each replication's **figure** is the model quantity the figure measures
 (:meth:`~sim.studies.observation.ObservedSeries.model_values`: a day, a period, a running total
-from its start) with its reporter's error, ``log(1 + y) = log(1 + m) + σ ε + D / (1 + m)``: σ the
-error scale of the row it drew, ``ε`` standard normal per figure, and ``D`` the count of people
-missing from every figure counted from an uncertain start (variance ``v``, people²:
-:meth:`~sim.studies.observation.ObservedSeries.extra_variance`; zero where the start is known), as
-in the likelihood that fitted it — learned from the figures before the cutoff where they are given.
-Coverage and WIS score each figure's marginal.
+from its start) with its reporter's error, ``log(1 + y) = log(1 + m) + e``, drawn as the likelihood
+that fitted it has ``e``: scale σ and correlation ρ (between running totals) of the row it drew,
+plus ``D / (1 + m)`` for the count ``D`` of people missing from every figure counted from an
+uncertain start (variance ``v``, people²:
+:meth:`~sim.studies.observation.ObservedSeries.extra_variance`; zero where the start is known) —
+conditional on the same reporter's figures before the cutoff where they are given
+(:func:`reporter_errors`). Coverage and WIS score each figure's marginal.
 """
 from __future__ import annotations
 
